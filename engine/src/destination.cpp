@@ -1,0 +1,75 @@
+#include "decoflow/destination.hpp"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "decoflow/error.hpp"
+
+namespace decoflow {
+
+namespace {
+
+// Arrays at least this large are anonymous maps: munmap hands the pages back at
+// once, while glibc's malloc keeps freed blocks below a threshold that grows to
+// 32 MiB — the memory a user frees must really come back.
+constexpr std::size_t map_threshold = 256 * 1024;
+constexpr std::size_t alignment = 64;
+
+}  // namespace
+
+std::shared_ptr<DestinationArray> DestinationArray::allocate(std::size_t bytes) {
+  if (bytes >= map_threshold) {
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+      throw Error(ErrorCode::resource_error, "cannot map " + std::to_string(bytes) +
+                                                 " bytes for a destination array: " +
+                                                 std::strerror(errno));
+    }
+    return std::make_shared<DestinationArray>(PrivateTag{}, static_cast<std::byte*>(p), bytes,
+                                              true, true, nullptr);
+  }
+  std::byte* p = nullptr;
+  if (bytes > 0) {
+    p = static_cast<std::byte*>(::operator new(bytes, std::align_val_t(alignment), std::nothrow));
+    if (p == nullptr) {
+      throw Error(ErrorCode::resource_error,
+                  "cannot allocate " + std::to_string(bytes) + " bytes for a destination array");
+    }
+  }
+  return std::make_shared<DestinationArray>(PrivateTag{}, p, bytes, true, false, nullptr);
+}
+
+std::shared_ptr<DestinationArray> DestinationArray::adopt(std::byte* data, std::size_t bytes,
+                                                          std::shared_ptr<const void> keepalive) {
+  if (data == nullptr && bytes != 0) {
+    throw Error(ErrorCode::invalid_argument, "adopted destination memory is null but has " +
+                                                 std::to_string(bytes) + " bytes");
+  }
+  return std::make_shared<DestinationArray>(PrivateTag{}, data, bytes, false, false,
+                                            std::move(keepalive));
+}
+
+DestinationArray::DestinationArray(PrivateTag, std::byte* data, std::size_t size, bool owned,
+                                   bool mapped, std::shared_ptr<const void> keepalive)
+    : data_(data), size_(size), owned_(owned), mapped_(mapped), keepalive_(std::move(keepalive)) {}
+
+DestinationArray::~DestinationArray() {
+  if (!owned_ || data_ == nullptr) return;
+  if (mapped_) {
+    ::munmap(data_, size_);
+  } else {
+    ::operator delete(data_, std::align_val_t(alignment));
+  }
+}
+
+bool DestinationArray::in_use() const {
+  std::lock_guard lock(reservations_mutex_);
+  return !reservations_.empty();
+}
+
+}  // namespace decoflow

@@ -1,0 +1,459 @@
+// The executor: validation at submit, and each graph mapped onto a
+// tbb::flow::graph inside the executor's task arena.
+//
+//   input_node ──► limiter_node ──► stage 0 ──► stage 1 ──► ... ──► finish
+//   (batches of     (bounds batches     function_nodes, unlimited      │
+//    chunk indices)  in flight) ◄──────────── decrementer ─────────────┘
+//
+// The graph is built and waited for inside one task enqueued into the arena:
+// enqueued work runs on the arena's worker threads only (the arena reserves no
+// slot for external threads), so the thread that submits or waits never runs a
+// node body; it sleeps on the run's condition variable instead.
+#include "decoflow/executor.hpp"
+
+#include <tbb/flow_graph.h>
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+
+#include "decoflow/byteswap.hpp"
+#include "decoflow/decoder.hpp"
+#include "decoflow/error.hpp"
+#include "detail/run_state.hpp"
+
+namespace decoflow {
+
+namespace detail {
+
+class ExecutorCore {
+ public:
+  explicit ExecutorCore(unsigned threads)
+      : threads_(threads), arena_(static_cast<int>(threads), /*reserved_for_masters=*/0) {}
+
+  unsigned threads() const noexcept { return threads_; }
+  tbb::task_arena& arena() noexcept { return arena_; }
+
+  void run_started() {
+    std::lock_guard lock(mutex_);
+    ++running_;
+  }
+  void run_finished() {
+    std::lock_guard lock(mutex_);
+    if (--running_ == 0) idle_.notify_all();
+  }
+  void wait_idle() {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [this] { return running_ == 0; });
+  }
+
+ private:
+  unsigned threads_;
+  tbb::task_arena arena_;
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  std::size_t running_ = 0;
+};
+
+namespace {
+
+// TBB starts (default concurrency - 1) workers; an arena that reserves no slot
+// for external threads needs `threads` of them. The process-wide limit is a
+// global_control, of which the smallest active value wins, so keep exactly one,
+// only ever raised, for the life of the process (never destroyed: its
+// destructor would run during static destruction, after TBB may be gone).
+void ensure_worker_threads(unsigned threads) {
+  static std::mutex mutex;
+  static tbb::global_control* control = nullptr;
+  static std::size_t current = static_cast<std::size_t>(tbb::info::default_concurrency());
+  std::lock_guard lock(mutex);
+  const std::size_t wanted = std::size_t{threads} + 1;
+  if (wanted <= current) return;
+  auto* next = new tbb::global_control(tbb::global_control::max_allowed_parallelism, wanted);
+  delete control;  // while both exist the smaller value holds; now `next` does
+  control = next;
+  current = wanted;
+}
+
+Decoder& thread_decoder() {
+  // One per engine thread, contexts reused across chunks, graphs and executors.
+  thread_local Decoder decoder;
+  return decoder;
+}
+
+// Decodes one chunk. Slices must be filled exactly; scratch may be filled in
+// part (its size was an upper bound). Returns the bytes produced.
+std::size_t decode_chunk(const ChunkSpec& chunk, ConstBytes in, MutableBytes out, bool exact) {
+  if (in.empty()) {
+    if (out.empty() || !exact) return 0;  // an empty chunk: nothing in, nothing out
+    throw Error(ErrorCode::size_mismatch, "empty input for a slice of " +
+                                              std::to_string(out.size()) + " bytes");
+  }
+  const std::size_t written = thread_decoder().decode_into(chunk.codec, in, out);
+  if (exact && written != out.size()) {
+    throw Error(ErrorCode::size_mismatch,
+                std::string(to_string(chunk.codec)) + ": decoded " + std::to_string(written) +
+                    " bytes, the slice holds " + std::to_string(out.size()));
+  }
+  return written;
+}
+
+// Takes a scratch buffer for a batch; there is always one free, since the pool
+// has one per batch that the limiter lets in flight.
+void take_scratch(RunState& run, Batch& batch) {
+  {
+    std::lock_guard lock(run.scratch_mutex);
+    batch.scratch = run.free_scratch.back();
+    run.free_scratch.pop_back();
+  }
+  auto& buffer = run.scratch_buffers[batch.scratch];
+  if (!buffer) buffer.reset(new std::byte[run.scratch_capacity]);  // uninitialised on purpose
+}
+
+void give_back_scratch(RunState& run, const Batch& batch) {
+  if (batch.scratch == Batch::no_scratch) return;
+  std::lock_guard lock(run.scratch_mutex);
+  run.free_scratch.push_back(batch.scratch);
+}
+
+// Runs one stage over a batch. Failures are caught per chunk, located, and
+// stop the run; chunks after a stop are left not_run.
+void run_batch(RunState& run, const Graph& graph, std::size_t stage_index, Batch& batch) {
+  const Stage& stage = graph.stages()[stage_index];
+  const bool last = stage_index + 1 == graph.stages().size();
+  if (run.scratch_capacity != 0 && batch.scratch == Batch::no_scratch) take_scratch(run, batch);
+  std::size_t scratch_offset = 0;
+  for (std::uint32_t i = batch.begin; i < batch.end; ++i) {
+    if (run.stop.load(std::memory_order_relaxed)) return;
+    const ChunkSpec& chunk = graph.chunks()[i];
+    ConstBytes in;
+    if (chunk.input_size != 0) {
+      in = graph.inputs()[chunk.input]->bytes().subspan(chunk.input_offset, chunk.input_size);
+    }
+    MutableBytes out;
+    const bool scratch = chunk.array == scratch_output;
+    if (scratch) {
+      std::byte* base = run.scratch_buffers[batch.scratch].get() + scratch_offset;
+      scratch_offset += chunk.dest_size;
+      out = MutableBytes(base, stage.kind() == Stage::Kind::decode ? chunk.dest_size
+                                                                   : run.produced[i]);
+    } else if (chunk.dest_size != 0) {
+      out = graph.arrays()[chunk.array]->bytes().subspan(chunk.dest_offset, chunk.dest_size);
+    }
+    try {
+      switch (stage.kind()) {
+        case Stage::Kind::decode: {
+          const std::size_t written = decode_chunk(chunk, in, out, !scratch);
+          if (scratch) run.produced[i] = written;
+          break;
+        }
+        case Stage::Kind::byteswap:
+          byteswap_in_place(out, stage.width());
+          break;
+        case Stage::Kind::custom:
+        case Stage::Kind::ordered:
+          stage.body()->run(ChunkView{i, in, out, chunk.codec, chunk.tag});
+          break;
+      }
+    } catch (const Error& e) {
+      run.chunk_states[i] = ChunkState::failed;
+      run.fail(std::make_exception_ptr(e.located(graph.name(), stage.name(), i)));
+      return;
+    } catch (const std::exception& e) {
+      run.chunk_states[i] = ChunkState::failed;
+      run.fail(std::make_exception_ptr(
+          Error(ErrorCode::stage_error, e.what(), graph.name(), stage.name(), i)));
+      return;
+    } catch (...) {
+      run.chunk_states[i] = ChunkState::failed;
+      run.fail(std::make_exception_ptr(Error(ErrorCode::stage_error, "unknown exception",
+                                             graph.name(), stage.name(), i)));
+      return;
+    }
+    if (last) {
+      run.chunk_states[i] = ChunkState::done;
+      ++batch.chunks_done;
+      batch.bytes_done += scratch ? run.produced[i] : chunk.dest_size;
+    }
+  }
+}
+
+void execute(RunState& run) {
+  using namespace tbb::flow;
+  const Graph& graph = *run.graph;
+  const std::size_t batch_count = run.batch_starts.size() - 1;
+  std::uint32_t next_batch = 0;
+
+  tbb::flow::graph flow;
+  input_node<Batch> source(flow, [&](tbb::flow_control& control) -> Batch {
+    if (next_batch == batch_count || run.stop.load(std::memory_order_relaxed)) {
+      control.stop();
+      return {};
+    }
+    Batch batch;
+    batch.begin = run.batch_starts[next_batch];
+    batch.end = run.batch_starts[next_batch + 1];
+    batch.seq = next_batch++;
+    return batch;
+  });
+  limiter_node<Batch> limiter(flow, run.max_batches_in_flight);
+  // Each stage is a function_node; an ordered stage is a sequencer (restoring
+  // batch order) feeding a serial function_node.
+  std::vector<std::unique_ptr<function_node<Batch, Batch>>> bodies;
+  std::vector<std::unique_ptr<sequencer_node<Batch>>> sequencers;
+  sender<Batch>* previous = &limiter;
+  for (std::size_t k = 0; k < graph.stages().size(); ++k) {
+    const bool ordered = graph.stages()[k].kind() == Stage::Kind::ordered;
+    bodies.push_back(std::make_unique<function_node<Batch, Batch>>(
+        flow, ordered ? serial : unlimited, [&run, &graph, k](Batch batch) {
+          run_batch(run, graph, k, batch);
+          return batch;
+        }));
+    if (ordered) {
+      sequencers.push_back(std::make_unique<sequencer_node<Batch>>(
+          flow, [](const Batch& batch) { return std::size_t{batch.seq}; }));
+      make_edge(*previous, *sequencers.back());
+      make_edge(*sequencers.back(), *bodies.back());
+    } else {
+      make_edge(*previous, *bodies.back());
+    }
+    previous = bodies.back().get();
+  }
+  function_node<Batch, continue_msg> finish(flow, unlimited, [&run](const Batch& batch) {
+    give_back_scratch(run, batch);
+    if (batch.chunks_done != 0) {
+      run.chunks_done.fetch_add(batch.chunks_done, std::memory_order_relaxed);
+      run.bytes_done.fetch_add(batch.bytes_done, std::memory_order_relaxed);
+    }
+    return continue_msg{};
+  });
+  make_edge(source, limiter);
+  make_edge(*previous, finish);
+  make_edge(finish, limiter.decrementer());
+
+  // Isolation keeps this waiting worker on this graph's tasks: it must not pick
+  // up another graph's root task and bury this graph's completion under it.
+  tbb::this_task_arena::isolate([&] {
+    source.activate();
+    flow.wait_for_all();
+  });
+}
+
+void finish_run(RunState& run) {
+  run.reservations.clear();  // the slices are free for other graphs again
+  const std::string graph_name = run.graph->name();
+  run.graph.reset();         // let arrays and inputs go once callers drop them
+  std::exception_ptr outcome;
+  if (run.failed.load()) {
+    outcome = run.first_error;
+  } else if (run.cancel_requested.load() && run.chunks_done.load() < run.chunks_total) {
+    outcome = std::make_exception_ptr(
+        Error(ErrorCode::cancelled,
+              "cancelled after " + std::to_string(run.chunks_done.load()) + " of " +
+                  std::to_string(run.chunks_total) + " chunks",
+              graph_name, {}, no_chunk));
+  }
+  std::vector<std::function<void()>> callbacks;
+  {
+    std::lock_guard lock(run.mutex);
+    run.error = outcome;
+    run.finished = true;
+    callbacks.swap(run.on_done);
+  }
+  run.finished_cv.notify_all();
+  for (auto& fn : callbacks) {
+    try {
+      fn();
+    } catch (...) {
+      // A callback's failure is the callback's business; the run is over.
+    }
+  }
+}
+
+struct RangeOwner {
+  std::uint64_t begin;
+  std::uint64_t end;
+  std::uint32_t chunk;
+};
+
+[[noreturn]] void reject(ErrorCode code, const std::string& cause, const Graph& graph,
+                         std::int64_t chunk) {
+  throw Error(code, cause, graph.name(), {}, chunk);
+}
+
+// Checks every chunk, reserves the graph's slices and plans the batches.
+std::shared_ptr<RunState> prepare(std::shared_ptr<const Graph> graph_ptr, unsigned threads) {
+  const Graph& graph = *graph_ptr;
+  if (graph.stages().empty()) reject(ErrorCode::invalid_argument, "the graph has no stages", graph, no_chunk);
+  if (graph.chunks().size() >= UINT32_MAX) {
+    reject(ErrorCode::invalid_argument, "more than 2^32 - 2 chunks", graph, no_chunk);
+  }
+  unsigned swap_width = 1;
+  for (const Stage& s : graph.stages()) {
+    if (s.kind() == Stage::Kind::byteswap) swap_width = std::max(swap_width, s.width());
+  }
+
+  auto run = std::make_shared<RunState>();
+  std::vector<std::vector<RangeOwner>> ranges(graph.arrays().size());
+  std::vector<bool> sorted(graph.arrays().size(), true);
+  const auto& chunks = graph.chunks();
+  for (std::uint32_t i = 0; i < chunks.size(); ++i) {
+    const ChunkSpec& c = chunks[i];
+    if (c.input_size != 0) {
+      const std::uint64_t have = graph.inputs()[c.input]->size();
+      if (c.input_offset > have || c.input_size > have - c.input_offset) {
+        reject(ErrorCode::invalid_argument,
+               "input bytes [" + std::to_string(c.input_offset) + ", +" +
+                   std::to_string(c.input_size) + ") lie outside input " + std::to_string(c.input) +
+                   " of " + std::to_string(have) + " bytes",
+               graph, i);
+      }
+    }
+    if (c.array == scratch_output) {
+      // Decoded size unknown until decoded: the pool buffers must hold the
+      // scratch chunks of the largest batch (summed below, per batch).
+      run->bytes_total += c.dest_size;
+      continue;
+    }
+    if (c.dest_size == 0) continue;
+    const std::uint64_t have = graph.arrays()[c.array]->size();
+    if (c.dest_offset > have || c.dest_size > have - c.dest_offset) {
+      reject(ErrorCode::slice_error,
+             "slice [" + std::to_string(c.dest_offset) + ", +" + std::to_string(c.dest_size) +
+                 ") lies outside array " + std::to_string(c.array) + " of " +
+                 std::to_string(have) + " bytes",
+             graph, i);
+    }
+    if (c.dest_size % swap_width != 0) {
+      reject(ErrorCode::slice_error,
+             "slice of " + std::to_string(c.dest_size) +
+                 " bytes is not a multiple of the byteswap width " + std::to_string(swap_width),
+             graph, i);
+    }
+    auto& list = ranges[c.array];
+    if (!list.empty() && list.back().begin > c.dest_offset) sorted[c.array] = false;
+    list.push_back({c.dest_offset, c.dest_offset + c.dest_size, i});
+    run->bytes_total += c.dest_size;
+  }
+
+  for (std::size_t a = 0; a < ranges.size(); ++a) {
+    auto& list = ranges[a];
+    if (!sorted[a]) {
+      std::sort(list.begin(), list.end(),
+                [](const RangeOwner& x, const RangeOwner& y) { return x.begin < y.begin; });
+    }
+    detail::RangeList merged;
+    merged.reserve(list.size());
+    for (std::size_t k = 0; k < list.size(); ++k) {
+      if (k > 0 && list[k].begin < list[k - 1].end) {
+        const auto& p = list[k - 1];
+        const auto& q = list[k];
+        reject(ErrorCode::slice_error,
+               "slice [" + std::to_string(q.begin) + ", " + std::to_string(q.end) +
+                   ") of array " + std::to_string(a) + " overlaps chunk " +
+                   std::to_string(p.chunk) + "'s slice [" + std::to_string(p.begin) + ", " +
+                   std::to_string(p.end) + ")",
+               graph, std::max(p.chunk, q.chunk));
+      }
+      if (!merged.empty() && merged.back().second == list[k].begin) {
+        merged.back().second = list[k].end;  // adjacent slices reserve as one range
+      } else {
+        merged.emplace_back(list[k].begin, list[k].end);
+      }
+    }
+    if (merged.empty()) continue;
+    std::unique_ptr<SliceReservation> reservation;
+    std::pair<std::uint64_t, std::uint64_t> conflict;
+    if (!SliceReservation::try_reserve(graph.arrays()[a], std::move(merged), reservation,
+                                       conflict)) {
+      reject(ErrorCode::slice_error,
+             "bytes [" + std::to_string(conflict.first) + ", " + std::to_string(conflict.second) +
+                 ") of array " + std::to_string(a) +
+                 " are being written by another running graph",
+             graph, no_chunk);
+    }
+    run->reservations.push_back(std::move(reservation));
+  }
+
+  // Batches of consecutive chunks: about 256 KiB of output or 64 chunks each,
+  // smaller when the graph is small, so that every thread gets work.
+  const std::uint64_t per_thread = run->bytes_total / (std::uint64_t{threads} * 8 + 1);
+  const std::uint64_t target_bytes = std::clamp<std::uint64_t>(per_thread, 1, 256 * 1024);
+  constexpr std::uint32_t max_chunks_per_batch = 64;
+  run->batch_starts.push_back(0);
+  std::uint64_t bytes = 0;
+  for (std::uint32_t i = 0; i < chunks.size(); ++i) {
+    bytes += chunks[i].dest_size + chunks[i].input_size;
+    const std::uint32_t in_batch = i + 1 - run->batch_starts.back();
+    if (bytes >= target_bytes || in_batch == max_chunks_per_batch) {
+      run->batch_starts.push_back(i + 1);
+      bytes = 0;
+    }
+  }
+  if (run->batch_starts.back() != chunks.size()) {
+    run->batch_starts.push_back(static_cast<std::uint32_t>(chunks.size()));
+  }
+  run->max_batches_in_flight = std::size_t{threads} * 2 + 2;
+  for (std::size_t b = 0; b + 1 < run->batch_starts.size(); ++b) {
+    std::size_t scratch_bytes = 0;
+    for (std::uint32_t i = run->batch_starts[b]; i < run->batch_starts[b + 1]; ++i) {
+      if (chunks[i].array == scratch_output) scratch_bytes += chunks[i].dest_size;
+    }
+    run->scratch_capacity = std::max(run->scratch_capacity, scratch_bytes);
+  }
+  if (run->scratch_capacity != 0) {
+    run->scratch_buffers.resize(run->max_batches_in_flight);
+    for (std::size_t k = run->max_batches_in_flight; k-- > 0;) {
+      run->free_scratch.push_back(static_cast<std::uint32_t>(k));
+    }
+    run->produced.assign(chunks.size(), 0);
+  }
+  run->chunks_total = chunks.size();
+  run->chunk_states.assign(chunks.size(), ChunkState::not_run);
+  run->graph = std::move(graph_ptr);
+  return run;
+}
+
+}  // namespace
+}  // namespace detail
+
+Executor::Executor(unsigned threads) {
+  if (threads == 0) threads = static_cast<unsigned>(tbb::info::default_concurrency());
+  detail::ensure_worker_threads(threads);
+  core_ = std::make_shared<detail::ExecutorCore>(threads);
+}
+
+Executor::~Executor() { core_->wait_idle(); }
+
+unsigned Executor::threads() const noexcept { return core_->threads(); }
+
+GraphRun Executor::submit(std::shared_ptr<const Graph> graph) {
+  if (!graph) throw Error(ErrorCode::invalid_argument, "null graph");
+  auto run = detail::prepare(std::move(graph), core_->threads());
+  core_->run_started();
+  detail::ExecutorCore* core = core_.get();  // outlives the task: ~Executor waits for it
+  core_->arena().enqueue([core, run] {
+    if (run->chunks_total != 0) {
+      try {
+        detail::execute(*run);
+      } catch (...) {
+        run->fail(std::current_exception());
+      }
+    }
+    detail::finish_run(*run);
+    core->run_finished();
+  });
+  return GraphRun(std::move(run));
+}
+
+GraphRun Executor::submit(Graph graph) {
+  return submit(std::make_shared<const Graph>(std::move(graph)));
+}
+
+void Executor::run(Graph graph) { submit(std::move(graph)).get(); }
+
+}  // namespace decoflow

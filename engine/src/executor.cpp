@@ -156,7 +156,8 @@ void run_batch(RunState& run, const Graph& graph, std::size_t stage_index, Batch
           break;
         case Stage::Kind::custom:
         case Stage::Kind::ordered:
-          stage.body()->run(ChunkView{i, in, out, chunk.codec, chunk.tag});
+          stage.body()->run(ChunkView{i, in, out, chunk.codec, chunk.tag, &run.results[i],
+                                      &run.memory_owner});
           break;
       }
     } catch (const Error& e) {
@@ -203,25 +204,46 @@ void execute(RunState& run) {
   limiter_node<Batch> limiter(flow, run.max_batches_in_flight);
   // Each stage is a function_node; an ordered stage is a sequencer (restoring
   // batch order) feeding a serial function_node.
-  std::vector<std::unique_ptr<function_node<Batch, Batch>>> bodies;
-  std::vector<std::unique_ptr<sequencer_node<Batch>>> sequencers;
+  // Each stage is a function_node; an ordered stage is a sequencer (restoring
+  // batch order) feeding a serial function_node; a pinned stage is an
+  // async_node whose batches finish on the body's own threads.
+  std::vector<std::unique_ptr<graph_node>> nodes;
+  auto add = [&](auto node) {
+    auto* raw = node.get();
+    nodes.push_back(std::move(node));
+    return raw;
+  };
   sender<Batch>* previous = &limiter;
   for (std::size_t k = 0; k < graph.stages().size(); ++k) {
-    const bool ordered = graph.stages()[k].kind() == Stage::Kind::ordered;
-    bodies.push_back(std::make_unique<function_node<Batch, Batch>>(
+    const Stage& stage = graph.stages()[k];
+    auto* pinned = dynamic_cast<PinnedStageBody*>(stage.body());
+    if (pinned != nullptr) {
+      using Async = async_node<Batch, Batch>;
+      auto* node = add(std::make_unique<Async>(
+          flow, unlimited, [&run, k, pinned](const Batch& batch, Async::gateway_type& gateway) {
+            gateway.reserve_wait();  // wait_for_all() now waits for this batch too
+            pinned->post(PinnedJob(&run, k, batch.begin, batch.end, batch.seq, batch.scratch,
+                                   &gateway));
+          }));
+      make_edge(*previous, *node);
+      previous = &output_port<0>(*node);  // an async_node sends only through its port
+      continue;
+    }
+    const bool ordered = stage.kind() == Stage::Kind::ordered;
+    auto* body = add(std::make_unique<function_node<Batch, Batch>>(
         flow, ordered ? serial : unlimited, [&run, &graph, k](Batch batch) {
           run_batch(run, graph, k, batch);
           return batch;
         }));
     if (ordered) {
-      sequencers.push_back(std::make_unique<sequencer_node<Batch>>(
+      auto* sequencer = add(std::make_unique<sequencer_node<Batch>>(
           flow, [](const Batch& batch) { return std::size_t{batch.seq}; }));
-      make_edge(*previous, *sequencers.back());
-      make_edge(*sequencers.back(), *bodies.back());
+      make_edge(*previous, *sequencer);
+      make_edge(*sequencer, *body);
     } else {
-      make_edge(*previous, *bodies.back());
+      make_edge(*previous, *body);
     }
-    previous = bodies.back().get();
+    previous = body;
   }
   function_node<Batch, continue_msg> finish(flow, unlimited, [&run](const Batch& batch) {
     give_back_scratch(run, batch);
@@ -246,7 +268,8 @@ void execute(RunState& run) {
 void finish_run(RunState& run) {
   run.reservations.clear();  // the slices are free for other graphs again
   const std::string graph_name = run.graph->name();
-  run.graph.reset();         // let arrays and inputs go once callers drop them
+  run.memory_owner.reset();  // let arrays and inputs go once callers drop them
+  run.graph.reset();
   std::exception_ptr outcome;
   if (run.failed.load()) {
     outcome = run.first_error;
@@ -414,12 +437,40 @@ std::shared_ptr<RunState> prepare(std::shared_ptr<const Graph> graph_ptr, unsign
   }
   run->chunks_total = chunks.size();
   run->chunk_states.assign(chunks.size(), ChunkState::not_run);
+  run->results.assign(chunks.size(), 0);
+  run->memory_owner = graph_ptr;
   run->graph = std::move(graph_ptr);
   return run;
 }
 
 }  // namespace
 }  // namespace detail
+
+void PinnedJob::execute() const {
+  detail::Batch batch;
+  batch.begin = begin_;
+  batch.end = end_;
+  batch.seq = seq_;
+  batch.scratch = scratch_;
+  detail::run_batch(*run_, *run_->graph, stage_, batch);
+  chunks_done_ = batch.chunks_done;
+  bytes_done_ = batch.bytes_done;
+  scratch_taken_ = batch.scratch;
+}
+
+void PinnedJob::finish() const {
+  using Gateway = tbb::flow::async_node<detail::Batch, detail::Batch>::gateway_type;
+  auto* gateway = static_cast<Gateway*>(gateway_);
+  detail::Batch batch;
+  batch.begin = begin_;
+  batch.end = end_;
+  batch.seq = seq_;
+  batch.scratch = scratch_taken_;
+  batch.chunks_done = chunks_done_;
+  batch.bytes_done = bytes_done_;
+  gateway->try_put(batch);
+  gateway->release_wait();
+}
 
 Executor::Executor(unsigned threads) {
   if (threads == 0) threads = static_cast<unsigned>(tbb::info::default_concurrency());

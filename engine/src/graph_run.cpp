@@ -66,6 +66,15 @@ std::vector<ChunkState> GraphRun::chunk_states() const {
   return run.chunk_states;
 }
 
+std::vector<std::int64_t> GraphRun::results() const {
+  auto& run = checked(state_);
+  std::lock_guard lock(run.mutex);
+  if (!run.finished) {
+    throw Error(ErrorCode::invalid_argument, "results() called before the run is done");
+  }
+  return run.results;
+}
+
 void GraphRun::on_done(std::function<void()> fn) {
   auto& run = checked(state_);
   {

@@ -59,6 +59,9 @@ class GraphRun {
   Progress progress() const;
   /// After done(): the state of every chunk, by index.
   std::vector<ChunkState> chunk_states() const;
+  /// After done(): each chunk's result slot (ChunkView::result; 0 unless a
+  /// stage stored something), by index.
+  std::vector<std::int64_t> results() const;
   /// Calls `fn` once when the run is done: at once on this thread when it
   /// already is, otherwise on the engine thread that finished it, just after
   /// waiters are woken (so wait() may return before it has run). Keep it short;

@@ -19,6 +19,48 @@ struct ChunkView {
   MutableBytes output;     ///< the chunk's destination slice (exactly its bytes)
   Codec codec = Codec::raw;
   std::int64_t tag = 0;    ///< caller metadata (an entry number, a basket id, ...)
+  /// The chunk's result slot: a stage may store a small result here (a count,
+  /// a size) for later stages and for GraphRun::results(). Never null.
+  std::int64_t* result = nullptr;
+  /// Owner of the memory behind `input` and `output`: a body that lets a
+  /// reference to that memory outlive its call (a Python view that escaped)
+  /// copies this to keep the memory alive. Never null.
+  const std::shared_ptr<const void>* memory_owner = nullptr;
+};
+
+namespace detail {
+struct RunState;
+}
+
+/// One batch of consecutive chunks handed by the flow graph to a
+/// PinnedStageBody. A small value: copy it into a queue.
+class PinnedJob {
+ public:
+  /// Runs the stage's body over every chunk of the batch (skipping them once the
+  /// graph has stopped), recording failures against their chunks. Call on the
+  /// body's own thread, with whatever per-thread state the body needs attached.
+  void execute() const;
+  /// Passes the batch on to the next stage. Call exactly once, after execute(),
+  /// from any thread, holding no interpreter or lock the graph could need.
+  void finish() const;
+
+  PinnedJob() = default;
+  PinnedJob(detail::RunState* run, std::size_t stage, std::uint32_t begin, std::uint32_t end,
+            std::uint32_t seq, std::uint32_t scratch, void* gateway)
+      : run_(run), stage_(stage), begin_(begin), end_(end), seq_(seq), scratch_(scratch),
+        scratch_taken_(scratch), gateway_(gateway) {}
+
+ private:
+  detail::RunState* run_ = nullptr;
+  std::size_t stage_ = 0;
+  std::uint32_t begin_ = 0;
+  std::uint32_t end_ = 0;
+  std::uint32_t seq_ = 0;
+  std::uint32_t scratch_ = 0;
+  mutable std::uint32_t scratch_taken_ = 0;
+  mutable std::uint32_t chunks_done_ = 0;
+  mutable std::uint64_t bytes_done_ = 0;
+  void* gateway_ = nullptr;
 };
 
 /// A stage body the engine can call on its worker threads. Implementations
@@ -29,6 +71,17 @@ class StageBody {
  public:
   virtual ~StageBody() = default;
   virtual void run(const ChunkView& view) = 0;
+};
+
+/// A stage body that must run on threads of its own rather than on the
+/// executor's workers: Python glue runs on threads that each keep one pinned
+/// subinterpreter. The flow graph hands it whole batches through a
+/// tbb::flow::async_node, so the worker that hands over never waits.
+class PinnedStageBody : public StageBody {
+ public:
+  /// Queues `job` for one of the body's threads, which calls job.execute()
+  /// and then job.finish(). Called on an executor worker; must not block long.
+  virtual void post(const PinnedJob& job) = 0;
 };
 
 /// One stage of a graph. Build with the named constructors.
@@ -57,7 +110,8 @@ class Stage {
   /// Calls `fn` for each chunk (on engine worker threads, concurrently).
   static Stage native(std::string name, std::function<void(const ChunkView&)> fn);
 
-  /// Runs `body` for each chunk.
+  /// Runs `body` for each chunk (on the body's own threads when it is a
+  /// PinnedStageBody).
   static Stage custom(std::string name, std::shared_ptr<StageBody> body);
 
   /// Calls `fn` for each chunk serially and in chunk-index order (a sequencer

@@ -31,6 +31,8 @@ struct Batch {
 
 struct RunState {
   std::shared_ptr<const Graph> graph;  // dropped when the run ends
+  std::shared_ptr<const void> memory_owner;  // the graph again, for ChunkView::memory_owner
+  std::vector<std::int64_t> results;         // ChunkView::result slots, one per chunk
   std::uint64_t chunks_total = 0;
   std::uint64_t bytes_total = 0;
   std::vector<std::uint32_t> batch_starts;  // batches + 1 entries

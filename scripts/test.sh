@@ -5,14 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 jobs=$(nproc)
+python_args=()
+[ -n "$DECOFLOW_PYTHON_EXE" ] && python_args=(-DPython_EXECUTABLE="$DECOFLOW_PYTHON_EXE")
 
 echo "== release build and tests"
-cmake --preset release >/dev/null
+cmake --preset release "${python_args[@]}" >/dev/null
 cmake --build --preset release -j "$jobs"
 ctest --preset release -j "$jobs"
 
 echo "== address + undefined sanitizers"
-cmake --preset asan >/dev/null
+cmake --preset asan "${python_args[@]}" >/dev/null
 cmake --build --preset asan -j "$jobs"
 ctest --preset asan -j "$jobs"
 

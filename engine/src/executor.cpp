@@ -223,7 +223,7 @@ void execute(RunState& run) {
           flow, unlimited, [&run, k, pinned](const Batch& batch, Async::gateway_type& gateway) {
             gateway.reserve_wait();  // wait_for_all() now waits for this batch too
             pinned->post(PinnedJob(&run, k, batch.begin, batch.end, batch.seq, batch.scratch,
-                                   &gateway));
+                                   &gateway, run.threads));
           }));
       make_edge(*previous, *node);
       previous = &output_port<0>(*node);  // an async_node sends only through its port
@@ -421,6 +421,7 @@ std::shared_ptr<RunState> prepare(std::shared_ptr<const Graph> graph_ptr, unsign
     run->batch_starts.push_back(static_cast<std::uint32_t>(chunks.size()));
   }
   run->max_batches_in_flight = std::size_t{threads} * 2 + 2;
+  run->threads = threads;
   for (std::size_t b = 0; b + 1 < run->batch_starts.size(); ++b) {
     std::size_t scratch_bytes = 0;
     for (std::uint32_t i = run->batch_starts[b]; i < run->batch_starts[b + 1]; ++i) {

@@ -43,12 +43,15 @@ class PinnedJob {
   /// Passes the batch on to the next stage. Call exactly once, after execute(),
   /// from any thread, holding no interpreter or lock the graph could need.
   void finish() const;
+  /// The thread count of the executor running the graph: how many threads the
+  /// body should have to keep up.
+  unsigned concurrency() const noexcept { return concurrency_; }
 
   PinnedJob() = default;
   PinnedJob(detail::RunState* run, std::size_t stage, std::uint32_t begin, std::uint32_t end,
-            std::uint32_t seq, std::uint32_t scratch, void* gateway)
+            std::uint32_t seq, std::uint32_t scratch, void* gateway, unsigned concurrency)
       : run_(run), stage_(stage), begin_(begin), end_(end), seq_(seq), scratch_(scratch),
-        scratch_taken_(scratch), gateway_(gateway) {}
+        scratch_taken_(scratch), gateway_(gateway), concurrency_(concurrency) {}
 
  private:
   detail::RunState* run_ = nullptr;
@@ -61,6 +64,7 @@ class PinnedJob {
   mutable std::uint32_t chunks_done_ = 0;
   mutable std::uint64_t bytes_done_ = 0;
   void* gateway_ = nullptr;
+  unsigned concurrency_ = 1;
 };
 
 /// A stage body the engine can call on its worker threads. Implementations

@@ -37,6 +37,7 @@ struct RunState {
   std::uint64_t bytes_total = 0;
   std::vector<std::uint32_t> batch_starts;  // batches + 1 entries
   std::size_t max_batches_in_flight = 0;
+  unsigned threads = 1;  // of the executor running it
   std::vector<std::unique_ptr<SliceReservation>> reservations;
   std::vector<ChunkState> chunk_states;  // each entry written by one thread only
 

@@ -1,0 +1,211 @@
+// Python glue in pinned own-GIL subinterpreters, seen from C++.
+#include <Python.h>
+
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "catch.hpp"
+#include "decoflow/error.hpp"
+#include "decoflow/executor.hpp"
+#include "decoflow/glue.hpp"
+#include "decoflow/python_host.hpp"
+#include "engine_fixtures.hpp"
+
+using namespace decoflow;
+using namespace decoflow::test;
+
+namespace {
+
+GlueSpec source_glue(std::string function, std::string source) {
+  GlueSpec spec;
+  spec.function = std::move(function);
+  spec.source = std::move(source);
+  return spec;
+}
+
+// Inverts every byte of the slice in place and returns its length; pure Python
+// on the memoryview, as glue must be without NumPy.
+const char* invert_source = R"(
+def invert(src, dst, index, tag):
+    dst[:] = bytes(b ^ 0xFF for b in dst)
+    return len(dst) + 1000 * tag
+)";
+
+Error run_expecting_error(Executor& executor, Graph graph) {
+  try {
+    executor.run(std::move(graph));
+  } catch (const Error& e) {
+    return e;
+  }
+  FAIL("the graph did not fail");
+  return Error(ErrorCode::internal, "unreachable");
+}
+
+}  // namespace
+
+TEST_CASE("glue runs between native stages in subinterpreters", "[glue]") {
+  const ChunkedData data = make_chunks(300, 2048, {Codec::zstd, Codec::lz4_block});
+  for (unsigned threads : {1u, 2u, 3u}) {
+    CAPTURE(threads);
+    Executor executor(threads);
+    BuiltGraph built = build_graph(data, "glue-graph");
+    built.graph.add_stage(glue_stage("invert", source_glue("invert", invert_source)));
+    built.graph.add_stage(Stage::native("invert-back", [](const ChunkView& v) {
+      for (auto& b : v.output) b = ~b;
+    }));
+    GraphRun run = executor.submit(std::move(built.graph));
+    run.get();
+    for (std::size_t i = 0; i < data.chunks.size(); ++i) REQUIRE(slice_matches(data, *built.array, i));
+    REQUIRE(gaps_intact(data, *built.array));
+    const auto results = run.results();
+    for (std::size_t i = 0; i < data.chunks.size(); ++i) {
+      REQUIRE(results[i] == static_cast<std::int64_t>(data.chunks[i].dest_size + 1000 * i));
+    }
+    REQUIRE(glue_interpreter_count() >= 1);
+  }
+}
+
+TEST_CASE("each glue thread has an interpreter of its own", "[glue]") {
+  // Interpreter ids differ between pool threads and never include the main one.
+  const char* source = R"(
+import _interpreters
+def which(src, dst, index, tag):
+    return _interpreters.get_current()[0] if isinstance(_interpreters.get_current(), tuple) else _interpreters.get_current()
+)";
+  Executor executor(2);
+  Graph g("ids");
+  g.add_array(DestinationArray::allocate(1));
+  g.add_stage(glue_stage("which", source_glue("which", source)));
+  for (int i = 0; i < 200; ++i) g.add_chunk({0, 0, 0, 0, 0, 0, Codec::raw, i});
+  GraphRun run = executor.submit(std::move(g));
+  run.get();
+  for (std::int64_t id : run.results()) REQUIRE(id > 0);  // 0 is the main interpreter
+}
+
+TEST_CASE("a Python exception in glue becomes a located glue_error with its traceback",
+          "[glue]") {
+  const char* source = R"(
+def picky(src, dst, index, tag):
+    if index == 42:
+        raise ValueError(f"chunk {index} is not welcome")
+)";
+  const ChunkedData data = make_chunks(100, 1024, {Codec::raw});
+  Executor executor(2);
+  for (int round = 0; round < 2; ++round) {  // the interpreters stay usable
+    BuiltGraph built = build_graph(data, "raising");
+    built.graph.add_stage(glue_stage("picky", source_glue("picky", source)));
+    const Error e = run_expecting_error(executor, std::move(built.graph));
+    REQUIRE(e.code() == ErrorCode::glue_error);
+    REQUIRE(e.node() == "picky");
+    REQUIRE(e.chunk() == 42);
+    REQUIRE(e.cause().rfind("ValueError: chunk 42 is not welcome", 0) == 0);
+    REQUIRE(e.cause().find("Traceback (most recent call last)") != std::string::npos);
+    REQUIRE(e.cause().find("raise ValueError(f\"chunk {index} is not welcome\")") !=
+            std::string::npos);  // linecache shows the glue's own line
+  }
+}
+
+TEST_CASE("glue that keeps a view fails its chunk, and the memory stays valid", "[glue]") {
+  const char* source = R"(
+kept = []
+def keeper(src, dst, index, tag):
+    if index == 7:
+        kept.append(dst[2:10])   # a slice outlives the call
+        dst[0] = 1
+)";
+  const ChunkedData data = make_chunks(20, 1024, {Codec::raw}, 5);
+  Executor executor(1);
+  std::weak_ptr<DestinationArray> watch;
+  {
+    BuiltGraph built = build_graph(data, "keeper");
+    watch = built.array;
+    built.graph.add_stage(glue_stage("keeper", source_glue("keeper", source)));
+    const Error e = run_expecting_error(executor, std::move(built.graph));
+    REQUIRE(e.code() == ErrorCode::glue_error);
+    REQUIRE(e.chunk() == 7);
+    REQUIRE(e.cause().find("kept a view of the chunk's destination") != std::string::npos);
+  }
+  // Every handle of ours is gone; the escaped slice keeps the memory alive.
+  REQUIRE_FALSE(watch.expired());
+  // The interpreter that kept the view goes on running glue.
+  BuiltGraph again = build_graph(data, "after-keeper");
+  again.graph.add_stage(glue_stage("invert", source_glue("invert", invert_source)));
+  again.graph.add_stage(Stage::native("invert-back", [](const ChunkView& v) {
+    for (auto& b : v.output) b = ~b;
+  }));
+  executor.run(std::move(again.graph));
+  for (std::size_t i = 0; i < data.chunks.size(); ++i) REQUIRE(slice_matches(data, *again.array, i));
+}
+
+TEST_CASE("glue from a module:function target on an extended sys.path", "[glue]") {
+  const std::string folder = std::string(DECOFLOW_GLUE_TMPDIR);
+  {
+    std::ofstream module(folder + "/decoflow_test_glue_mod.py");
+    module << "import struct\n"
+              "def first_word(src, dst, index, tag):\n"
+              "    return struct.unpack_from('>I', src, 0)[0] if len(src) >= 4 else -1\n";
+  }
+  GlueSpec spec;
+  spec.target = "decoflow_test_glue_mod:first_word";
+  spec.sys_path = {folder};
+  const ChunkedData data = make_chunks(50, 4096, {Codec::raw}, 9, 16, 8);
+  BuiltGraph built = build_graph(data);
+  built.graph.add_stage(glue_stage("first_word", spec));
+  Executor executor(2);
+  GraphRun run = executor.submit(std::move(built.graph));
+  run.get();
+  const auto results = run.results();
+  for (std::size_t i = 0; i < data.chunks.size(); ++i) {
+    const ChunkSpec& c = data.chunks[i];
+    std::int64_t expected = -1;
+    if (c.input_size >= 4) {
+      const auto* p = reinterpret_cast<const unsigned char*>(data.compressed.data() + c.input_offset);
+      expected = (std::int64_t{p[0]} << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
+    }
+    REQUIRE(results[i] == expected);
+  }
+}
+
+TEST_CASE("glue that cannot load says why", "[glue]") {
+  Executor executor(1);
+  GlueSpec missing;
+  missing.target = "no_such_module_anywhere:fn";
+  Graph g("missing");
+  g.add_array(DestinationArray::allocate(1));
+  g.add_stage(glue_stage("missing", missing));
+  g.add_chunk({0, 0, 0, 0, 0, 0, Codec::raw, 0});
+  const Error e = run_expecting_error(executor, std::move(g));
+  REQUIRE(e.code() == ErrorCode::glue_error);
+  REQUIRE(e.cause().find("ModuleNotFoundError") != std::string::npos);
+  REQUIRE(e.cause().find("no_such_module_anywhere") != std::string::npos);
+
+  // A single-phase extension module cannot load in an own-GIL interpreter.
+  GlueSpec isolated = source_glue("f", "import _testsinglephase\ndef f(s, d, i, t):\n    pass\n");
+  Graph g2("isolated");
+  g2.add_array(DestinationArray::allocate(1));
+  g2.add_stage(glue_stage("isolated", isolated));
+  g2.add_chunk({0, 0, 0, 0, 0, 0, Codec::raw, 0});
+  const Error e2 = run_expecting_error(executor, std::move(g2));
+  REQUIRE(e2.code() == ErrorCode::glue_error);
+  INFO(e2.cause());
+  REQUIRE(e2.cause().find("NumPy") != std::string::npos);  // the hint
+}
+
+TEST_CASE("glue results must be int or None", "[glue]") {
+  Executor executor(1);
+  Graph g("bad-result");
+  g.add_array(DestinationArray::allocate(8));
+  g.add_stage(glue_stage("str", source_glue("f", "def f(s, d, i, t):\n    return 'no'\n")));
+  g.add_chunk({0, 0, 0, 0, 0, 8, Codec::raw, 0});
+  const Error e = run_expecting_error(executor, std::move(g));
+  REQUIRE(e.code() == ErrorCode::glue_error);
+  REQUIRE(e.cause().find("returned a str") != std::string::npos);
+}
+
+TEST_CASE("bad glue specs are refused when the stage is made", "[glue]") {
+  require_error(ErrorCode::invalid_argument, [] { glue_stage("x", GlueSpec{}); });
+  GlueSpec no_colon;
+  no_colon.target = "module_only";
+  require_error(ErrorCode::invalid_argument, [&] { glue_stage("x", no_colon); });
+}

@@ -51,14 +51,16 @@ struct RunState {
   std::vector<std::uint64_t> produced;  // per chunk: bytes its decode produced into scratch
 
   // Set by cancel() or the first failure; every stage skips chunks once set.
-  std::atomic<bool> stop{false};
+  // Read for every chunk, so it sits on a cache line of its own: the counters
+  // below change with every batch.
+  alignas(64) std::atomic<bool> stop{false};
   std::atomic<bool> cancel_requested{false};
   std::atomic<bool> failed{false};
   std::exception_ptr first_error;  // written once, by whoever set `failed`
-  std::atomic<std::uint64_t> chunks_done{0};
+  alignas(64) std::atomic<std::uint64_t> chunks_done{0};
   std::atomic<std::uint64_t> bytes_done{0};
 
-  std::mutex mutex;  // guards the fields below
+  alignas(64) std::mutex mutex;  // guards the fields below
   std::condition_variable finished_cv;
   bool finished = false;
   std::exception_ptr error;  // the run's outcome

@@ -15,6 +15,7 @@
 #include <tbb/global_control.h>
 #include <tbb/info.h>
 #include <tbb/task_arena.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -33,9 +34,14 @@ namespace detail {
 class ExecutorCore {
  public:
   explicit ExecutorCore(unsigned threads)
-      : threads_(threads), arena_(static_cast<int>(threads), /*reserved_for_masters=*/0) {}
+      : threads_(threads),
+        arena_(static_cast<int>(threads), /*reserved_for_masters=*/0),
+        pid_(::getpid()) {}
 
   unsigned threads() const noexcept { return threads_; }
+  /// The process that created the executor: a forked child has no TBB
+  /// workers and no glue threads behind it, only copies of their state.
+  pid_t pid() const noexcept { return pid_; }
   tbb::task_arena& arena() noexcept { return arena_; }
 
   void run_started() {
@@ -57,6 +63,7 @@ class ExecutorCore {
   std::mutex mutex_;
   std::condition_variable idle_;
   std::size_t running_ = 0;
+  pid_t pid_;
 };
 
 namespace {
@@ -484,12 +491,29 @@ Executor::Executor(unsigned threads) {
   core_ = std::make_shared<detail::ExecutorCore>(threads);
 }
 
-Executor::~Executor() { core_->wait_idle(); }
+Executor::~Executor() {
+  if (::getpid() != core_->pid()) {
+    // A forked child: the arena's threads exist only in the parent, so neither
+    // waiting for runs nor tearing the arena down can work. Leave it be.
+    new std::shared_ptr<detail::ExecutorCore>(std::move(core_));
+    return;
+  }
+  core_->wait_idle();
+}
 
 unsigned Executor::threads() const noexcept { return core_->threads(); }
 
 GraphRun Executor::submit(std::shared_ptr<const Graph> graph) {
   if (!graph) throw Error(ErrorCode::invalid_argument, "null graph");
+  if (::getpid() != core_->pid()) {
+    throw Error(ErrorCode::resource_error,
+                "this executor was created in process " + std::to_string(core_->pid()) +
+                    " and cannot run in a forked child (" + std::to_string(::getpid()) +
+                    "): TBB's threads and Python's subinterpreters do not survive fork(); "
+                    "create executors after forking, or use multiprocessing's 'spawn' or "
+                    "'forkserver' start method",
+                graph->name(), {}, no_chunk);
+  }
   auto run = detail::prepare(std::move(graph), core_->threads());
   core_->run_started();
   detail::ExecutorCore* core = core_.get();  // outlives the task: ~Executor waits for it

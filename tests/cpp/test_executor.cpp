@@ -9,6 +9,9 @@
 #include <set>
 #include <thread>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "catch.hpp"
 #include "decoflow/byteswap.hpp"
 #include "decoflow/error.hpp"
@@ -310,4 +313,35 @@ TEST_CASE("executors come and go while others run", "[executor]") {
   }
   run.get();
   for (std::size_t i = 0; i < data.chunks.size(); ++i) REQUIRE(slice_matches(data, *first.array, i));
+}
+
+TEST_CASE("an executor refuses to run in a forked child, and the parent goes on", "[executor]") {
+  Executor executor(2);
+  const ChunkedData data = make_chunks(100, 4096, {Codec::zstd});
+  BuiltGraph first = build_graph(data);
+  executor.run(std::move(first.graph));  // the arena's threads now exist
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    int status = 3;
+    try {
+      BuiltGraph in_child = build_graph(data);
+      executor.submit(std::move(in_child.graph));
+      status = 1;  // it must not run
+    } catch (const Error& e) {
+      const std::string cause = e.cause();
+      status = (e.code() == ErrorCode::resource_error &&
+                cause.find("forked child") != std::string::npos)
+                   ? 0
+                   : 2;
+    }
+    std::_Exit(status);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  BuiltGraph after = build_graph(data);
+  executor.run(std::move(after.graph));
+  for (std::size_t i = 0; i < data.chunks.size(); ++i) REQUIRE(slice_matches(data, *after.array, i));
 }

@@ -23,7 +23,8 @@ std::size_t Decoder::lz4_block_into(ConstBytes src, MutableBytes dst) {
                                       static_cast<int>(src.size()), static_cast<int>(capacity));
   if (got < 0) {
     detail::fail(ErrorCode::corrupt_input,
-                 "lz4 block: malformed input at byte " + detail::num(static_cast<std::uint64_t>(-got)) +
+                 "lz4 block: malformed input at byte " +
+                     detail::num(static_cast<std::uint64_t>(-static_cast<std::int64_t>(got) - 1)) +
                      " of " + detail::num(src.size()) +
                      " (or the content is larger than the destination of " +
                      detail::num(dst.size()) + " bytes)");

@@ -2,6 +2,8 @@
 // decoded straight into its part of dst. Layout: uproot src/uproot/compression.py,
 // ROOT core/zip/src/RZip.cxx.
 #include <cstring>
+#include <memory>
+#include <new>
 #include <string>
 
 #include <lz4.h>
@@ -106,6 +108,26 @@ void xz_exact(lzma_stream& stream, ConstBytes src, MutableBytes dst, const std::
       detail::fail(ErrorCode::corrupt_input,
                    what + ": xz decoding failed (lzma_ret " + detail::num(static_cast<std::uint64_t>(ret)) + ")");
   }
+}
+
+/// libdeflate reports a cut or corrupt stream as "insufficient space" when the
+/// garbage it decodes overflows dst. Only on this error path, decode again into a
+/// scratch buffer as large as any ROOT block can be, to name the right cause.
+[[noreturn]] void zlib_overflow(libdeflate_decompressor* decompressor, ConstBytes payload,
+                                std::size_t uncompressed, const std::string& what) {
+  constexpr std::size_t max_block = std::size_t{1} << 24;
+  std::unique_ptr<std::byte[]> scratch(new (std::nothrow) std::byte[max_block]);
+  std::size_t actual = 0;
+  const libdeflate_result ret =
+      scratch ? libdeflate_zlib_decompress(decompressor, payload.data(), payload.size(),
+                                           scratch.get(), max_block, &actual)
+              : LIBDEFLATE_INSUFFICIENT_SPACE;
+  if (ret == LIBDEFLATE_BAD_DATA) {
+    detail::fail(ErrorCode::corrupt_input, what + ": zlib: corrupt or truncated deflate data");
+  }
+  detail::fail(ErrorCode::size_mismatch,
+               what + ": zlib: content larger than the header's " + detail::num(uncompressed) +
+                   " bytes" + (ret == LIBDEFLATE_SUCCESS ? " (" + detail::num(actual) + " bytes)" : ""));
 }
 
 }  // namespace
@@ -223,8 +245,7 @@ std::size_t Decoder::root_blocks_into(ConstBytes src, MutableBytes dst) {
           detail::fail(ErrorCode::size_mismatch,
                        what + ": zlib: content shorter than the header's " + detail::num(uncompressed) + " bytes");
         case LIBDEFLATE_INSUFFICIENT_SPACE:
-          detail::fail(ErrorCode::size_mismatch,
-                       what + ": zlib: content larger than the header's " + detail::num(uncompressed) + " bytes");
+          zlib_overflow(contexts_->deflate(), payload, uncompressed, what);
         default:
           detail::fail(ErrorCode::corrupt_input, what + ": zlib: corrupt or truncated deflate data");
       }

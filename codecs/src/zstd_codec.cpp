@@ -28,9 +28,10 @@ std::size_t Decoder::zstd_into(ConstBytes src, MutableBytes dst) {
       detail::fail(ErrorCode::size_mismatch, "zstd: content larger than the destination of " +
                                                  detail::num(dst.size()) + " bytes");
     }
+    const bool truncated = ZSTD_getErrorCode(ret) == ZSTD_error_srcSize_wrong;
     detail::fail(ErrorCode::corrupt_input,
-                 std::string("zstd: ") + ZSTD_getErrorName(ret) + " (" + detail::num(src.size()) +
-                     " input bytes)");
+                 std::string("zstd: ") + (truncated ? "truncated or malformed input: " : "") +
+                     ZSTD_getErrorName(ret) + " (" + detail::num(src.size()) + " input bytes)");
   }
   return ret;
 }

@@ -127,6 +127,8 @@ TEST_CASE("zstd scan: a file written by pzstd", "[scan][zstd][tool]") {
   const FrameScan scan = scan_frames(view(file));
   REQUIRE(!scan.pieces.empty());
   INFO("pzstd wrote " << scan.pieces.size() << " frames");
+  CHECK(scan.pieces.size() > 1);  // pzstd -1 cuts its input every 2 MiB
+  CHECK_FALSE(scan.sizes_known);   // and writes no content sizes
   CHECK(scan.pieces[0].offset == 12);  // after its skippable frame
   CHECK(decode_pieces(scan, file) == data);
 }

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include <xxhash.h>
+
 #include "catch.hpp"
 #include "decoflow/decoder.hpp"
 #include "test_support.hpp"
@@ -127,6 +129,24 @@ TEST_CASE("root blocks reject bad input", "[root][bad]") {
       const Bytes src = root_blocks(view(data), algo);
       check_error(decoder, Bytes(src.begin(), src.end() - 1), data.size(), ErrorCode::corrupt_input);
     }
+  }
+  SECTION("stream cut short inside a block whose header agrees") {
+    for (const char* algo : {"ZS", "ZL", "XZ"}) {
+      INFO(algo);
+      for (std::size_t drop : {std::size_t{1}, std::size_t{4}, std::size_t{100}}) {
+        Bytes src = root_blocks(view(data), algo);
+        src.resize(src.size() - drop);
+        set_le24(src, 3, src.size() - 9);
+        check_error(decoder, src, data.size(), ErrorCode::corrupt_input);
+      }
+    }
+    // L4: the checksum covers the cut block, so recompute it to reach lz4 itself.
+    Bytes l4 = root_blocks(view(data), "L4");
+    l4.resize(l4.size() - 2);
+    set_le24(l4, 3, l4.size() - 9);
+    const std::uint64_t sum = XXH64(l4.data() + 17, l4.size() - 17, 0);
+    for (std::size_t i = 0; i < 8; ++i) l4[9 + i] = static_cast<std::byte>(sum >> (56 - 8 * i));
+    check_error(decoder, l4, data.size(), ErrorCode::corrupt_input);
   }
   SECTION("L4 checksum mismatch") {
     Bytes src = root_blocks(view(data), "L4");

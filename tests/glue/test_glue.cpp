@@ -11,6 +11,7 @@
 #include "decoflow/glue.hpp"
 #include "decoflow/python_host.hpp"
 #include "engine_fixtures.hpp"
+#include "interpreter_pool.hpp"
 
 using namespace decoflow;
 using namespace decoflow::test;
@@ -209,3 +210,172 @@ TEST_CASE("bad glue specs are refused when the stage is made", "[glue]") {
   no_colon.target = "module_only";
   require_error(ErrorCode::invalid_argument, [&] { glue_stage("x", no_colon); });
 }
+
+namespace {
+
+// Two chunks large enough to travel in separate batches, each calling the
+// test barrier from glue; returns the two results.
+std::vector<std::int64_t> meet_from_two_threads(double timeout_s) {
+  GlueSpec spec = source_glue("meet", "import _decoflow_gil_barrier as barrier\n"
+                                      "def meet(src, dst, index, tag):\n"
+                                      "    return 1 if barrier.meet(2, " +
+                                          std::to_string(timeout_s) + ") else 0\n");
+  spec.sys_path = {DECOFLOW_GLUE_MODULES};
+  GlueSpec reset = source_glue("reset", "import _decoflow_gil_barrier as barrier\n"
+                                        "def reset(src, dst, index, tag):\n"
+                                        "    barrier.reset()\n");
+  reset.sys_path = spec.sys_path;
+  Executor executor(2);
+  {
+    Graph g("reset");
+    g.add_array(DestinationArray::allocate(1));
+    g.add_stage(glue_stage("reset", reset));
+    g.add_chunk({0, 0, 0, 0, 0, 0, Codec::raw, 0});
+    executor.run(std::move(g));
+  }
+  Graph g("meet");
+  g.add_array(DestinationArray::allocate(2 << 20));
+  g.add_stage(glue_stage("meet", spec));
+  g.add_chunk({0, 0, 0, 0, 0, 1 << 20, Codec::raw, 0});
+  g.add_chunk({0, 0, 0, 0, 1 << 20, 1 << 20, Codec::raw, 1});
+  GraphRun run = executor.submit(std::move(g));
+  run.get();
+  return run.results();
+}
+
+}  // namespace
+
+TEST_CASE("glue interpreters run truly in parallel, each with its own GIL", "[glue]") {
+  // The barrier never releases the GIL: both calls return True only if two
+  // interpreters ran Python at the same time.
+  const auto met = meet_from_two_threads(20.0);
+  REQUIRE(met == std::vector<std::int64_t>{1, 1});
+}
+
+TEST_CASE("under one shared GIL the same barrier cannot be met (the control)", "[glue]") {
+  end_glue_interpreters();
+  PyInterpreterConfig shared = {};
+  shared.use_main_obmalloc = 1;
+  shared.allow_threads = 1;
+  shared.gil = PyInterpreterConfig_SHARED_GIL;
+  detail::set_interpreter_config_for_tests(shared);
+  const auto met = meet_from_two_threads(1.0);
+  detail::set_interpreter_config_for_tests(std::nullopt);
+  end_glue_interpreters();  // later tests get own-GIL interpreters again
+  REQUIRE(met != std::vector<std::int64_t>{1, 1});
+}
+
+TEST_CASE("an interpreter that cannot be created is reported, and glue recovers", "[glue]") {
+  end_glue_interpreters();
+  // Refused by CPython 3.12 and 3.13: "per-interpreter obmalloc does not
+  // support single-phase init extension modules". (use_main_obmalloc=1 with an
+  // own GIL, which should be refused too, is accepted by 3.13.0 and crashes.)
+  PyInterpreterConfig invalid = {};
+  invalid.use_main_obmalloc = 0;
+  invalid.check_multi_interp_extensions = 0;
+  invalid.gil = PyInterpreterConfig_OWN_GIL;
+  detail::set_interpreter_config_for_tests(invalid);
+  Executor executor(2);
+  const ChunkedData data = make_chunks(50, 1024, {Codec::raw});
+  {
+    BuiltGraph built = build_graph(data, "no-interpreter");
+    built.graph.add_stage(glue_stage("invert", source_glue("invert", invert_source)));
+    const Error e = run_expecting_error(executor, std::move(built.graph));
+    detail::set_interpreter_config_for_tests(std::nullopt);
+    REQUIRE(e.code() == ErrorCode::resource_error);
+    REQUIRE(e.node() == "invert");
+    REQUIRE(e.chunk() >= 0);
+    REQUIRE(e.cause().find("cannot create a subinterpreter") != std::string::npos);
+  }
+  end_glue_interpreters();
+  REQUIRE(glue_interpreter_count() == 0);
+  BuiltGraph built = build_graph(data, "recovered");
+  built.graph.add_stage(glue_stage("invert", source_glue("invert", invert_source)));
+  built.graph.add_stage(Stage::native("invert-back", [](const ChunkView& v) {
+    for (auto& b : v.output) b = ~b;
+  }));
+  executor.run(std::move(built.graph));
+  for (std::size_t i = 0; i < data.chunks.size(); ++i) REQUIRE(slice_matches(data, *built.array, i));
+}
+
+TEST_CASE("the stdlib modules glue relies on work inside the subinterpreters", "[glue]") {
+  const char* source = R"(
+import struct, array, zlib, math, itertools, functools, operator, collections
+import binascii, bz2, lzma, json, io, re
+def everything(src, dst, index, tag):
+    words = array.array('I', bytes(src[:64]))
+    packed = struct.pack('>4I', *words[:4])
+    assert zlib.decompress(zlib.compress(packed)) == packed
+    assert bz2.decompress(bz2.compress(packed)) == packed
+    assert lzma.decompress(lzma.compress(packed)) == packed
+    assert binascii.unhexlify(binascii.hexlify(packed)) == packed
+    counts = collections.Counter(itertools.islice(src, 64))
+    total = functools.reduce(operator.add, counts.values(), 0)
+    text = json.dumps({'n': total, 'root': math.isqrt(total)})
+    buf = io.BytesIO(text.encode())
+    assert re.match(rb'\{"n": 64', buf.getvalue())
+    dst[:] = src
+    return total
+)";
+  const ChunkedData data = make_chunks(40, 4096, {Codec::raw}, 21);
+  Graph g("stdlib");
+  g.add_input(InputBuffer::from_bytes(data.original));
+  auto array = DestinationArray::allocate(data.original.size());
+  g.add_array(array);
+  g.add_stage(glue_stage("everything", source_glue("everything", source)));
+  std::size_t added = 0;
+  for (std::size_t i = 0; i < data.chunks.size(); ++i) {
+    const std::uint64_t size = data.chunks[i].dest_size;
+    if (size < 64) continue;
+    g.add_chunk({0, data.original_offset[i], size, 0, data.original_offset[i], size, Codec::raw, 0});
+    ++added;
+  }
+  REQUIRE(added > 10);
+  Executor executor(2);
+  GraphRun run = executor.submit(std::move(g));
+  run.get();
+  for (std::int64_t r : run.results()) REQUIRE(r == 64);
+}
+
+TEST_CASE("an executor destroyed while glue runs waits for it", "[glue]") {
+  const ChunkedData data = make_chunks(200, 2048, {Codec::raw});
+  BuiltGraph built = build_graph(data, "slow-glue");
+  built.graph.add_stage(glue_stage(
+      "slow", source_glue("slow", "import time\ndef slow(s, d, i, t):\n    time.sleep(0.001)\n")));
+  GraphRun run;
+  {
+    Executor executor(2);
+    run = executor.submit(std::move(built.graph));
+  }  // waits here
+  REQUIRE(run.done());
+  run.get();
+  for (std::size_t i = 0; i < data.chunks.size(); ++i) REQUIRE(slice_matches(data, *built.array, i));
+}
+
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+TEST_CASE("100 executors with glue reuse the interpreters: RSS stays flat", "[glue][rss]") {
+  auto rss_anon = [] {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind("RssAnon:", 0) == 0) return std::stoull(line.substr(8)) * 1024;
+    }
+    return 0ull;
+  };
+  const ChunkedData data = make_chunks(20, 2048, {Codec::zstd});
+  auto cycle = [&] {
+    Executor executor(2);
+    BuiltGraph built = build_graph(data, "cycle");
+    built.graph.add_stage(glue_stage("invert", source_glue("invert", invert_source)));
+    executor.run(std::move(built.graph));
+  };
+  for (int k = 0; k < 10; ++k) cycle();  // warm: interpreters, caches, allocator
+  const auto before = rss_anon();
+  const unsigned interpreters = glue_interpreter_count();
+  for (int k = 0; k < 100; ++k) cycle();
+  const auto after = rss_anon();
+  INFO("RSS before " << before << ", after " << after);
+  REQUIRE(glue_interpreter_count() == interpreters);  // reused, not recreated
+  REQUIRE(after < before + 100 * 100 * 1024);         // < 100 KiB per cycle
+}
+#endif

@@ -17,6 +17,8 @@ thread_local InterpreterState* this_thread_interpreter = nullptr;
 // #5779; 2 of 11 runs segfaulted on 3.13 in a prototype): one at a time.
 std::mutex creation_mutex;
 
+std::optional<PyInterpreterConfig> config_override;  // guarded by creation_mutex
+
 std::atomic<pid_t> pool_pid{0};  // the process whose pool has threads
 std::atomic<bool> in_forked_child{false};
 
@@ -40,6 +42,7 @@ void create_interpreter(InterpreterState& state) {
   config.allow_daemon_threads = 0;
   config.check_multi_interp_extensions = 1;
   config.gil = PyInterpreterConfig_OWN_GIL;
+  if (config_override) config = *config_override;
   PyThreadState* sub = nullptr;
   PyStatus status = Py_NewInterpreterFromConfig(&sub, &config);
   if (PyStatus_Exception(status) || sub == nullptr) {
@@ -82,6 +85,11 @@ void end_interpreter(InterpreterState& state) {
 }  // namespace
 
 InterpreterState* current_interpreter() noexcept { return this_thread_interpreter; }
+
+void set_interpreter_config_for_tests(std::optional<PyInterpreterConfig> config) {
+  std::lock_guard lock(creation_mutex);
+  config_override = config;
+}
 
 InterpreterPool& InterpreterPool::instance() {
   // Never destroyed: its threads are ended explicitly before Python finalises,

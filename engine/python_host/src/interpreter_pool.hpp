@@ -17,6 +17,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -42,6 +43,10 @@ struct InterpreterState {
 
 /// The interpreter of the calling pool thread, or null on any other thread.
 InterpreterState* current_interpreter() noexcept;
+
+/// Tests only: the config for interpreters created from now on (a shared GIL,
+/// an invalid combination); nullopt restores the isolated own-GIL config.
+void set_interpreter_config_for_tests(std::optional<PyInterpreterConfig> config);
 
 class InterpreterPool {
  public:

@@ -1,0 +1,174 @@
+"""decoflow's native core (use the decoflow package instead)."""
+
+from collections.abc import Sequence
+from typing import Annotated
+
+import numpy
+from numpy.typing import NDArray
+
+
+def _error_codes() -> dict:
+    """{name: value} of decoflow::ErrorCode."""
+
+def _raise_native(arg0: int, arg1: str, arg2: str, arg3: str, arg4: int, /) -> None:
+    """Raises a native decoflow::Error (tests the error mapping)."""
+
+class Array:
+    """
+    Memory that graphs decode into: an n-dimensional C-contiguous array.
+
+    Made by decoflow.empty() (engine-owned) or decoflow.adopt() (a NumPy
+    array's memory). Exports the buffer protocol, so np.asarray(arr) and
+    memoryview(arr) share its memory; exporting is refused (BufferError)
+    while a running graph writes into it. Engine-owned memory returns to
+    the system once the array, every view of it and every graph using it
+    are gone.
+    """
+
+    def __array__(self, dtype: object = None, copy: object = None) -> "numpy.ndarray": ...
+
+    def __buffer__(self, flags, /):
+        """
+        Return a buffer object that exposes the underlying memory of the object.
+        """
+
+    @property
+    def nbytes(self) -> int:
+        """Size in bytes."""
+
+    @property
+    def shape(self) -> tuple:
+        """Shape (a tuple of ints)."""
+
+    @property
+    def format(self) -> str:
+        """Buffer-protocol format of one element (struct module syntax)."""
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element."""
+
+    @property
+    def in_use(self) -> bool:
+        """True while a running graph writes into this array."""
+
+    @property
+    def owns_memory(self) -> bool:
+        """
+        True for engine-owned memory (decoflow.empty), False for adopted memory.
+        """
+
+    @property
+    def is_mapped(self) -> bool:
+        """
+        True when the engine backed this array with an anonymous memory map
+        (arrays of 256 KiB and more): freeing it unmaps the pages at once.
+        """
+
+    @property
+    def address(self) -> int:
+        """Address of the first byte (for tests and debugging)."""
+
+def _allocate(shape: Sequence[int], format: str, itemsize: int) -> Array:
+    """Allocates an engine-owned array (use decoflow.empty())."""
+
+def _adopt(source: object) -> Array:
+    """Wraps a writable C-contiguous buffer (use decoflow.adopt())."""
+
+class Stage:
+    """
+    One step every chunk goes through (make with decoflow.decode(),
+    decoflow.byteswap(), decoflow.glue()).
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    def __repr__(self) -> str: ...
+
+def _decode_stage(name: str) -> Stage: ...
+
+def _byteswap_stage(width: int, name: str) -> Stage: ...
+
+def _glue_stage(name: str, target: str, source: str, function: str, sys_path: Sequence[str]) -> Stage: ...
+
+def _codec_names() -> list[str]: ...
+
+class _Graph:
+    def __init__(self, name: str = 'graph') -> None: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def chunk_count(self) -> int: ...
+
+    @property
+    def input_count(self) -> int: ...
+
+    @property
+    def stages(self) -> list[Stage]: ...
+
+    def _add_input(self, data: object) -> int: ...
+
+    def _add_file(self, path: str) -> int: ...
+
+    def _input_size(self, input: int) -> int: ...
+
+    def add_stage(self, stage: Stage) -> None:
+        """
+        Appends a stage; chunks go through stages in the order they were added.
+        """
+
+    def _add_chunk(self, input: int, input_offset: int, input_size: int, array: Array, dest_offset: int, dest_size: object | None, codec: str, tag: int) -> None: ...
+
+    def _add_chunks(self, input: int, input_offsets: object, input_sizes: object, array: Array, dest_sizes: object, dest_offsets: object | None, dest_start: int, codec: str, tags: object | None) -> int: ...
+
+    def _chunk(self, index: int) -> tuple: ...
+
+class _Run:
+    def done(self) -> bool: ...
+
+    def wait(self, timeout: object | None = None) -> bool: ...
+
+    def cancel(self) -> None: ...
+
+    def progress(self) -> tuple: ...
+
+    def raise_error(self) -> None: ...
+
+    def results(self) -> Annotated[NDArray[numpy.int64], dict(shape=(None,))]: ...
+
+    def chunk_states(self) -> Annotated[NDArray[numpy.uint8], dict(shape=(None,))]: ...
+
+    def on_done(self, fn: object) -> None: ...
+
+    def watch(self, fn: object, interval: float) -> None: ...
+
+class _Executor:
+    def __init__(self, threads: int) -> None: ...
+
+    @property
+    def threads(self) -> int: ...
+
+    @property
+    def closed(self) -> bool: ...
+
+    def submit(self, graph: _Graph) -> _Run: ...
+
+    def close(self) -> None: ...
+
+def _end_glue_interpreters() -> None:
+    """
+    Ends every glue subinterpreter on its own thread (atexit; no glue may be running).
+    """
+
+def _glue_interpreter_count() -> int: ...
+
+def _stop_courier() -> None:
+    """Runs queued callbacks and ends the courier thread (atexit)."""
+
+def _forked_after_start() -> bool: ...

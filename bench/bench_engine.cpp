@@ -26,6 +26,7 @@
 #include <exception>
 #include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -210,6 +211,21 @@ int main(int argc, char** argv) try {
   };
   for (const Named& c : {Named{"zstd-3", decoflow::Codec::zstd}, Named{"lz4", decoflow::Codec::lz4_block}}) {
     const Compressed z = compress(src, chunk, c.codec);
+    if (const char* dump = std::getenv("DECOFLOW_BENCH_DUMP"); dump != nullptr && *dump != '\0') {
+      // The same chunks for another front end (bench/python_vs_cpp.py): the
+      // compressed input and its offsets and sizes (uint64, native order).
+      auto write = [&](const std::string& name, const void* data, std::size_t bytes) {
+        std::FILE* f = std::fopen((std::string(dump) + "/" + name).c_str(), "wb");
+        if (f == nullptr || std::fwrite(data, 1, bytes, f) != bytes || std::fclose(f) != 0) {
+          throw std::runtime_error("cannot write " + name + " in " + dump);
+        }
+      };
+      const std::string base = c.name;
+      write(base + ".bin", z.input->bytes().data(), z.input->size());
+      write(base + ".offsets", z.offsets.data(), z.offsets.size() * 8);
+      write(base + ".sizes", z.sizes.data(), z.sizes.size() * 8);
+      write("source.bin", src.data(), src.size());
+    }
     const auto decode = make_graph(z, c.codec, array, chunk, false);
     const auto decode_swap = make_graph(z, c.codec, array, chunk, true);
     std::printf("%s: ratio %.2f\n  threads  decode GB/s  decode+byteswap GB/s  memcpy GB/s\n", c.name,

@@ -33,6 +33,7 @@
 #include <lz4.h>
 #include <zstd.h>
 
+#include "anchor_data.hpp"
 #include "decoflow/decoflow.hpp"
 
 namespace {
@@ -50,25 +51,6 @@ std::size_t arg_or(int argc, char** argv, int index, std::size_t fallback) {
     std::exit(2);
   }
   return static_cast<std::size_t>(value);
-}
-
-// The anchor's data, byte for byte: an int32 count and a float32 momentum per
-// 8 bytes, big-endian, with the 12 low mantissa bits of the float dropped.
-std::vector<std::byte> physics_like(std::size_t total) {
-  std::vector<std::byte> src(total);
-  std::mt19937 rng(1);
-  std::exponential_distribution<float> ex(0.3f);
-  std::normal_distribution<float> ga(30.f, 10.f);
-  for (std::size_t i = 0; i + 8 <= total; i += 8) {
-    const std::uint32_t count = __builtin_bswap32(static_cast<std::uint32_t>(ex(rng)));
-    const float momentum = ga(rng);
-    std::uint32_t bits = 0;
-    std::memcpy(&bits, &momentum, 4);
-    bits = __builtin_bswap32(bits & 0xFFFFF000u);
-    std::memcpy(&src[i], &count, 4);
-    std::memcpy(&src[i + 4], &bits, 4);
-  }
-  return src;
 }
 
 struct Compressed {
@@ -180,7 +162,7 @@ int main(int argc, char** argv) try {
     return 2;
   }
 
-  const std::vector<std::byte> src = physics_like(total);
+  const std::vector<std::byte> src = decoflow::samples::anchor_physics_data(total);
   // Pre-touched, as the anchor's std::vector<char> dst + memset: no page faults timed.
   std::vector<std::byte> dst(total);
   std::memset(dst.data(), 1, total);

@@ -19,10 +19,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "anchor_data.hpp"
 #include "decoflow/decoflow.hpp"
 #include "decoflow/glue.hpp"
 #include "decoflow/python_host.hpp"
@@ -51,24 +51,6 @@ constexpr const char* usage_text =
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
-// The anchors' data: an int32 count and a float32 momentum, big-endian.
-std::vector<std::byte> physics_data(std::size_t bytes) {
-  std::vector<std::byte> data(bytes);
-  std::mt19937 rng(1);
-  std::exponential_distribution<float> counts(0.3f);
-  std::normal_distribution<float> momenta(30.f, 10.f);
-  for (std::size_t i = 0; i + 8 <= bytes; i += 8) {
-    const std::uint32_t c = __builtin_bswap32(static_cast<std::uint32_t>(counts(rng)));
-    const float f = momenta(rng);
-    std::uint32_t fb;
-    std::memcpy(&fb, &f, 4);
-    fb = __builtin_bswap32(fb & 0xFFFFF000u);
-    std::memcpy(&data[i], &c, 4);
-    std::memcpy(&data[i + 4], &fb, 4);
-  }
-  return data;
 }
 
 struct Options {
@@ -146,7 +128,7 @@ int main(int argc, char** argv) {
 
     const std::size_t total = options.mib << 20;
     const std::size_t chunk = options.chunk_kib << 10;
-    const std::vector<std::byte> original = physics_data(total);
+    const std::vector<std::byte> original = decoflow::samples::anchor_physics_data(total);
     std::vector<std::byte> packed;
     std::vector<decoflow::ChunkSpec> chunks;
     for (std::size_t off = 0; off < total; off += chunk) {

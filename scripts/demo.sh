@@ -15,7 +15,9 @@ echo "== build (release preset: decoflow-decode and the data generator)"
 python_args=()  # configure as test.sh does, so the two share one build tree
 [ -n "${DECOFLOW_PYTHON_EXE:-}" ] && python_args=(-DPython_EXECUTABLE="$DECOFLOW_PYTHON_EXE")
 cmake --preset release "${python_args[@]}" >/dev/null
-cmake --build --preset release -j "$threads" --target decoflow-decode decoflow-gen-physics
+targets=(decoflow-decode decoflow-gen-physics)
+[ -n "${DECOFLOW_PYTHON_EXE:-}" ] && targets+=(decoflow-glue-pipeline)
+cmake --build --preset release -j "$threads" --target "${targets[@]}"
 decode=$repo/build/release/samples/decoflow-decode
 gen=$repo/build/release/samples/decoflow-gen-physics
 
@@ -72,6 +74,13 @@ for f in original.pz.zst original.lz4 original.cat.zst; do
   printf '%-18s %-32s %s\n' "$f" "$ours s ($(rate "$ours"))" "$ref_name: $theirs s ($(rate "$theirs"))"
 done
 rm -f decoded reference
+
+if [ -n "${DECOFLOW_PYTHON_EXE:-}" ]; then
+  echo
+  echo "== native zstd decode -> Python glue (own-GIL subinterpreters) -> native byteswap"
+  "$repo/build/release/samples/decoflow-glue-pipeline" --threads "$threads" --mib 64 \
+    "$repo/samples/glue/count_fast.py"
+fi
 
 echo
 echo "demo: every output matched the original byte for byte"

@@ -172,3 +172,31 @@ def _stop_courier() -> None:
     """Runs queued callbacks and ends the courier thread (atexit)."""
 
 def _forked_after_start() -> bool: ...
+
+class _RootPlan:
+    """The plan of one ROOT branches read (see decoflow.root)."""
+
+    @property
+    def branch_count(self) -> int: ...
+
+    def entries(self, branch: int) -> int: ...
+
+    def content_items(self, branch: int) -> int: ...
+
+    def content(self, branch: int, format: str, itemsize: int, shape: Sequence[int]) -> Array | None:
+        """Branch i's content array with this element format and shape, or None."""
+
+    def offsets(self, branch: int) -> Array | None:
+        """Jagged branch i's int64 entry offsets, or None."""
+
+    def chunks(self, branch: int) -> tuple:
+        """(input_offsets, input_sizes, dest_offsets, dest_sizes, tags) of branch i's baskets."""
+
+    def stage(self) -> Stage:
+        """The native 'baskets' stage."""
+
+    def failures(self) -> list:
+        """The failed branches: [(branch, basket, decoflow.Error)]."""
+
+def _root_plan(path: str, specs: list, name: str) -> _RootPlan:
+    """Plans decoding branches of the ROOT file at `path` (see decoflow.root.arrays)."""

@@ -34,6 +34,7 @@
 #include "decoflow/python_host.hpp"
 #include "decoflow/stage.hpp"
 #include "py_array.hpp"
+#include "root_plan.hpp"
 
 namespace nb = nanobind;
 
@@ -375,6 +376,7 @@ NB_MODULE(_core, m) {
   }, "Raises a native decoflow::Error (tests the error mapping).");
 
   bind_arrays(m);
+  bind_root(m);  // decoflow.root: ROOT branches
 
   // Stages --------------------------------------------------------------
   nb::class_<Stage>(m, "Stage", "One step every chunk goes through (make with decoflow.decode(),\n"

@@ -38,6 +38,11 @@ LZ4F_dctx* Decoder::Contexts::lz4f() {
   return lz4f_;
 }
 
+void Decoder::Contexts::lz4f_discard() noexcept {
+  LZ4F_freeDecompressionContext(lz4f_);
+  lz4f_ = nullptr;
+}
+
 libdeflate_decompressor* Decoder::Contexts::deflate() {
   if (deflate_ == nullptr) {
     deflate_ = libdeflate_alloc_decompressor();

@@ -38,6 +38,11 @@ struct Decoder::Contexts {
   /// Each accessor creates its context on first call; resource_error if it cannot.
   ZSTD_DCtx* zstd();
   LZ4F_dctx* lz4f();
+  /// Frees the LZ4F context after a failed frame; the next lz4f() makes a new
+  /// one. LZ4F_resetDecompressionContext is not enough: lz4 (1.9.4) keeps the
+  /// aborted frame's remaining content size, and the next frame that declares
+  /// none then fails with frameSize_wrong (found by tests/fuzz/fuzz_lz4_frame).
+  void lz4f_discard() noexcept;
   libdeflate_decompressor* deflate();
   /// (Re)starts the xz decoder on the kept stream, which reuses its memory.
   lzma_stream& xz_restart();

@@ -50,7 +50,8 @@ std::size_t Decoder::lz4_frame_into(ConstBytes src, MutableBytes dst) {
         LZ4F_decompress(dctx, out_size == 0 ? nullptr : dst.data() + out, &out_size,
                         src.data() + in, &in_size, &options);
     if (LZ4F_isError(hint)) {
-      LZ4F_resetDecompressionContext(dctx);
+      // A new context, not a reset: see Contexts::lz4f_discard().
+      contexts_->lz4f_discard();
       const auto code = static_cast<LZ4F_errorCodes>(-static_cast<std::ptrdiff_t>(hint));
       ErrorCode ours = ErrorCode::corrupt_input;
       if (code == LZ4F_ERROR_contentChecksum_invalid || code == LZ4F_ERROR_blockChecksum_invalid ||
@@ -68,7 +69,7 @@ std::size_t Decoder::lz4_frame_into(ConstBytes src, MutableBytes dst) {
     frame_open = hint != 0;
     if (in_size == 0 && out_size == 0) {
       // No progress: LZ4F holds decoded bytes it cannot place.
-      LZ4F_resetDecompressionContext(dctx);
+      contexts_->lz4f_discard();
       detail::fail(ErrorCode::size_mismatch, "lz4 frame: content larger than the destination of " +
                                                  detail::num(dst.size()) + " bytes (input byte " +
                                                  detail::num(in) + " of " + detail::num(src.size()) +
@@ -83,13 +84,13 @@ std::size_t Decoder::lz4_frame_into(ConstBytes src, MutableBytes dst) {
       std::size_t probe_out = sizeof probe;
       std::size_t probe_in = 0;
       const std::size_t ret = LZ4F_decompress(dctx, probe, &probe_out, src.data() + src.size(), &probe_in, &options);
-      LZ4F_resetDecompressionContext(dctx);
+      contexts_->lz4f_discard();
       if (!LZ4F_isError(ret) && probe_out > 0) {
         detail::fail(ErrorCode::size_mismatch, "lz4 frame: content larger than the destination of " +
                                                    detail::num(dst.size()) + " bytes");
       }
     }
-    LZ4F_resetDecompressionContext(dctx);
+    contexts_->lz4f_discard();
     detail::fail(ErrorCode::corrupt_input, "lz4 frame: truncated input: frame incomplete after " +
                                                detail::num(src.size()) + " bytes (" +
                                                detail::num(out) + " bytes decoded)");

@@ -41,8 +41,11 @@ void check(std::size_t size, unsigned width) {
 // pshufb (SSSE3) is not in baseline x86-64, so a plain build swaps one word at
 // a time (~14 GB/s in cache); an AVX2 clone, picked at load time when the CPU
 // has it, swaps 32 bytes per instruction (~80 GB/s), a quarter of lz4 +
-// byteswap time.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+// byteswap time. Not under the sanitizers: the clone's ifunc resolver runs
+// during relocation, before their runtime starts (under ThreadSanitizer every
+// binary linking the engine crashed before main()).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define DECOFLOW_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define DECOFLOW_SIMD_CLONES

@@ -19,7 +19,9 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
+#include <new>
 #include <string>
 
 #include "decoflow/byteswap.hpp"
@@ -110,15 +112,20 @@ std::size_t decode_chunk(const ChunkSpec& chunk, ConstBytes in, MutableBytes out
 }
 
 // Takes a scratch buffer for a batch; there is always one free, since the pool
-// has one per batch that the limiter lets in flight.
-void take_scratch(RunState& run, Batch& batch) {
+// has one per batch that the limiter lets in flight. Returns false when its
+// memory cannot be allocated (the slot stays taken; finish gives it back).
+bool take_scratch(RunState& run, Batch& batch) {
   {
     std::lock_guard lock(run.scratch_mutex);
     batch.scratch = run.free_scratch.back();
     run.free_scratch.pop_back();
   }
   auto& buffer = run.scratch_buffers[batch.scratch];
-  if (!buffer) buffer.reset(new std::byte[run.scratch_capacity]);  // uninitialised on purpose
+  // Uninitialised on purpose. nothrow: scratch sizes come from the caller's
+  // chunks (upper bounds, possibly absurd), and std::bad_alloc escaping a node
+  // body would reach the caller as something other than decoflow::Error.
+  if (!buffer) buffer.reset(new (std::nothrow) std::byte[run.scratch_capacity]);
+  return buffer != nullptr;
 }
 
 void give_back_scratch(RunState& run, const Batch& batch) {
@@ -132,7 +139,20 @@ void give_back_scratch(RunState& run, const Batch& batch) {
 void run_batch(RunState& run, const Graph& graph, std::size_t stage_index, Batch& batch) {
   const Stage& stage = graph.stages()[stage_index];
   const bool last = stage_index + 1 == graph.stages().size();
-  if (run.scratch_capacity != 0 && batch.scratch == Batch::no_scratch) take_scratch(run, batch);
+  if (run.stop.load(std::memory_order_relaxed)) return;
+  if (run.scratch_capacity != 0 && batch.scratch == Batch::no_scratch &&
+      !take_scratch(run, batch)) {
+    // Found by tests/fuzz/fuzz_graph: fail the batch's first chunk, located,
+    // like any chunk error.
+    run.chunk_states[batch.begin] = ChunkState::failed;
+    run.fail(std::make_exception_ptr(
+        Error(ErrorCode::resource_error,
+              "cannot allocate " + std::to_string(run.scratch_capacity) +
+                  " bytes of scratch for the scratch outputs of chunks [" +
+                  std::to_string(batch.begin) + ", " + std::to_string(batch.end) + ")",
+              graph.name(), stage.name(), batch.begin)));
+    return;
+  }
   std::size_t scratch_offset = 0;
   for (std::uint32_t i = batch.begin; i < batch.end; ++i) {
     if (run.stop.load(std::memory_order_relaxed)) return;
@@ -144,7 +164,11 @@ void run_batch(RunState& run, const Graph& graph, std::size_t stage_index, Batch
     MutableBytes out;
     const bool scratch = chunk.array == scratch_output;
     if (scratch) {
-      std::byte* base = run.scratch_buffers[batch.scratch].get() + scratch_offset;
+      // A graph whose scratch outputs are all empty has no scratch buffers
+      // (found by tests/fuzz/fuzz_graph: this indexed an empty pool).
+      std::byte* base = run.scratch_capacity == 0
+                            ? nullptr
+                            : run.scratch_buffers[batch.scratch].get() + scratch_offset;
       scratch_offset += chunk.dest_size;
       out = MutableBytes(base, stage.kind() == Stage::Kind::decode ? chunk.dest_size
                                                                    : run.produced[i]);
@@ -435,17 +459,31 @@ std::shared_ptr<RunState> prepare(std::shared_ptr<const Graph> graph_ptr, unsign
   run->max_batches_in_flight = std::size_t{threads} * 2 + 2;
   run->threads = threads;
   for (std::size_t b = 0; b + 1 < run->batch_starts.size(); ++b) {
-    std::size_t scratch_bytes = 0;
+    std::uint64_t scratch_bytes = 0;
     for (std::uint32_t i = run->batch_starts[b]; i < run->batch_starts[b + 1]; ++i) {
-      if (chunks[i].array == scratch_output) scratch_bytes += chunks[i].dest_size;
+      if (chunks[i].array != scratch_output) continue;
+      // A wrapped sum would size the buffer too small for the offsets that
+      // run_batch adds up (found by tests/fuzz/fuzz_graph).
+      if (chunks[i].dest_size > std::numeric_limits<std::size_t>::max() - scratch_bytes) {
+        reject(ErrorCode::invalid_argument,
+               "scratch output of " + std::to_string(chunks[i].dest_size) +
+                   " bytes: the scratch outputs of its batch add up to more than 2^64 bytes",
+               graph, i);
+      }
+      scratch_bytes += chunks[i].dest_size;
     }
-    run->scratch_capacity = std::max(run->scratch_capacity, scratch_bytes);
+    run->scratch_capacity = std::max(run->scratch_capacity, static_cast<std::size_t>(scratch_bytes));
   }
   if (run->scratch_capacity != 0) {
     run->scratch_buffers.resize(run->max_batches_in_flight);
     for (std::size_t k = run->max_batches_in_flight; k-- > 0;) {
       run->free_scratch.push_back(static_cast<std::uint32_t>(k));
     }
+  }
+  // Every scratch chunk records what it produced, even when all of them are
+  // empty and there is no pool (fuzz_graph: this was an out-of-bounds write).
+  if (std::any_of(chunks.begin(), chunks.end(),
+                  [](const ChunkSpec& c) { return c.array == scratch_output; })) {
     run->produced.assign(chunks.size(), 0);
   }
   run->chunks_total = chunks.size();

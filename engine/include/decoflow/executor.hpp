@@ -34,8 +34,11 @@ class Executor {
   /// Validates `graph` and starts it. Throws decoflow::Error, naming the
   /// chunk, for an empty stage list, an input range outside its input, a slice
   /// outside its array, two slices that overlap (in this graph, or in a graph
-  /// still running on the same array), or a slice length that a byteswap stage
-  /// cannot divide; nothing is written then.
+  /// still running on the same array), a slice length that a byteswap stage
+  /// cannot divide, or scratch outputs (scratch_output chunks) of one batch
+  /// whose sizes add up past 2^64; nothing is written then. Scratch memory is
+  /// allocated as batches start: when it cannot be, the run fails with
+  /// ErrorCode::resource_error naming the batch's first chunk.
   GraphRun submit(std::shared_ptr<const Graph> graph);
   GraphRun submit(Graph graph);
 

@@ -1,0 +1,263 @@
+// graphs/root_branches: whole branches of the real uproot-HZZ files through
+// plan_root_branches() and an Executor, checked without uproot: every branch of
+// every compressed file must decode to the bytes stored raw in
+// uproot-HZZ-uncompressed.root (the basket positions come from
+// tests/fixtures/hzz_baskets.tsv, the entry counts from each TKey). Bad inputs
+// fail only their branch, naming it and the basket.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "catch.hpp"
+#include "decoflow/byteswap.hpp"
+#include "decoflow/executor.hpp"
+#include "decoflow/input.hpp"
+#include "decoflow/root_branches.hpp"
+
+#ifdef SKIP
+#define ROOT_SKIP(msg) SKIP(msg)
+#else
+#define ROOT_SKIP(msg) \
+  do {                 \
+    WARN(msg);         \
+    return;            \
+  } while (false)
+#endif
+
+namespace {
+
+namespace fs = std::filesystem;
+using decoflow::RootBasketRef;
+using decoflow::RootBranchSpec;
+using decoflow::RootType;
+
+struct Basket {
+  std::uint64_t seek = 0, bytes = 0, keylen = 0, objlen = 0, last = 0;
+};
+// file -> branch -> baskets in order
+using Table = std::map<std::string, std::map<std::string, std::vector<Basket>>>;
+
+Table load_table() {
+  std::ifstream in(fs::path(DECOFLOW_FIXTURE_DIR) / "hzz_baskets.tsv");
+  REQUIRE(in.good());
+  Table table;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream cols(line);
+    std::string file, branch, xxh;
+    std::uint64_t index = 0;
+    Basket b;
+    cols >> file >> branch >> index >> b.seek >> b.bytes >> b.keylen >> b.objlen >> xxh >> b.last;
+    REQUIRE(cols);
+    auto& list = table[file][branch];
+    REQUIRE(list.size() == index);
+    list.push_back(b);
+  }
+  return table;
+}
+
+fs::path root_dir() { return fs::path(DECOFLOW_TESTDATA_DIR) / "root"; }
+
+bool have_testdata() {
+  std::error_code ec;
+  for (const char* name : {"uproot-HZZ-zstd.root", "uproot-HZZ-lz4.root", "uproot-HZZ-zlib.root",
+                           "uproot-HZZ-lzma.root", "uproot-HZZ-uncompressed.root"}) {
+    if (!fs::is_regular_file(root_dir() / name, ec)) return false;
+  }
+  return true;
+}
+
+// A branch spec from the fixture: entries from each TKey's fNevBuf, jagged
+// when a basket has an offsets trailer. Read as bytes (uint8) so the content
+// must be the raw payload byte for byte; `type` overrides.
+RootBranchSpec spec_of(const std::string& name, const std::vector<Basket>& baskets,
+                       decoflow::ConstBytes file, RootType type = RootType::uint8) {
+  RootBranchSpec spec;
+  spec.name = name;
+  spec.type = type;
+  std::uint64_t entry = 0;
+  for (const Basket& b : baskets) {
+    const auto key = decoflow::parse_root_basket_key(file.subspan(b.seek, b.bytes));
+    spec.jagged = spec.jagged || key.border != key.objlen;
+    // Flat bytes: every value's bytes are items of one entry.
+    if (type == RootType::uint8 && key.entries > 0) spec.items_per_entry = key.border / key.entries;
+    spec.baskets.push_back({b.seek, b.bytes, entry, entry + key.entries});
+    entry += key.entries;
+  }
+  if (spec.jagged) spec.items_per_entry = 1;
+  return spec;
+}
+
+std::uint32_t be32(const std::byte* p) {
+  std::uint32_t v;
+  std::memcpy(&v, p, 4);
+  return __builtin_bswap32(v);
+}
+
+}  // namespace
+
+TEST_CASE("HZZ branches decode to the uncompressed file's bytes and offsets", "[root_branches]") {
+  if (!have_testdata()) ROOT_SKIP("skipped: HZZ test data not found in " << root_dir().string());
+  const Table table = load_table();
+  const auto raw_file = decoflow::InputBuffer::map_file(
+      (root_dir() / "uproot-HZZ-uncompressed.root").string());
+  const auto& raw_table = table.at("uproot-HZZ-uncompressed.root");
+  decoflow::Executor executor(2);
+
+  for (const auto& [file_name, branches] : table) {
+    INFO(file_name);
+    const auto file = decoflow::InputBuffer::map_file((root_dir() / file_name).string());
+    std::vector<RootBranchSpec> specs;
+    for (const auto& [name, baskets] : branches) specs.push_back(spec_of(name, baskets, file->bytes()));
+    auto plan = decoflow::plan_root_branches(file, specs, file_name);
+    executor.run(plan.make_graph());
+    for (const auto& f : plan.failures()) FAIL_CHECK(f.error.what());
+
+    std::size_t jagged = 0;
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      const RootBranchSpec& spec = specs[i];
+      INFO("branch " << spec.name);
+      // Expected: the raw payloads' content parts back to back, and the
+      // global offsets from their trailers.
+      std::vector<std::byte> content;
+      std::vector<std::int64_t> offsets{0};
+      for (const Basket& b : raw_table.at(spec.name)) {
+        const std::byte* payload = raw_file->bytes().data() + b.seek + b.keylen;
+        const std::uint64_t border = b.last - b.keylen;
+        const auto base = static_cast<std::int64_t>(content.size());
+        content.insert(content.end(), payload, payload + border);
+        if (border == b.objlen) continue;
+        const std::uint64_t entries =
+            decoflow::parse_root_basket_key(raw_file->bytes().subspan(b.seek, b.bytes)).entries;
+        for (std::uint64_t j = 1; j < entries; ++j) {
+          offsets.push_back(base + be32(payload + border + 4 + 4 * j) - static_cast<std::int64_t>(b.keylen));
+        }
+        if (entries > 0) offsets.push_back(base + static_cast<std::int64_t>(border));
+      }
+      const auto array = plan.content(i);
+      REQUIRE(array);
+      REQUIRE(array->size() == content.size());
+      CHECK(std::equal(content.begin(), content.end(), array->data()));
+      if (spec.jagged) {
+        ++jagged;
+        const auto off = plan.offsets(i);
+        REQUIRE(off);
+        REQUIRE(off->size() == (plan.entries(i) + 1) * 8);
+        REQUIRE(offsets.size() == plan.entries(i) + 1);
+        CHECK(std::memcmp(off->data(), offsets.data(), off->size()) == 0);
+      } else {
+        CHECK(!plan.offsets(i));
+      }
+    }
+    CHECK(jagged > 0);
+  }
+}
+
+TEST_CASE("HZZ flat branches come out byteswapped to native order", "[root_branches]") {
+  if (!have_testdata()) ROOT_SKIP("skipped: HZZ test data not found in " << root_dir().string());
+  const Table table = load_table();
+  const auto file = decoflow::InputBuffer::map_file((root_dir() / "uproot-HZZ-zstd.root").string());
+  const auto raw_file = decoflow::InputBuffer::map_file(
+      (root_dir() / "uproot-HZZ-uncompressed.root").string());
+  const auto& branches = table.at("uproot-HZZ-zstd.root");
+  // MET_px is float32, NJet int32, Jet_Px jagged float32.
+  std::vector<RootBranchSpec> specs{spec_of("MET_px", branches.at("MET_px"), file->bytes(), RootType::float32),
+                                    spec_of("NJet", branches.at("NJet"), file->bytes(), RootType::int32),
+                                    spec_of("Jet_Px", branches.at("Jet_Px"), file->bytes(), RootType::float32)};
+  auto plan = decoflow::plan_root_branches(file, specs);
+  decoflow::Executor executor(2);
+  executor.run(plan.make_graph());
+  REQUIRE(plan.failures().empty());
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    INFO(specs[i].name);
+    std::vector<std::byte> expected;
+    for (const Basket& b : table.at("uproot-HZZ-uncompressed.root").at(specs[i].name)) {
+      const std::byte* p = raw_file->bytes().data() + b.seek + b.keylen;
+      expected.insert(expected.end(), p, p + (b.last - b.keylen));
+    }
+    decoflow::byteswap_in_place(expected, 4);
+    REQUIRE(plan.content(i)->size() == expected.size());
+    CHECK(std::equal(expected.begin(), expected.end(), plan.content(i)->data()));
+    CHECK(plan.content_items(i) * 4 == expected.size());
+  }
+  std::int32_t njet[3];
+  std::memcpy(njet, plan.content(1)->data(), sizeof njet);
+  std::int64_t jet_offsets[4];
+  std::memcpy(jet_offsets, plan.offsets(2)->data(), sizeof jet_offsets);
+  CHECK(jet_offsets[0] == 0);
+  for (int e = 0; e < 3; ++e) CHECK(jet_offsets[e + 1] - jet_offsets[e] == njet[e]);
+}
+
+TEST_CASE("a bad basket fails its branch only, naming the branch and the basket", "[root_branches]") {
+  if (!have_testdata()) ROOT_SKIP("skipped: HZZ test data not found in " << root_dir().string());
+  const Table table = load_table();
+  const auto path = root_dir() / "uproot-HZZ-zstd.root";
+  const auto& branches = table.at("uproot-HZZ-zstd.root");
+  std::vector<std::byte> bytes(fs::file_size(path));
+  std::ifstream(path, std::ios::binary).read(reinterpret_cast<char*>(bytes.data()),
+                                             static_cast<std::streamsize>(bytes.size()));
+  const auto good = decoflow::InputBuffer::from_bytes(bytes);
+  const RootBranchSpec jet = spec_of("Muon_Px", branches.at("Muon_Px"), good->bytes());
+  const RootBranchSpec met = spec_of("NJet", branches.at("NJet"), good->bytes());
+  decoflow::Executor executor(2);
+
+  auto expect_failure = [&](std::shared_ptr<const decoflow::InputBuffer> file,
+                            std::vector<RootBranchSpec> specs, decoflow::ErrorCode code,
+                            const std::string& needle) {
+    auto plan = decoflow::plan_root_branches(std::move(file), specs, "bad");
+    executor.run(plan.make_graph());  // never throws for a basket: failures are per branch
+    const auto failures = plan.failures();
+    for (const auto& f : failures) INFO(f.error.what());
+    REQUIRE(failures.size() == 1);
+    const auto& f = failures.front();
+    CHECK(f.branch == 0);
+    CHECK(f.error.code() == code);
+    const std::string what = f.error.what();
+    INFO(what);
+    CHECK(what.find("branch 'Muon_Px' basket " + std::to_string(f.basket)) != std::string::npos);
+    CHECK(what.find(needle) != std::string::npos);
+    CHECK_THROWS_AS(plan.check(), decoflow::Error);
+    // The other branch is whole.
+    auto reference = decoflow::plan_root_branches(good, {met});
+    executor.run(reference.make_graph());
+    REQUIRE(plan.content(1)->size() == reference.content(0)->size());
+    CHECK(std::memcmp(plan.content(1)->data(), reference.content(0)->data(),
+                      reference.content(0)->size()) == 0);
+    return f.basket;
+  };
+
+  SECTION("basket table outside the file") {
+    RootBranchSpec bad = jet;
+    bad.baskets.back().seek = bytes.size() - 10;
+    CHECK(expect_failure(good, {bad, met}, decoflow::ErrorCode::corrupt_input, "outside the file") ==
+          bad.baskets.size() - 1);
+  }
+  SECTION("truncated file") {
+    // Cut inside Muon_Px's last basket; NJet's baskets lie before it.
+    const Basket& first = branches.at("Muon_Px").back();
+    for (const auto& b : met.baskets) REQUIRE(b.seek + b.bytes <= first.seek);
+    std::vector<std::byte> cut(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(first.seek + 40));
+    CHECK(expect_failure(decoflow::InputBuffer::from_bytes(cut), {jet, met},
+                         decoflow::ErrorCode::corrupt_input, "outside the file") == 1);
+  }
+  SECTION("corrupted block header") {
+    std::vector<std::byte> flipped = bytes;
+    const Basket& b = branches.at("Muon_Px").at(1);
+    flipped[b.seek + b.keylen] = std::byte{'Q'};
+    CHECK(expect_failure(decoflow::InputBuffer::from_bytes(flipped), {jet, met},
+                         decoflow::ErrorCode::unsupported_format, "file bytes [") == 1);
+  }
+  SECTION("a TKey that disagrees with the table") {
+    RootBranchSpec bad = jet;
+    bad.baskets[0].bytes -= 1;
+    CHECK(expect_failure(good, {bad, met}, decoflow::ErrorCode::corrupt_input, "fNbytes") == 0);
+  }
+}

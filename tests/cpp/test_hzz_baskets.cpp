@@ -36,17 +36,6 @@
 #error "compile with -DDECOFLOW_FIXTURE_DIR=\"<project>/tests/fixtures\""
 #endif
 
-// Catch2 3 has SKIP; Catch2 2.x does not: warn (shown in every report) and return.
-#ifdef SKIP
-#define HZZ_SKIP(msg) SKIP(msg)
-#else
-#define HZZ_SKIP(msg) \
-  do {                \
-    WARN(msg);        \
-    return;           \
-  } while (false)
-#endif
-
 namespace {
 
 namespace fs = std::filesystem;
@@ -202,7 +191,7 @@ TEST_CASE("HZZ baskets decode to uproot's bytes and to the uncompressed file's",
           "[hzz][root_blocks]") {
   const TestData td = locate_testdata();
   if (!td.missing.empty()) {
-    HZZ_SKIP("skipped: HZZ test data " << td.missing << " not found");
+    DECOFLOW_SKIP("skipped: HZZ test data " << td.missing << " not found");
   }
   const std::vector<Row> rows =
       load_fixture(fs::path(DECOFLOW_FIXTURE_DIR) / "hzz_baskets.tsv");
@@ -293,7 +282,7 @@ TEST_CASE("HZZ compressed baskets never write past a destination one byte short"
           "[hzz][root_blocks]") {
   const TestData td = locate_testdata();
   if (!td.missing.empty()) {
-    HZZ_SKIP("skipped: HZZ test data " << td.missing << " not found");
+    DECOFLOW_SKIP("skipped: HZZ test data " << td.missing << " not found");
   }
   const std::vector<Row> rows =
       load_fixture(fs::path(DECOFLOW_FIXTURE_DIR) / "hzz_baskets.tsv");

@@ -21,15 +21,6 @@
 #include "decoflow/input.hpp"
 #include "decoflow/root_branches.hpp"
 
-#ifdef SKIP
-#define ROOT_SKIP(msg) SKIP(msg)
-#else
-#define ROOT_SKIP(msg) \
-  do {                 \
-    WARN(msg);         \
-    return;            \
-  } while (false)
-#endif
 
 namespace {
 
@@ -105,7 +96,7 @@ std::uint32_t be32(const std::byte* p) {
 }  // namespace
 
 TEST_CASE("HZZ branches decode to the uncompressed file's bytes and offsets", "[root_branches]") {
-  if (!have_testdata()) ROOT_SKIP("skipped: HZZ test data not found in " << root_dir().string());
+  if (!have_testdata()) DECOFLOW_SKIP("skipped: HZZ test data not found in " << root_dir().string());
   const Table table = load_table();
   const auto raw_file = decoflow::InputBuffer::map_file(
       (root_dir() / "uproot-HZZ-uncompressed.root").string());
@@ -162,7 +153,7 @@ TEST_CASE("HZZ branches decode to the uncompressed file's bytes and offsets", "[
 }
 
 TEST_CASE("HZZ flat branches come out byteswapped to native order", "[root_branches]") {
-  if (!have_testdata()) ROOT_SKIP("skipped: HZZ test data not found in " << root_dir().string());
+  if (!have_testdata()) DECOFLOW_SKIP("skipped: HZZ test data not found in " << root_dir().string());
   const Table table = load_table();
   const auto file = decoflow::InputBuffer::map_file((root_dir() / "uproot-HZZ-zstd.root").string());
   const auto raw_file = decoflow::InputBuffer::map_file(
@@ -197,7 +188,7 @@ TEST_CASE("HZZ flat branches come out byteswapped to native order", "[root_branc
 }
 
 TEST_CASE("a bad basket fails its branch only, naming the branch and the basket", "[root_branches]") {
-  if (!have_testdata()) ROOT_SKIP("skipped: HZZ test data not found in " << root_dir().string());
+  if (!have_testdata()) DECOFLOW_SKIP("skipped: HZZ test data not found in " << root_dir().string());
   const Table table = load_table();
   const auto path = root_dir() / "uproot-HZZ-zstd.root";
   const auto& branches = table.at("uproot-HZZ-zstd.root");

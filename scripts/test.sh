@@ -2,7 +2,8 @@
 # Sets up and runs every test: the Release build with warnings as errors
 # (ctest, then pytest against the build tree's Python package), the Python
 # package on the other CPython version we find (3.12 / 3.13), then the C++
-# suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+# suite under AddressSanitizer + UndefinedBehaviorSanitizer, then every fuzz
+# target for a bounded time (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh

@@ -75,19 +75,23 @@ TEST_CASE("lz4 frame: a failed chunk does not fail a later graph on the same thr
 }
 
 // fuzz_graph: scratch outputs of one batch whose sizes wrapped past 2^64
-// sized the scratch buffer by the wrapped sum, and the chunk decoded past it.
-// Here chunks 0 and 1 share a batch (the planner aims at 100,500 / (2 threads
-// x 16) = 3,140 bytes per batch, and chunk 0 has 1,000), their sum wraps to
-// 500, chunk 2's own batch sized the buffers at 100,000 bytes, and chunk 1
-// decodes 200,000 bytes at offset 1,000 of it: a heap overflow before the fix.
+// sized the scratch buffer by the wrapped sum, and a chunk decoded past it.
+// Here the planner puts all three chunks in one batch (it aims at 100,500 /
+// (2 threads x 16) = 3,140 bytes, and its own running sum wraps to 500 after
+// chunk 1), the pool buffer gets 1,000 + (2^64 - 500) + 100,000 = 100,500
+// bytes, and chunk 1 decodes 200,000 bytes from offset 1,000 of it: a heap
+// overflow before the fix.
 TEST_CASE("scratch outputs whose sizes add up past 2^64 are refused at submit", "[fuzz][engine]") {
   Graph graph("wrap");
+  const Bytes small = zstd_compress(view(physics_bytes(1000, 45)));
   const Bytes big = zstd_compress(view(Bytes(200000, std::byte{7})));
-  const std::uint32_t in = graph.add_input(InputBuffer::from_bytes(big));
+  const std::uint32_t in = graph.add_input(InputBuffer::from_bytes(concat({view(small), view(big)})));
   graph.add_stage(Stage::decode());
-  for (const std::uint64_t bound : {std::uint64_t{1000}, ~std::uint64_t{0} - 499, std::uint64_t{100000}}) {
-    graph.add_chunk({.input = in, .input_offset = 0, .input_size = big.size(), .array = scratch_output,
-                     .dest_offset = 0, .dest_size = bound, .codec = Codec::zstd});
+  graph.add_chunk({.input = in, .input_offset = 0, .input_size = small.size(), .array = scratch_output,
+                   .dest_offset = 0, .dest_size = 1000, .codec = Codec::zstd});
+  for (const std::uint64_t bound : {~std::uint64_t{0} - 499, std::uint64_t{100000}}) {
+    graph.add_chunk({.input = in, .input_offset = small.size(), .input_size = big.size(),
+                     .array = scratch_output, .dest_offset = 0, .dest_size = bound, .codec = Codec::zstd});
   }
   Executor executor(2);
   try {

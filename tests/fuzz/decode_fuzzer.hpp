@@ -19,7 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <optional>
+#include <string>
 
 #include "decoflow/codec.hpp"
 #include "decoflow/decoder.hpp"

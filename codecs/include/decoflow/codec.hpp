@@ -17,7 +17,7 @@ enum class Codec : std::uint8_t {
 };
 
 /// The codec's name as used by the tools and the Python API ("zstd", "lz4_block",
-/// "root", ...). Thread-safe.
+/// "root_blocks", ...). Thread-safe.
 std::string_view to_string(Codec codec) noexcept;
 
 /// Parses a name written by to_string() (also accepts "root" for root_blocks and

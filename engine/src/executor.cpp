@@ -251,10 +251,22 @@ void execute(RunState& run) {
     if (pinned != nullptr) {
       using Async = async_node<Batch, Batch>;
       auto* node = add(std::make_unique<Async>(
-          flow, unlimited, [&run, k, pinned](const Batch& batch, Async::gateway_type& gateway) {
+          flow, unlimited,
+          [&run, &graph, k, pinned](const Batch& batch, Async::gateway_type& gateway) {
             gateway.reserve_wait();  // wait_for_all() now waits for this batch too
-            pinned->post(PinnedJob(&run, k, batch.begin, batch.end, batch.seq, batch.scratch,
-                                   &gateway, run.threads));
+            try {
+              pinned->post(PinnedJob(&run, k, batch.begin, batch.end, batch.seq, batch.scratch,
+                                     &gateway, run.threads));
+            } catch (const std::exception& e) {
+              // The batch never left: fail the run here and pass the batch on,
+              // or wait_for_all() would wait for it forever.
+              run.chunk_states[batch.begin] = ChunkState::failed;
+              run.fail(std::make_exception_ptr(
+                  Error(ErrorCode::stage_error, std::string("cannot hand the batch over: ") + e.what(),
+                        graph.name(), graph.stages()[k].name(), batch.begin)));
+              gateway.try_put(batch);
+              gateway.release_wait();
+            }
           }));
       make_edge(*previous, *node);
       previous = &output_port<0>(*node);  // an async_node sends only through its port

@@ -31,13 +31,12 @@ struct FileMapping {
 std::shared_ptr<const InputBuffer> InputBuffer::from_bytes(std::vector<std::byte> bytes) {
   auto owner = std::make_shared<std::vector<std::byte>>(std::move(bytes));
   ConstBytes view(owner->data(), owner->size());
-  return std::make_shared<InputBuffer>(PrivateTag{}, view, std::move(owner), std::string(), false);
+  return std::make_shared<InputBuffer>(PrivateTag{}, view, std::move(owner), std::string());
 }
 
 std::shared_ptr<const InputBuffer> InputBuffer::wrap(ConstBytes bytes,
                                                      std::shared_ptr<const void> keepalive) {
-  return std::make_shared<InputBuffer>(PrivateTag{}, bytes, std::move(keepalive), std::string(),
-                                       false);
+  return std::make_shared<InputBuffer>(PrivateTag{}, bytes, std::move(keepalive), std::string());
 }
 
 std::shared_ptr<const InputBuffer> InputBuffer::map_file(const std::string& path) {
@@ -64,12 +63,12 @@ std::shared_ptr<const InputBuffer> InputBuffer::map_file(const std::string& path
   }
   ::close(fd);  // the mapping keeps the file open
   ConstBytes view(static_cast<const std::byte*>(mapping->address), mapping->length);
-  return std::make_shared<InputBuffer>(PrivateTag{}, view, std::move(mapping), path, true);
+  return std::make_shared<InputBuffer>(PrivateTag{}, view, std::move(mapping), path);
 }
 
 InputBuffer::InputBuffer(PrivateTag, ConstBytes bytes, std::shared_ptr<const void> owner,
-                         std::string path, bool mapped)
-    : bytes_(bytes), owner_(std::move(owner)), path_(std::move(path)), mapped_(mapped) {}
+                         std::string path)
+    : bytes_(bytes), owner_(std::move(owner)), path_(std::move(path)) {}
 
 InputBuffer::~InputBuffer() = default;
 

@@ -2,6 +2,8 @@
 // own (as Python glue does) and come back; failures and cancellation still
 // work, and no TBB worker waits for them.
 #include <atomic>
+#include <chrono>
+#include <stdexcept>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -126,4 +128,39 @@ TEST_CASE("a pinned body's failure names its chunk and stops the graph", "[pinne
   again.graph.add_stage(Stage::custom("pinned", body));
   executor.run(std::move(again.graph));
   for (std::size_t i = 0; i < good.chunks.size(); ++i) REQUIRE(slice_matches(good, *again.array, i));
+}
+
+namespace {
+
+// A pinned body that cannot take work: its post() throws.
+class RefusingBody final : public PinnedStageBody {
+ public:
+  void post(const PinnedJob&) override { throw std::runtime_error("no thread can take it"); }
+  void run(const ChunkView&) override {}
+};
+
+}  // namespace
+
+TEST_CASE("a pinned body whose post() throws fails the run instead of hanging it", "[pinned]") {
+  const ChunkedData data = make_chunks(300, 4096, {Codec::raw});
+  BuiltGraph built = build_graph(data, "refused");
+  built.graph.add_stage(Stage::custom("refusing", std::make_shared<RefusingBody>()));
+  Executor executor(2);
+  GraphRun run = executor.submit(std::move(built.graph));
+  REQUIRE(run.wait_for(std::chrono::seconds(60)));
+  try {
+    run.get();
+    FAIL("no error");
+  } catch (const Error& e) {
+    REQUIRE(e.code() == ErrorCode::stage_error);
+    REQUIRE(e.node() == "refusing");
+    REQUIRE(e.chunk() >= 0);
+    REQUIRE(e.cause().find("no thread can take it") != std::string::npos);
+    REQUIRE(run.chunk_states()[static_cast<std::size_t>(e.chunk())] == ChunkState::failed);
+  }
+  REQUIRE(gaps_intact(data, *built.array));
+  // Still usable.
+  BuiltGraph again = build_graph(data);
+  executor.run(std::move(again.graph));
+  for (std::size_t i = 0; i < data.chunks.size(); ++i) REQUIRE(slice_matches(data, *again.array, i));
 }

@@ -38,14 +38,12 @@ class InputBuffer {
   const std::string& path() const noexcept { return path_; }
 
   struct PrivateTag {};
-  InputBuffer(PrivateTag, ConstBytes bytes, std::shared_ptr<const void> owner, std::string path,
-              bool mapped);
+  InputBuffer(PrivateTag, ConstBytes bytes, std::shared_ptr<const void> owner, std::string path);
 
  private:
   ConstBytes bytes_;
   std::shared_ptr<const void> owner_;
   std::string path_;
-  bool mapped_;
 };
 
 }  // namespace decoflow

@@ -85,6 +85,8 @@ class PinnedStageBody : public StageBody {
  public:
   /// Queues `job` for one of the body's threads, which calls job.execute()
   /// and then job.finish(). Called on an executor worker; must not block long.
+  /// Should not throw: if it does, the job was not taken, the run fails with
+  /// ErrorCode::stage_error at the batch's first chunk, and the batch moves on.
   virtual void post(const PinnedJob& job) = 0;
 };
 

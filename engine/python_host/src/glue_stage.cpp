@@ -149,24 +149,35 @@ class GlueBody final : public PinnedStageBody {
     for (const auto& p : spec_.sys_path) key_ += "\n" + p;
   }
 
-  void post(const PinnedJob& job) override {
+  // Called on a flow-graph worker that has reserved the graph's wait: it must
+  // never throw, or the graph would wait for this batch forever. When no glue
+  // thread can take the batch (Python shutting down, a forked child, a thread
+  // that cannot start), the batch runs here, where no interpreter is attached,
+  // and each chunk fails with run()'s clear error instead.
+  void post(const PinnedJob& job) noexcept override {
     InterpreterPool& pool = InterpreterPool::instance();
-    if (!pool.accepting()) {
-      // Python is shutting down: run here, where no interpreter is attached,
-      // so that each chunk fails with a clear error instead of hanging.
-      job.execute();
-      job.finish();
-      return;
+    try {
+      if (pool.accepting() && !pool.forked_child()) {
+        pool.ensure_threads(job.concurrency());
+        pool.post(job);
+        return;
+      }
+    } catch (...) {
+      // Falls through: the batch fails below, chunk by chunk.
     }
-    pool.ensure_threads(job.concurrency());
-    pool.post(job);
+    job.execute();
+    job.finish();
   }
 
   void run(const ChunkView& view) override {
     InterpreterState* state = current_interpreter();
     if (state == nullptr) {
       throw Error(ErrorCode::resource_error,
-                  "glue cannot run: the glue interpreters were ended (Python is shutting down)");
+                  InterpreterPool::instance().forked_child()
+                      ? "glue cannot run in a process forked from one with live glue "
+                        "subinterpreters: use multiprocessing's 'spawn' or 'forkserver'"
+                      : "glue cannot run: no glue interpreter thread is available (Python is "
+                        "shutting down, or a glue thread could not start)");
     }
     if (state->thread_state == nullptr || !state->creation_error.empty()) {
       throw Error(ErrorCode::resource_error,

@@ -35,7 +35,6 @@ struct InterpreterState {
   PyObject* buffer_type = nullptr;
   GlueBuffer* input = nullptr;   // reused for every call whose views did not escape
   GlueBuffer* output = nullptr;
-  PyObject* index_arg = nullptr;  // spare
   std::unordered_map<std::string, PyObject*> functions;  // glue spec -> function
   std::uint64_t last_body = 0;   // the glue body whose function is in last_function
   PyObject* last_function = nullptr;

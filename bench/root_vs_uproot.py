@@ -15,7 +15,8 @@ times, on a warm page cache, best of ``--repeat``:
 Every method's output is checked against uproot's default one, array by array.
 Peak RssAnon (anonymous memory: the file's mapped pages do not count) is
 sampled every millisecond during each call and reported above the level
-before it, beside the output arrays' size.
+before it (after malloc_trim, so freed heap memory is not reused unseen),
+beside the output arrays' size.
 
 Usage (from the project root, with the build tree's package):
 
@@ -30,6 +31,7 @@ parameters change).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import json
 import os
@@ -131,11 +133,26 @@ def same(a: dict, b: dict) -> bool:
         a[k].dtype == b[k].dtype and np.array_equal(a[k], b[k]) for k in a)
 
 
+try:
+    _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+except (OSError, AttributeError):  # not glibc
+    _malloc_trim = None
+
+
+def release_freed_memory() -> None:
+    """Hands the heap memory earlier calls freed back to the OS, so that the
+    next call's RssAnon rise counts all it uses (glibc would otherwise reuse
+    freed memory unseen and the figure would be a lower bound)."""
+    gc.collect()
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
 def timed(fn, repeat: int):
     best, peak, out = float("inf"), 0.0, None
     for _ in range(repeat):
         out = None
-        gc.collect()
+        release_freed_memory()
         with AnonPeak() as mem:
             t0 = time.perf_counter()
             out = fn()

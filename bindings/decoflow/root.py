@@ -36,7 +36,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -167,8 +167,39 @@ def _unsupported(name: str, what: str) -> UnsupportedBranchError:
     return e
 
 
-def _branch_spec(name: str, branch: Any):
-    """(spec tuple for _core._root_plan, dtype, inner shape) or an UnsupportedBranchError."""
+def _entry_range(start: int | None, stop: int | None, num_entries: int) -> tuple[int, int] | None:
+    """uproot's rules: None is the tree's start / end, negative counts from
+    the end, then clipped to [0, num_entries]; an empty range reads nothing.
+    None means the whole tree (every basket, empty ones included)."""
+    if start is None and stop is None:
+        return None
+    for value, what in ((start, "entry_start"), (stop, "entry_stop")):
+        if value is not None and not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{what} must be an int or None, not {type(value).__name__}")
+    start = 0 if start is None else int(start)
+    stop = num_entries if stop is None else int(stop)
+    if start < 0:
+        start += num_entries
+    if stop < 0:
+        stop += num_entries
+    start = min(max(start, 0), num_entries)
+    stop = min(max(stop, start), num_entries)
+    return start, stop
+
+
+class _Branch(NamedTuple):
+    """A branch to read, as planned from uproot's metadata."""
+
+    name: str
+    spec: tuple | None  # for _core._root_plan; None when no basket holds an entry of the range
+    dtype: np.dtype  # native order
+    inner: tuple[int, ...]  # fixed-size array dimensions
+    jagged: bool
+    window: tuple[int, int] | None  # (first, count) entries of the decoded ones; None: all
+
+
+def _branch_spec(name: str, branch: Any, entries: tuple[int, int] | None):
+    """A _Branch, or an UnsupportedBranchError."""
     import uproot
 
     try:
@@ -195,10 +226,23 @@ def _branch_spec(name: str, branch: Any):
     n = branch.num_baskets
     seeks = np.ascontiguousarray(branch.member("fBasketSeek")[:n], dtype=np.int64)
     sizes = np.ascontiguousarray(branch.member("fBasketBytes")[:n], dtype=np.int64)
-    entries = np.ascontiguousarray(branch.entry_offsets, dtype=np.int64)
-    items = int(np.prod(inner)) if inner else 1
-    spec = (name, type_name, jagged, items, seeks, sizes, entries)
-    return spec, base.newbyteorder("="), tuple(int(d) for d in inner)
+    bounds = np.ascontiguousarray(branch.entry_offsets, dtype=np.int64)  # n + 1
+    first, last, window = 0, n, None
+    if entries is not None:
+        start, stop = entries
+        if start < stop:
+            # The baskets holding an entry of [start, stop).
+            first = int(np.searchsorted(bounds[1:], start, side="right"))
+            last = int(np.searchsorted(bounds[:-1], stop, side="left"))
+        else:
+            first = last = 0
+        window = (start - int(bounds[first]), stop - start) if first < last else (0, 0)
+    spec = None
+    if first < last or entries is None:
+        items = int(np.prod(inner)) if inner else 1
+        spec = (name, type_name, jagged, items, seeks[first:last], sizes[first:last],
+                bounds[first:last + 1], first)
+    return _Branch(name, spec, base.newbyteorder("="), tuple(int(d) for d in inner), jagged, window)
 
 
 # ------------------------------------------------------------------ reading
@@ -220,6 +264,7 @@ def _format(dtype: np.dtype) -> str:
 
 
 def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str | None = None,
+         entry_start: int | None = None, entry_stop: int | None = None,
          executor: Executor | None = None, stages: Sequence[Stage] = (),
          library: str = "np") -> RootRead:
     """Decodes branches of one TTree with decoflow's engine.
@@ -230,6 +275,12 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
         branches: a name or names (``None``: every branch decoflow can decode).
         tree: the tree's name, when ``source`` is a path without one and the
             file holds several trees.
+        entry_start, entry_stop: read entries ``[entry_start, entry_stop)``
+            only, as uproot does (``None``: the tree's start / end; negative:
+            from the end; clipped to the tree). Only the baskets holding those
+            entries are decoded; the arrays returned are views into them
+            (memory: the range plus at most the rest of its first and last
+            basket).
         executor: a :class:`decoflow.Executor` (default: a shared one with a
             thread per CPU).
         stages: extra stages after the native ``baskets`` stage, for example
@@ -237,7 +288,7 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
             basket's compressed bytes (TKey included) as ``src`` and its decoded
             values (native order; a jagged branch's content) as ``dst``; the
             ``tag`` is the basket's id. What they return is in
-            ``basket_results``.
+            ``basket_results`` (one value per basket decoded).
         library: ``"np"`` (NumPy arrays and :class:`Jagged`) or ``"ak"``
             (awkward arrays).
 
@@ -265,17 +316,22 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
         else:
             names = [branches] if isinstance(branches, str) else list(branches)
             explicit = True
+        entries = _entry_range(entry_start, entry_stop, int(ttree.num_entries))
         errors: list[Error] = []
-        specs, meta = [], []
+        planned: list[_Branch] = []
         for name in names:
-            got = _branch_spec(name, ttree[name])
+            got = _branch_spec(name, ttree[name], entries)
             if isinstance(got, Error):
                 if explicit:
                     errors.append(got)
                 continue
-            spec, dtype, inner = got
-            specs.append(spec)
-            meta.append((name, dtype, inner, spec[2]))
+            planned.append(got)
+        specs = [b.spec for b in planned if b.spec is not None]
+        # Each branch's index in the plan (None: nothing to decode).
+        indices, n = [], 0
+        for b in planned:
+            indices.append(None if b.spec is None else n)
+            n += b.spec is not None
         tree_name = ttree.name
     finally:
         if owned is not None:
@@ -290,9 +346,13 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
         graph.add_stage(stage)
     contents: list[Array | None] = []
     chunk_ranges: list[range | None] = []
-    for i, (bname, dtype, inner, jagged) in enumerate(meta):
-        shape = [plan.content_items(i)] if jagged or not inner else [plan.entries(i), *inner]
-        content = plan.content(i, _format(dtype), dtype.itemsize, shape)
+    for b, i in zip(planned, indices):
+        if i is None:  # no basket in the entry range
+            contents.append(None)
+            chunk_ranges.append(None)
+            continue
+        shape = [plan.content_items(i)] if b.jagged or not b.inner else [plan.entries(i), *b.inner]
+        content = plan.content(i, _format(b.dtype), b.dtype.itemsize, shape)
         contents.append(content)
         if content is None:
             chunk_ranges.append(None)
@@ -308,22 +368,33 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
             results = ex.submit(graph).result()
         except Error as e:
             # A stage after ours failed (glue): name the branch and basket too.
-            _locate(e, meta, chunk_ranges)
+            _locate(e, planned, chunk_ranges)
             raise
 
     failed = {}
     for index, basket, err in plan.failures():
-        bname = meta[index][0]
+        bname = specs[index][0]
         err.branch, err.basket = bname, basket
         failed[bname] = err
     out: dict[str, Any] = {}
     basket_results: dict[str, np.ndarray] = {}
-    for i, (bname, dtype, inner, jagged) in enumerate(meta):
-        if bname in failed or contents[i] is None:
+    for b, i, content, rng in zip(planned, indices, contents, chunk_ranges):
+        if b.name in failed:
             continue
-        values = np.asarray(contents[i])
-        if jagged:
-            arr = Jagged(np.asarray(plan.offsets(i)), values)
+        if i is None:
+            values = np.empty((0, *b.inner), b.dtype)
+            offsets = np.zeros(1, np.int64) if b.jagged else None
+            rng = range(0)
+        elif content is None:
+            continue
+        else:
+            values = np.asarray(content)
+            offsets = np.asarray(plan.offsets(i)) if b.jagged else None
+            if b.window is not None:
+                values, offsets = _window(values, offsets, *b.window)
+        bname = b.name
+        if b.jagged:
+            arr = Jagged(offsets, values)
             out[bname] = arr.to_awkward() if library == "ak" else arr
         else:
             if library == "ak":
@@ -331,10 +402,9 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
 
                 values = ak.from_numpy(values, regulararray=True)
             out[bname] = values
-        rng = chunk_ranges[i]
         basket_results[bname] = results[rng.start:rng.stop] if len(results) else np.zeros(
             len(rng), dtype=np.int64)
-    errors.extend(failed[m[0]] for m in meta if m[0] in failed)
+    errors.extend(failed[b.name] for b in planned if b.name in failed)
     if errors:
         first = errors[0]
         first.arrays = out
@@ -343,17 +413,30 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
     return RootRead(path, tree_name, out, basket_results)
 
 
-def _locate(e: Error, meta: list, chunk_ranges: list) -> None:
+def _window(values: np.ndarray, offsets: np.ndarray | None, first: int,
+            count: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Entries [first, first + count) of decoded baskets: views, except a
+    jagged branch's offsets, rebased to start at 0."""
+    if offsets is None:
+        return values[first:first + count], None
+    offsets = offsets[first:first + count + 1]
+    values = values[offsets[0]:offsets[-1]]
+    return values, offsets - offsets[0] if offsets[0] else offsets
+
+
+def _locate(e: Error, planned: list[_Branch], chunk_ranges: list) -> None:
     if e.chunk is None:
         return
-    for (bname, *_), rng in zip(meta, chunk_ranges):
+    for b, rng in zip(planned, chunk_ranges):
         if rng is not None and e.chunk in rng:
-            e.branch, e.basket = bname, e.chunk - rng.start
-            e.args = (f"{e.args[0]} [branch '{bname}' basket {e.chunk - rng.start}]",)
+            basket = b.spec[7] + e.chunk - rng.start  # numbered among all the branch's baskets
+            e.branch, e.basket = b.name, basket
+            e.args = (f"{e.args[0]} [branch '{b.name}' basket {basket}]",)
             return
 
 
 def arrays(source: Any, branches: str | Iterable[str] | None = None, *, tree: str | None = None,
+           entry_start: int | None = None, entry_stop: int | None = None,
            executor: Executor | None = None, library: str = "np") -> dict[str, Any]:
     """``{name: array}`` of the branches: :func:`read` (same arguments and
     errors) without extra stages.
@@ -363,4 +446,5 @@ def arrays(source: Any, branches: str | Iterable[str] | None = None, *, tree: st
     uproot's ``tree.arrays(library="np")``; jagged branches are :class:`Jagged`
     (offsets + content), or awkward arrays with ``library="ak"``.
     """
-    return read(source, branches, tree=tree, executor=executor, library=library).arrays
+    return read(source, branches, tree=tree, entry_start=entry_start, entry_stop=entry_stop,
+                executor=executor, library=library).arrays

@@ -7,6 +7,7 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -42,9 +43,9 @@ nb::object wrap_array(std::shared_ptr<DestinationArray> array, std::string forma
 }
 
 RootBranchSpec make_spec(nb::handle item) {
-  // (name, type, jagged, items_per_entry, seeks, bytes, entry_offsets)
+  // (name, type, jagged, items_per_entry, seeks, bytes, entry_offsets, first_basket)
   const nb::tuple t = nb::cast<nb::tuple>(item);
-  if (t.size() != 7) throw nb::value_error("_root_plan: a branch spec has 7 fields");
+  if (t.size() != 8) throw nb::value_error("_root_plan: a branch spec has 8 fields");
   RootBranchSpec spec;
   spec.name = nb::cast<std::string>(t[0]);
   const std::string type = nb::cast<std::string>(t[1]);
@@ -59,6 +60,7 @@ RootBranchSpec make_spec(nb::handle item) {
   const auto seeks = nb::cast<Int64Column>(t[4]);
   const auto bytes = nb::cast<Int64Column>(t[5]);
   const auto entries = nb::cast<Int64Column>(t[6]);
+  spec.first_basket = nb::cast<std::uint64_t>(t[7]);
   const std::size_t n = seeks.shape(0);
   if (bytes.shape(0) != n || entries.shape(0) != n + 1) {
     throw nb::value_error(("branch '" + spec.name + "': " + std::to_string(n) + " seeks, " +
@@ -70,7 +72,8 @@ RootBranchSpec make_spec(nb::handle item) {
   for (std::size_t i = 0; i < n; ++i) {
     const std::int64_t s = seeks(i), b = bytes(i), e0 = entries(i), e1 = entries(i + 1);
     if (s < 0 || b < 0 || e0 < 0 || e1 < 0) {
-      throw nb::value_error(("branch '" + spec.name + "' basket " + std::to_string(i) +
+      throw nb::value_error(("branch '" + spec.name + "' basket " +
+                             std::to_string(spec.first_basket + i) +
                              ": negative seek, size or entry in the basket table").c_str());
     }
     spec.baskets[i] = {static_cast<std::uint64_t>(s), static_cast<std::uint64_t>(b),
@@ -85,6 +88,7 @@ void bind_root(nb::module_& m) {
   nb::class_<RootBranchesPlan>(m, "_RootPlan",
                                "The plan of one ROOT branches read (see decoflow.root).")
       .def_prop_ro("branch_count", &RootBranchesPlan::branch_count)
+      .def("first_entry", &RootBranchesPlan::first_entry, nb::arg("branch"))
       .def("entries", &RootBranchesPlan::entries, nb::arg("branch"))
       .def("content_items", &RootBranchesPlan::content_items, nb::arg("branch"))
       .def("content", [](const RootBranchesPlan& p, std::size_t i, std::string format,
@@ -98,9 +102,16 @@ void bind_root(nb::module_& m) {
       }, nb::arg("branch"), "Jagged branch i's int64 entry offsets, or None.")
       .def("chunks", [](const RootBranchesPlan& p, std::size_t branch) {
         // Columns for decoflow.Graph.add_chunks(): this branch's baskets.
+        // chunks() lists the branches in order: a binary search, not a scan
+        // per branch.
         std::vector<std::int64_t> off, size, doff, dsize, tag;
-        for (const RootBasketChunk& c : p.chunks()) {
-          if (c.branch != branch) continue;
+        const auto& all = p.chunks();
+        const auto first = std::partition_point(
+            all.begin(), all.end(), [&](const RootBasketChunk& c) { return c.branch < branch; });
+        const auto last = std::partition_point(
+            first, all.end(), [&](const RootBasketChunk& c) { return c.branch == branch; });
+        for (auto it = first; it != last; ++it) {
+          const RootBasketChunk& c = *it;
           off.push_back(static_cast<std::int64_t>(c.input_offset));
           size.push_back(static_cast<std::int64_t>(c.input_size));
           doff.push_back(static_cast<std::int64_t>(c.dest_offset));

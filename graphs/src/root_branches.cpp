@@ -54,6 +54,7 @@ struct BasketInfo {
 };
 
 struct BranchState {
+  std::uint64_t first_entry = 0;  // the first basket's first entry: element 0 of the arrays
   std::uint64_t entries = 0;
   std::uint64_t content_items = 0;
   unsigned width = 1;
@@ -63,9 +64,10 @@ struct BranchState {
   bool planned = false;
 };
 
-// "branch 'x' basket 3 (entries 10-20, file bytes [1234, +567))"
+// "branch 'x' basket 3 (entries 10-20, file bytes [1234, +567))", for
+// spec.baskets[basket] (numbered among all the branch's baskets).
 std::string where(const RootBranchSpec& spec, std::size_t basket) {
-  std::string s = "branch '" + spec.name + "' basket " + std::to_string(basket);
+  std::string s = "branch '" + spec.name + "' basket " + std::to_string(spec.first_basket + basket);
   if (basket < spec.baskets.size()) {
     const RootBasketRef& b = spec.baskets[basket];
     s += " (entries " + std::to_string(b.entry_begin) + "-" + std::to_string(b.entry_end) +
@@ -162,11 +164,13 @@ struct RootBranchesPlan::State {
   std::mutex scratch_mutex;
   std::vector<Scratch> scratch_pool;
 
+  // `basket` indexes specs[branch].baskets.
   void fail(std::size_t branch, std::size_t basket, const Error& error) {
     failed[branch].store(true, std::memory_order_relaxed);
+    const std::uint64_t number = specs[branch].first_basket + basket;
     std::lock_guard lock(failures_mutex);
     auto& slot = failures[branch];
-    if (!slot || basket < slot->basket) slot = RootBranchFailure{branch, basket, error};
+    if (!slot || number < slot->basket) slot = RootBranchFailure{branch, number, error};
   }
 
   // Records `e` against a basket, with the branch and basket in its cause.
@@ -318,7 +322,7 @@ void RootBranchesPlan::State::write_offsets(const BasketInfo& info, ConstBytes t
   const BranchState& branch = branches[info.branch];
   const std::uint64_t width = branch.width;
   const std::uint64_t border = info.border;
-  std::int64_t* out = branch.offsets_data + info.entry_begin + 1;
+  std::int64_t* out = branch.offsets_data + (info.entry_begin - branch.first_entry) + 1;
   const std::byte* starts = trailer.data() + 4;
   std::uint64_t previous = 0;
   for (std::uint64_t j = 0; j < n; ++j) {
@@ -348,6 +352,10 @@ RootBranchesPlan::~RootBranchesPlan() = default;
 std::size_t RootBranchesPlan::branch_count() const noexcept { return state_->specs.size(); }
 
 const RootBranchSpec& RootBranchesPlan::branch(std::size_t i) const { return state_->specs.at(i); }
+
+std::uint64_t RootBranchesPlan::first_entry(std::size_t i) const {
+  return state_->branches.at(i).first_entry;
+}
 
 std::uint64_t RootBranchesPlan::entries(std::size_t i) const { return state_->branches.at(i).entries; }
 
@@ -444,9 +452,12 @@ RootBranchesPlan plan_root_branches(std::shared_ptr<const InputBuffer> file,
                                    no_chunk));
     };
 
-    // The table itself: contiguous entries from 0, every basket inside the file.
+    // The table itself: contiguous entries (from the first basket's first
+    // entry: a table may start anywhere, to read an entry range), every basket
+    // inside the file.
     bool ok = true;
-    std::uint64_t next_entry = 0;
+    branch.first_entry = spec.baskets.empty() ? 0 : spec.baskets.front().entry_begin;
+    std::uint64_t next_entry = branch.first_entry;
     for (std::size_t k = 0; k < spec.baskets.size() && ok; ++k) {
       const RootBasketRef& r = spec.baskets[k];
       if (r.entry_begin != next_entry || r.entry_end < r.entry_begin) {
@@ -463,7 +474,7 @@ RootBranchesPlan plan_root_branches(std::shared_ptr<const InputBuffer> file,
       next_entry = r.entry_end;
     }
     if (!ok) continue;
-    branch.entries = next_entry;
+    branch.entries = next_entry - branch.first_entry;
 
     // Where each basket's content goes. Flat: entries × items × width, known
     // from the table. Jagged: fLast - fKeylen from each key.
@@ -536,8 +547,8 @@ RootBranchesPlan plan_root_branches(std::shared_ptr<const InputBuffer> file,
       const BasketInfo& info = state->baskets[t];
       const std::uint64_t item_bytes =
           branch.width * (spec.jagged ? 1 : spec.items_per_entry);
-      const std::uint64_t begin =
-          spec.jagged ? info.content_item_begin * branch.width : info.entry_begin * item_bytes;
+      const std::uint64_t begin = spec.jagged ? info.content_item_begin * branch.width
+                                              : (info.entry_begin - branch.first_entry) * item_bytes;
       const std::uint64_t size = spec.jagged ? info.border : info.entries * item_bytes;
       state->chunks.push_back({b, info.seek, info.bytes, begin, size, static_cast<std::int64_t>(t)});
     }

@@ -252,3 +252,56 @@ TEST_CASE("a bad basket fails its branch only, naming the branch and the basket"
     CHECK(expect_failure(good, {bad, met}, decoflow::ErrorCode::corrupt_input, "fNbytes") == 0);
   }
 }
+
+TEST_CASE("a table of some baskets decodes just those, from their first entry", "[root_branches]") {
+  if (!have_testdata()) DECOFLOW_SKIP("skipped: HZZ test data not found in " << root_dir().string());
+  const Table table = load_table();
+  const auto& branches = table.at("uproot-HZZ-zstd.root");
+  const auto path = root_dir() / "uproot-HZZ-zstd.root";
+  const auto file = decoflow::InputBuffer::map_file(path.string());
+  // Muon_Px whole and from its second basket on (the HZZ branches with two
+  // baskets are jagged; tests/python/test_root.py covers flat ranges).
+  const RootBranchSpec jet = spec_of("Muon_Px", branches.at("Muon_Px"), file->bytes(), RootType::float32);
+  REQUIRE(jet.baskets.size() >= 2);
+  auto tail = [](RootBranchSpec spec) {
+    spec.baskets.erase(spec.baskets.begin());
+    spec.first_basket = 1;
+    return spec;
+  };
+  decoflow::Executor executor(2);
+  auto whole = decoflow::plan_root_branches(file, {jet});
+  executor.run(whole.make_graph());
+  REQUIRE(whole.failures().empty());
+  auto part = decoflow::plan_root_branches(file, {tail(jet)});
+  executor.run(part.make_graph());
+  REQUIRE(part.failures().empty());
+
+  // The content from the second basket on, offsets rebased to 0.
+  const std::uint64_t jet_first = jet.baskets[1].entry_begin;
+  REQUIRE(jet_first > 0);
+  CHECK(whole.first_entry(0) == 0);
+  CHECK(part.first_entry(0) == jet_first);
+  REQUIRE(part.entries(0) == whole.entries(0) - jet_first);
+  std::vector<std::int64_t> whole_off(whole.entries(0) + 1), part_off(part.entries(0) + 1);
+  std::memcpy(whole_off.data(), whole.offsets(0)->data(), whole_off.size() * 8);
+  std::memcpy(part_off.data(), part.offsets(0)->data(), part_off.size() * 8);
+  const std::int64_t base = whole_off[jet_first];
+  for (std::size_t e = 0; e < part_off.size(); ++e) {
+    INFO("entry " << jet_first + e);
+    REQUIRE(part_off[e] == whole_off[jet_first + e] - base);
+  }
+  REQUIRE(part.content(0)->size() == whole.content(0)->size() - static_cast<std::size_t>(base) * 4);
+  CHECK(std::memcmp(part.content(0)->data(), whole.content(0)->data() + base * 4,
+                    part.content(0)->size()) == 0);
+
+  // Errors number the basket among all the branch's baskets.
+  std::vector<std::byte> flipped(file->bytes().begin(), file->bytes().end());
+  flipped[jet.baskets[1].seek + branches.at("Muon_Px")[1].keylen] = std::byte{'Q'};
+  auto bad = decoflow::plan_root_branches(decoflow::InputBuffer::from_bytes(flipped), {tail(jet)});
+  executor.run(bad.make_graph());
+  const auto failures = bad.failures();
+  REQUIRE(failures.size() == 1);
+  CHECK(failures[0].basket == 1);
+  CHECK(std::string(failures[0].error.what()).find("branch 'Muon_Px' basket 1 (entries " +
+                                                   std::to_string(jet_first)) != std::string::npos);
+}

@@ -43,9 +43,9 @@ def executor():
         yield ex
 
 
-def reference(tree, name):
+def reference(tree, name, entry_start=None, entry_stop=None):
     """uproot's array of a branch: an ndarray, or (offsets, content) when jagged."""
-    arr = tree[name].array(library="np")
+    arr = tree[name].array(library="np", entry_start=entry_start, entry_stop=entry_stop)
     if arr.dtype == object:
         counts = np.array([len(a) for a in arr], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
@@ -179,6 +179,57 @@ def test_written_basket_over_16_mib(tmp_path, compression, executor):
     assert np.array_equal(got["big"], values[: n // 4])
     assert np.array_equal(got["jag"].content, values)
     assert np.array_equal(got["jag"].offsets, np.arange(0, n + 1, 4))
+
+
+def test_entry_ranges_equal_uproot(tmp_path, executor):
+    # Baskets of 1000, 0, 1, 3000, 0, 1, 7 entries: ranges inside one basket,
+    # across baskets and empty ones, on basket edges, negative, clipped, empty.
+    path = tmp_path / "ranges.root"
+    write_file(path, uproot.ZSTD(3), [1000, 0, 1, 3000, 0, 1, 7])
+    ranges = [(None, None), (10, 20), (0, 1000), (999, 1002), (1000, 1001), (500, 4005),
+              (1001, None), (None, 3), (-5, None), (-3000, -2), (4008, None), (4009, None),
+              (5000, 6000), (7, 7), (20, 10), (-100000, 100000), (4001, 4002)]
+    with uproot.open(path) as f:
+        tree = f["t"]
+        names = list(tree.keys())
+        for start, stop in ranges:
+            got = droot.arrays(tree, names, entry_start=start, entry_stop=stop, executor=executor)
+            for name in names:
+                assert_same(got[name], reference(tree, name, start, stop), (name, start, stop))
+            # Jagged offsets start at 0 whatever the range.
+            assert got["j_int16"].offsets[0] == 0
+        ak = pytest.importorskip("awkward")
+        got = droot.arrays(tree, ["j_float64"], entry_start=999, entry_stop=1005,
+                           executor=executor, library="ak")["j_float64"]
+        assert ak.to_list(got) == ak.to_list(tree["j_float64"].array(entry_start=999,
+                                                                     entry_stop=1005))
+        with pytest.raises(TypeError, match="entry_start"):
+            droot.arrays(tree, names, entry_start=1.5, executor=executor)
+
+
+def test_entry_range_decodes_only_its_baskets(two_branches, executor, tmp_path):
+    # Basket 2 of 'a' (entries 2000-3000) is corrupted: ranges that leave it
+    # out read fine; one that needs it fails, naming basket 2 of all three.
+    path, refs = two_branches
+    bad = tmp_path / "bad.root"
+    shutil.copy(path, bad)
+    seek, _ = basket_table(bad, "a", 2)
+    with uproot.open(bad) as f:
+        keylen = f["t"]["a"].basket(2).member("fKeylen")
+    data = bytearray(bad.read_bytes())
+    data[seek + keylen] = ord("Q")  # the first block's codec tag
+    bad.write_bytes(bytes(data))
+    got = droot.read(bad, ["a", "b"], entry_start=500, entry_stop=2000, executor=executor)
+    assert np.array_equal(got.arrays["a"], refs["a"][500:2000])
+    offsets, content = refs["b"]
+    assert np.array_equal(got.arrays["b"].offsets, offsets[500:2001] - offsets[500])
+    assert np.array_equal(got.arrays["b"].content, content[offsets[500]:offsets[2000]])
+    assert {k: len(v) for k, v in got.basket_results.items()} == {"a": 2, "b": 2}
+    with pytest.raises(decoflow.Error) as info:
+        droot.arrays(bad, ["a", "b"], entry_start=1500, entry_stop=2500, executor=executor)
+    assert info.value.branch == "a" and info.value.basket == 2
+    assert "branch 'a' basket 2 (entries 2000-3000" in str(info.value)
+    assert np.array_equal(info.value.arrays["b"].offsets, offsets[1500:2501] - offsets[1500])
 
 
 def test_empty_tree_and_all_branches_default(tmp_path, executor):

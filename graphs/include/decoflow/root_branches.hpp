@@ -64,13 +64,19 @@ struct RootBranchSpec {
   RootType type = RootType::float64;
   bool jagged = false;
   std::uint64_t items_per_entry = 1;   ///< flat branches only; must be 1 when jagged
-  std::vector<RootBasketRef> baskets;  ///< in entry order, contiguous from entry 0
+  /// In entry order and contiguous. The arrays start at the first basket's
+  /// first entry: a table of some of a branch's baskets (those overlapping an
+  /// entry range) decodes just those.
+  std::vector<RootBasketRef> baskets;
+  /// The number of baskets[0] among all the branch's baskets: errors and
+  /// failures number baskets from it (0 for a whole branch).
+  std::uint64_t first_basket = 0;
 };
 
 /// A branch that could not be decoded, and why (the first failing basket).
 struct RootBranchFailure {
   std::size_t branch = 0;  ///< index in the specs given to plan_root_branches()
-  std::size_t basket = 0;  ///< basket index within that branch
+  std::uint64_t basket = 0;  ///< the basket's number in its branch (RootBranchSpec::first_basket + index)
   /// The error: its cause names the branch and the basket ("branch 'Jet_Px'
   /// basket 3 (entries 1500-2000, file bytes [123456, +7890)): corrupt_input: ...").
   Error error;
@@ -109,7 +115,10 @@ class RootBranchesPlan {
 
   std::size_t branch_count() const noexcept;
   const RootBranchSpec& branch(std::size_t i) const;
-  /// Entries of branch i (the end of its last basket).
+  /// The entry that element 0 of branch i's arrays holds (the first basket's
+  /// first entry; 0 for a whole branch).
+  std::uint64_t first_entry(std::size_t i) const;
+  /// Entries in branch i's arrays (its baskets' entries, from first_entry()).
   std::uint64_t entries(std::size_t i) const;
   /// Elements in branch i's content array (entries × items_per_entry when flat).
   std::uint64_t content_items(std::size_t i) const;
@@ -121,7 +130,8 @@ class RootBranchesPlan {
   /// branches and for branches that failed while planning.
   std::shared_ptr<DestinationArray> offsets(std::size_t i) const;
 
-  /// The chunks to run: one per basket of every branch that planned well.
+  /// The chunks to run: one per basket of every branch that planned well,
+  /// by branch index, then basket.
   const std::vector<RootBasketChunk>& chunks() const noexcept;
   /// The native stage that decodes a basket chunk; it finds the basket by the
   /// chunk's tag, so a graph may hold the chunks in any order. Its input must

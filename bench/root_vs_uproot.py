@@ -22,7 +22,7 @@ Usage (from the project root, with the build tree's package):
 
   PYTHONPATH=build/release/bindings .venv/bin/python bench/root_vs_uproot.py \
       [--mib 256] [--codecs zstd,lz4,zlib] [--basket-kib 32,256] [--threads 1,2] \
-      [--repeat 3] [--dir /tmp/decoflow-root-bench] [--keep]
+      [--repeat 3] [--dir /tmp/decoflow-root-bench] [--keep] [--write-jobs N]
 
 Files are kept in --dir between runs when --keep is given (rewritten when the
 parameters change).
@@ -34,13 +34,14 @@ import argparse
 import ctypes
 import gc
 import json
+import multiprocessing
 import os
 import platform
 import shutil
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -172,6 +173,8 @@ def main() -> int:
     p.add_argument("--dir", type=Path, default=Path("/tmp/decoflow-root-bench"))
     p.add_argument("--keep", action="store_true", help="keep the files for the next run")
     p.add_argument("--json", type=Path, help="also write the results here")
+    p.add_argument("--write-jobs", type=int, default=1,
+                   help="write the missing files first, this many at once (processes)")
     args = p.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
     args.dir.mkdir(parents=True, exist_ok=True)
@@ -186,56 +189,65 @@ def main() -> int:
               + f" | speedup @{threads[-1]}T vs uproot best | RssAnon MiB uproot best / decoflow (arrays {args.mib}) |")
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
+    cells = [(codec, int(kib), args.dir / f"bench-{codec}-{kib}k-{args.mib}m.root")
+             for codec in args.codecs.split(",") for kib in args.basket_kib.split(",")]
+    missing = [c for c in cells if not c[2].exists()]
+    if args.write_jobs > 1 and missing:
+        t0 = time.perf_counter()
+        spawn = multiprocessing.get_context("spawn")  # no fork beside live threads
+        with ProcessPoolExecutor(min(args.write_jobs, len(missing)), mp_context=spawn) as pool:
+            list(pool.map(write_file, [c[2] for c in missing], [c[0] for c in missing],
+                          [args.mib] * len(missing), [c[1] for c in missing]))
+        print(f"# wrote {len(missing)} files in {time.perf_counter() - t0:.1f} s "
+              f"({args.write_jobs} at once)", file=sys.stderr)
     rows = []
-    for codec in args.codecs.split(","):
-        for kib in (int(k) for k in args.basket_kib.split(",")):
-            path = args.dir / f"bench-{codec}-{kib}k-{args.mib}m.root"
-            if not path.exists():
-                t0 = time.perf_counter()
-                write_file(path, codec, args.mib, kib)
-                print(f"# wrote {path} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-            path.read_bytes()  # warm the page cache (both readers map or read it)
-            # No caches: every call decodes (uproot's array cache would answer
-            # repeats from memory).
-            with uproot.open(path, array_cache=None, object_cache=None) as f:
-                tree = f["t"]
-                baskets = sum(tree[n].num_baskets for n in names)
-                ref_t, ref_mem, ref = timed(lambda: tree.arrays(names, library="np"), args.repeat)
-                up = {}
-                for n in threads:
-                    with ThreadPoolExecutor(n) as pool:
-                        t, mem, out = timed(lambda: tree.arrays(
-                            names, library="np", decompression_executor=pool,
-                            interpretation_executor=pool), args.repeat)
-                    assert same(out, ref), f"uproot pool({n}) differs"
-                    up[n] = (t, mem)
-                    del out
-                dec = {}
-                for n in threads:
-                    with decoflow.Executor(n) as ex:
-                        t, mem, out = timed(lambda: decoflow.root.arrays(
-                            tree, names, executor=ex), args.repeat)
-                    assert same(out, ref), f"decoflow {n} threads differs from uproot"
-                    dec[n] = (t, mem)
-                    del out
-                del ref
-            best_up = min([ref_t] + [up[n][0] for n in threads])
-            best_up_mem = min([(ref_t, ref_mem)] + [up[n] for n in threads])[1]
-            last = threads[-1]
-            row = {"codec": codec, "basket_kib": kib, "file_mib": path.stat().st_size / 2**20,
-                   "baskets": baskets, "uproot_default_s": ref_t,
-                   "uproot_pool_s": {n: up[n][0] for n in threads},
-                   "decoflow_s": {n: dec[n][0] for n in threads},
-                   "speedup": best_up / dec[last][0],
-                   "rss_anon_mib": {"uproot_best": best_up_mem, "decoflow": dec[last][1]}}
-            rows.append(row)
-            print(f"| {codec} | {kib} KiB | {row['file_mib']:.0f} | {baskets} | {ref_t:.3f} | "
-                  + " | ".join(f"{up[n][0]:.3f}" for n in threads) + " | "
-                  + " | ".join(f"{dec[n][0]:.3f}" for n in threads)
-                  + f" | {row['speedup']:.2f}× | {best_up_mem:.0f} / {dec[last][1]:.0f} |",
-                  flush=True)
-            if not args.keep:
-                path.unlink()
+    for codec, kib, path in cells:
+        if not path.exists():
+            t0 = time.perf_counter()
+            write_file(path, codec, args.mib, kib)
+            print(f"# wrote {path} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        path.read_bytes()  # warm the page cache (both readers map or read it)
+        # No caches: every call decodes (uproot's array cache would answer
+        # repeats from memory).
+        with uproot.open(path, array_cache=None, object_cache=None) as f:
+            tree = f["t"]
+            baskets = sum(tree[n].num_baskets for n in names)
+            ref_t, ref_mem, ref = timed(lambda: tree.arrays(names, library="np"), args.repeat)
+            up = {}
+            for n in threads:
+                with ThreadPoolExecutor(n) as pool:
+                    t, mem, out = timed(lambda: tree.arrays(
+                        names, library="np", decompression_executor=pool,
+                        interpretation_executor=pool), args.repeat)
+                assert same(out, ref), f"uproot pool({n}) differs"
+                up[n] = (t, mem)
+                del out
+            dec = {}
+            for n in threads:
+                with decoflow.Executor(n) as ex:
+                    t, mem, out = timed(lambda: decoflow.root.arrays(
+                        tree, names, executor=ex), args.repeat)
+                assert same(out, ref), f"decoflow {n} threads differs from uproot"
+                dec[n] = (t, mem)
+                del out
+            del ref
+        best_up = min([ref_t] + [up[n][0] for n in threads])
+        best_up_mem = min([(ref_t, ref_mem)] + [up[n] for n in threads])[1]
+        last = threads[-1]
+        row = {"codec": codec, "basket_kib": kib, "file_mib": path.stat().st_size / 2**20,
+               "baskets": baskets, "uproot_default_s": ref_t,
+               "uproot_pool_s": {n: up[n][0] for n in threads},
+               "decoflow_s": {n: dec[n][0] for n in threads},
+               "speedup": best_up / dec[last][0],
+               "rss_anon_mib": {"uproot_best": best_up_mem, "decoflow": dec[last][1]}}
+        rows.append(row)
+        print(f"| {codec} | {kib} KiB | {row['file_mib']:.0f} | {baskets} | {ref_t:.3f} | "
+              + " | ".join(f"{up[n][0]:.3f}" for n in threads) + " | "
+              + " | ".join(f"{dec[n][0]:.3f}" for n in threads)
+              + f" | {row['speedup']:.2f}× | {best_up_mem:.0f} / {dec[last][1]:.0f} |",
+              flush=True)
+        if not args.keep:
+            path.unlink()
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     if not args.keep:

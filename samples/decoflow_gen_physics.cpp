@@ -16,18 +16,11 @@
 #include <string>
 #include <vector>
 
+#include "splitmix64.hpp"
+
 namespace {
 
-struct Rng {
-  std::uint64_t state;
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return (static_cast<double>(next() >> 11) + 0.5) * 0x1.0p-53; }
-};
+using Rng = decoflow::samples::SplitMix64;
 
 void put_be32(unsigned char* out, std::uint32_t value) {
   out[0] = static_cast<unsigned char>(value >> 24);

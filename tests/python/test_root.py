@@ -211,14 +211,11 @@ def test_entry_range_decodes_only_its_baskets(two_branches, executor, tmp_path):
     # Basket 2 of 'a' (entries 2000-3000) is corrupted: ranges that leave it
     # out read fine; one that needs it fails, naming basket 2 of all three.
     path, refs = two_branches
-    bad = tmp_path / "bad.root"
-    shutil.copy(path, bad)
-    seek, _ = basket_table(bad, "a", 2)
-    with uproot.open(bad) as f:
-        keylen = f["t"]["a"].basket(2).member("fKeylen")
-    data = bytearray(bad.read_bytes())
-    data[seek + keylen] = ord("Q")  # the first block's codec tag
-    bad.write_bytes(bytes(data))
+
+    def break_codec_tag(data, seek, size, keylen):
+        data[seek + keylen] = ord("Q")
+
+    bad = corrupted_copy(path, tmp_path / "bad.root", "a", 2, break_codec_tag)
     got = droot.read(bad, ["a", "b"], entry_start=500, entry_stop=2000, executor=executor)
     assert np.array_equal(got.arrays["a"], refs["a"][500:2000])
     offsets, content = refs["b"]
@@ -267,6 +264,19 @@ def basket_table(path, name, i):
         return int(b.member("fBasketSeek")[i]), int(b.member("fBasketBytes")[i])
 
 
+def corrupted_copy(path, bad, name, i, edit):
+    """Copies `path` to `bad` with basket i of branch `name` changed by
+    edit(data, seek, size, keylen), data being the whole file's bytearray."""
+    shutil.copy(path, bad)
+    seek, size = basket_table(bad, name, i)
+    with uproot.open(bad) as f:
+        keylen = f["t"][name].basket(i).member("fKeylen")
+    data = bytearray(bad.read_bytes())
+    edit(data, seek, size, keylen)
+    bad.write_bytes(bytes(data))
+    return bad
+
+
 def check_failure(err, branch, basket, refs, other):
     assert err.branch == branch and err.basket == basket
     assert f"branch '{branch}' basket {basket}" in str(err)
@@ -302,19 +312,16 @@ def test_basket_table_outside_the_file(two_branches, executor):
 @pytest.mark.parametrize("where", ["block header", "payload", "key"])
 def test_corrupted_basket(two_branches, executor, tmp_path, where):
     path, refs = two_branches
-    bad = tmp_path / "bad.root"
-    shutil.copy(path, bad)
-    seek, size = basket_table(bad, "a", 1)
-    with uproot.open(bad) as f:
-        keylen = f["t"]["a"].basket(1).member("fKeylen")
-    data = bytearray(bad.read_bytes())
-    if where == "block header":
-        data[seek + keylen: seek + keylen + 2] = b"QQ"      # no such algorithm
-    elif where == "payload":
-        data[seek + keylen + 9 + 4: seek + size] = bytes(size - keylen - 13)  # zeros: not zstd
-    else:
-        data[seek: seek + 4] = (size + 1).to_bytes(4, "big")  # fNbytes disagrees with the table
-    bad.write_bytes(bytes(data))
+
+    def edit(data, seek, size, keylen):
+        if where == "block header":
+            data[seek + keylen: seek + keylen + 2] = b"QQ"      # no such algorithm
+        elif where == "payload":
+            data[seek + keylen + 9 + 4: seek + size] = bytes(size - keylen - 13)  # zeros: not zstd
+        else:
+            data[seek: seek + 4] = (size + 1).to_bytes(4, "big")  # fNbytes disagrees with the table
+
+    bad = corrupted_copy(path, tmp_path / "bad.root", "a", 1, edit)
     with pytest.raises(decoflow.Error) as info:
         droot.arrays(str(bad) + ":t", ["a", "b"], executor=executor)
     check_failure(info.value, "a", 1, refs, "b")

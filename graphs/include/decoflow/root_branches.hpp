@@ -100,10 +100,10 @@ struct RootBasketChunk {
 /// graph built from chunks() and stage(), with more stages after it) once,
 /// then read failures().
 ///
-/// Memory: the content and offsets arrays, plus, while the graph runs, one
-/// scratch buffer per concurrently decoded jagged basket (at most one per
-/// executor thread), each as large as the largest decoded jagged basket
-/// (fObjlen); the scratch is freed with the plan's stage.
+/// Memory: the content and offsets arrays, ~0.2 KiB of tables per basket, and,
+/// while the graph runs, one scratch buffer per concurrently decoded jagged
+/// basket (at most one per executor thread), each as large as the largest
+/// decoded jagged basket (fObjlen); the scratch is freed with the plan's stage.
 ///
 /// Thread-safety: const member functions are thread-safe; failures() gives a
 /// complete answer only after the run is done.

@@ -2,7 +2,8 @@
 # On the 16-core device: decoflow.root vs uproot (bench/root_vs_uproot.py) at
 # 1-16 threads, with what bench/build_device_root.sh built here (the device's
 # python3 supplies only CPython 3.12 and NumPy). The files are written there
-# by uproot itself, several at once. Writes $OUT/root.txt and $OUT/root.json.
+# by uproot itself, several at once; then bench/glue_startup.py at 1, 4 and 16
+# threads. Writes $OUT/root.txt and $OUT/root.json.
 #
 # Environment: ROOT_MIB (uncompressed MiB per file, default 512), ROOT_THREADS
 # (default 1,2,4,8,16), ROOT_REPEAT (default 2), ROOT_CODECS (default
@@ -22,4 +23,6 @@ print(f"# Python {sys.version.split()[0]}, NumPy {numpy.__version__}, uproot {up
     --threads "${ROOT_THREADS:-1,2,4,8,16}" --repeat "${ROOT_REPEAT:-2}" \
     --codecs "${ROOT_CODECS:-zstd,lz4,zlib}" --write-jobs 6 \
     --dir "${TMPDIR:-/tmp}/decoflow-root-bench" --json "$out/root.json"
+  # Glue start-up on many threads: lazy creation against Executor.start_glue().
+  "$python" "$root/bench/glue_startup.py" --threads 1,4,16 --repeat 3 || echo "glue start-up failed"
 } 2>&1 | tee "$out/root.txt"

@@ -542,6 +542,22 @@ class Executor:
             run.watch(reporter, progress_interval)
         return future
 
+    def start_glue(self) -> int:
+        """Creates the glue subinterpreters this executor's graphs use (one per
+        thread) now, rather than when the first glue batches arrive.
+
+        They are created one at a time, a few tens of milliseconds each, so a
+        first graph with glue on many threads would wait for them; call this
+        at start-up (from any thread) to pay that up front. Interpreters are
+        shared by every executor and kept until exit, so a second call costs
+        nothing. Returns the number of glue interpreters alive in the process.
+
+        Raises:
+            ResourceError: in a process forked from one with glue
+                interpreters.
+        """
+        return _core._start_glue_interpreters(self.threads)
+
     def run(self, graph: Graph, **kwargs: Any) -> np.ndarray:
         """``submit(graph).result()``."""
         return self.submit(graph, **kwargs).result()

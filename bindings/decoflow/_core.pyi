@@ -168,6 +168,9 @@ def _end_glue_interpreters() -> None:
 
 def _glue_interpreter_count() -> int: ...
 
+def _start_glue_interpreters(count: int) -> int:
+    """Creates up to `count` glue subinterpreters now; returns how many live."""
+
 def _stop_courier() -> None:
     """Runs queued callbacks and ends the courier thread (atexit)."""
 

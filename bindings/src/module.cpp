@@ -519,6 +519,10 @@ NB_MODULE(_core, m) {
     end_glue_interpreters();
   }, "Ends every glue subinterpreter on its own thread (atexit; no glue may be running).");
   m.def("_glue_interpreter_count", &glue_interpreter_count);
+  m.def("_start_glue_interpreters", [](unsigned count) {
+    nb::gil_scoped_release release;  // the new interpreters need the main GIL to be created
+    return start_glue_interpreters(count);
+  }, nb::arg("count"), "Creates up to `count` glue subinterpreters now; returns how many live.");
   m.def("_stop_courier", [] { Courier::instance().stop(); },
         "Runs queued callbacks and ends the courier thread (atexit).");
   m.def("_forked_after_start", &forked_after_start);

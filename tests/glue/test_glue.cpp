@@ -277,6 +277,8 @@ TEST_CASE("an interpreter that cannot be created is reported, and glue recovers"
   invalid.check_multi_interp_extensions = 0;
   invalid.gil = PyInterpreterConfig_OWN_GIL;
   detail::set_interpreter_config_for_tests(invalid);
+  // Created up front: none lives, and saying so is not an error.
+  REQUIRE(start_glue_interpreters(2) == 0);
   Executor executor(2);
   const ChunkedData data = make_chunks(50, 1024, {Codec::raw});
   {
@@ -298,6 +300,25 @@ TEST_CASE("an interpreter that cannot be created is reported, and glue recovers"
   }));
   executor.run(std::move(built.graph));
   for (std::size_t i = 0; i < data.chunks.size(); ++i) REQUIRE(slice_matches(data, *built.array, i));
+}
+
+TEST_CASE("glue interpreters created up front serve the first graph, and only once", "[glue]") {
+  end_glue_interpreters();
+  REQUIRE(glue_interpreter_count() == 0);
+  // Returns with every interpreter created: no waiting, no polling.
+  REQUIRE(start_glue_interpreters(3) == 3);
+  REQUIRE(glue_interpreter_count() == 3);
+  REQUIRE(start_glue_interpreters(2) == 3);  // enough already: none made, none ended
+  Executor executor(3);
+  const ChunkedData data = make_chunks(60, 1024, {Codec::zstd});
+  BuiltGraph built = build_graph(data, "prewarmed");
+  built.graph.add_stage(glue_stage("invert", source_glue("invert", invert_source)));
+  built.graph.add_stage(Stage::native("invert-back", [](const ChunkView& v) {
+    for (auto& b : v.output) b = ~b;
+  }));
+  executor.run(std::move(built.graph));
+  for (std::size_t i = 0; i < data.chunks.size(); ++i) REQUIRE(slice_matches(data, *built.array, i));
+  REQUIRE(glue_interpreter_count() == 3);
 }
 
 TEST_CASE("the stdlib modules glue relies on work inside the subinterpreters", "[glue]") {
@@ -371,13 +392,10 @@ TEST_CASE("100 executors with glue reuse the interpreters: RSS stays flat", "[gl
     built.graph.add_stage(glue_stage("invert", source_glue("invert", invert_source)));
     executor.run(std::move(built.graph));
   };
-  for (int k = 0; k < 10; ++k) cycle();  // warm: interpreters, caches, allocator
-  // Both pool threads exist now; the second may still be creating its
-  // interpreter on a loaded machine: wait for it before counting.
-  for (int spin = 0; spin < 1000 && glue_interpreter_count() < 2; ++spin) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  REQUIRE(glue_interpreter_count() >= 2);
+  // Both interpreters first (on a loaded machine the second may otherwise
+  // still be starting when counted), then warm caches and the allocator.
+  REQUIRE(start_glue_interpreters(2) >= 2);
+  for (int k = 0; k < 10; ++k) cycle();
   const auto before = rss_anon();
   const unsigned interpreters = glue_interpreter_count();
   for (int k = 0; k < 100; ++k) cycle();

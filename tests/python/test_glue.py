@@ -134,3 +134,20 @@ def test_glue_runs_on_several_executors(glue_dir):
         assert np.array_equal(np.asarray(out), values.astype(np.int32) * 2)
     # Interpreters are pooled for the process, not made per executor.
     assert 1 <= decoflow._core._glue_interpreter_count() <= 4
+
+
+def test_start_glue_creates_the_interpreters_up_front(glue_dir):
+    with decoflow.Executor(3) as ex:
+        alive = ex.start_glue()
+        # Every interpreter exists when it returns (pooled: earlier tests' may too).
+        assert alive >= 3 and decoflow._core._glue_interpreter_count() == alive
+        assert ex.start_glue() == alive  # a second call creates none
+        values, raw, size = be_int32_chunks(6, 512)
+        out = decoflow.empty(values.size, np.int32)
+        g = decoflow.Graph("prewarmed")
+        g.add_stage(decoflow.decode())
+        g.add_stage(decoflow.glue("pyglue_mod:scale_and_count", sys_path=[glue_dir]))
+        g.add_chunks(g.add_input(raw), np.arange(6) * size, size, out, size)
+        ex.submit(g).result()
+    assert np.array_equal(np.asarray(out), values.astype(np.int32) * 2)
+    assert decoflow._core._glue_interpreter_count() == alive

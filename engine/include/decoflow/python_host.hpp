@@ -48,6 +48,18 @@ class PythonHost {
 /// Number of glue interpreters alive in this process. Thread-safe.
 unsigned glue_interpreter_count();
 
+/// Creates glue interpreters now, up to `count` (a graph's glue uses one per
+/// executor thread), rather than when the first glue batches arrive: they are
+/// created one at a time (CPython has crashed creating them concurrently), a
+/// few tens of milliseconds each, which a first graph on many threads would
+/// otherwise wait for. Starts Python the way a glue stage does when it is not
+/// running. Returns the number of glue interpreters alive (fewer than `count`
+/// when some could not be created: their threads fail glue chunks with the
+/// reason). Throws Error(resource_error) when Python cannot be started or the
+/// process was forked from one with glue interpreters. The calling thread must
+/// not hold the GIL. Thread-safe.
+unsigned start_glue_interpreters(unsigned count);
+
 /// Ends every glue interpreter, each on its own thread, and stops the pool (a
 /// later glue stage starts a new one). Called by PythonHost and the Python
 /// package's atexit hook; a C++ program that started Python itself calls it

@@ -129,7 +129,9 @@ void InterpreterPool::thread_main() {
   {
     std::lock_guard lock(mutex_);
     if (state.thread_state != nullptr) ++alive_interpreters_;
+    ++started_threads_;
   }
+  started_.notify_all();
   for (;;) {
     Item item;
     {
@@ -153,6 +155,7 @@ void InterpreterPool::thread_main() {
   this_thread_interpreter = nullptr;
   std::lock_guard lock(mutex_);
   if (had_interpreter) --alive_interpreters_;
+  --started_threads_;
 }
 
 void InterpreterPool::shutdown() {
@@ -169,6 +172,12 @@ void InterpreterPool::shutdown() {
 
 unsigned InterpreterPool::interpreter_count() const {
   std::lock_guard lock(mutex_);
+  return alive_interpreters_;
+}
+
+unsigned InterpreterPool::wait_for_interpreters() const {
+  std::unique_lock lock(mutex_);
+  started_.wait(lock, [this] { return started_threads_ >= threads_.size(); });
   return alive_interpreters_;
 }
 

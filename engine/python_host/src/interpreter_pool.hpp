@@ -60,6 +60,10 @@ class InterpreterPool {
   /// caller must not hold a GIL. Thread-safe; a later ensure_threads starts anew.
   void shutdown();
   unsigned interpreter_count() const;
+  /// Waits until every pool thread started so far has tried to create its
+  /// interpreter; returns how many live. The caller must not hold a GIL (the
+  /// threads need the main interpreter's to create theirs).
+  unsigned wait_for_interpreters() const;
   /// False after shutdown() until reopen(): glue posted then fails at once.
   bool accepting() const noexcept { return accepting_.load(); }
   /// Lets shutdown() be followed by new glue (a new embedded runtime).
@@ -79,6 +83,8 @@ class InterpreterPool {
   std::deque<Item> queue_;
   std::vector<std::thread> threads_;
   unsigned alive_interpreters_ = 0;
+  unsigned started_threads_ = 0;  // past their interpreter's creation, alive or failed
+  mutable std::condition_variable started_;
   std::atomic<bool> accepting_{true};
 };
 

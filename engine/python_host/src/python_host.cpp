@@ -76,6 +76,13 @@ unsigned glue_interpreter_count() { return detail::InterpreterPool::instance().i
 
 void end_glue_interpreters() { detail::InterpreterPool::instance().shutdown(); }
 
+unsigned start_glue_interpreters(unsigned count) {
+  detail::ensure_python_runtime();
+  detail::InterpreterPool& pool = detail::InterpreterPool::instance();
+  pool.ensure_threads(count);
+  return pool.wait_for_interpreters();
+}
+
 namespace detail {
 
 void ensure_python_runtime() {

@@ -178,7 +178,8 @@ def byteswap(width: int, name: str | None = None) -> Stage:
 
 
 def glue(target: str | None = None, *, source: str | None = None, function: str | None = None,
-         sys_path: Iterable[str | os.PathLike] = (), name: str = "glue") -> Stage:
+         sys_path: Iterable[str | os.PathLike] = (), timeout: float | None = None,
+         name: str = "glue") -> Stage:
     """A stage that calls a Python function for every chunk, in parallel.
 
     The function runs in subinterpreters with their own GIL (one per glue
@@ -197,14 +198,23 @@ def glue(target: str | None = None, *, source: str | None = None, function: str 
         source: Python source defining ``function`` (instead of ``target``).
         function: the function's name in ``source``.
         sys_path: folders put in front of ``sys.path`` before importing.
+        timeout: the longest one call may run, in seconds (None: no limit).
+            A call past it has ``TimeoutError`` raised inside it, and its
+            chunk fails with :class:`GlueError` (the graph with it). Python
+            code is interrupted within ~20 ms, a blocking C call such as
+            ``time.sleep`` when it returns.
         name: the stage's name (errors name it).
 
+    When the graph stops (cancelled, or another chunk failed), calls in flight
+    are interrupted the same way, so a cancel does not wait for them.
+
     Raises:
-        InvalidArgumentError: neither or both of target and source, or a
-            target not of the form ``"module:function"``.
+        InvalidArgumentError: neither or both of target and source, a target
+            not of the form ``"module:function"``, or a negative timeout.
     """
     return _core._glue_stage(name, target or "", source or "", function or "",
-                             [os.fspath(p) for p in sys_path])
+                             [os.fspath(p) for p in sys_path],
+                             0.0 if timeout is None else float(timeout))
 
 
 # ------------------------------------------------------------------ graphs
@@ -454,7 +464,9 @@ class Future(concurrent.futures.Future):
         return Progress(*self._run.progress())
 
     def chunk_states(self) -> np.ndarray:
-        """After done: per chunk, 0 not run, 1 done, 2 failed (uint8 array)."""
+        """After done: per chunk, 0 not run, 1 done, 2 failed, 3 interrupted
+        (a glue call stopped mid-way by a cancel or another chunk's failure)
+        (uint8 array)."""
         self._wait_run(None)
         return self._run.chunk_states()
 

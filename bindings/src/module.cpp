@@ -399,11 +399,12 @@ NB_MODULE(_core, m) {
     return Stage::byteswap(width, std::move(name));
   }, nb::arg("width"), nb::arg("name"));
   m.def("_glue_stage", [](std::string name, std::string target, std::string source,
-                          std::string function, std::vector<std::string> sys_path) {
-    GlueSpec spec{std::move(target), std::move(source), std::move(function), std::move(sys_path)};
+                          std::string function, std::vector<std::string> sys_path, double timeout) {
+    GlueSpec spec{std::move(target), std::move(source), std::move(function), std::move(sys_path),
+                  std::chrono::duration<double>(timeout)};
     return glue_stage(std::move(name), std::move(spec));
   }, nb::arg("name"), nb::arg("target"), nb::arg("source"), nb::arg("function"),
-     nb::arg("sys_path"));
+     nb::arg("sys_path"), nb::arg("timeout"));
   m.def("_codec_names", [] {
     std::vector<std::string> names;
     for (Codec c : {Codec::raw, Codec::zstd, Codec::lz4_block, Codec::lz4_frame, Codec::root_blocks}) {

@@ -192,6 +192,12 @@ void run_batch(RunState& run, const Graph& graph, std::size_t stage_index, Batch
           break;
       }
     } catch (const Error& e) {
+      if (e.code() == ErrorCode::cancelled && run.stop.load(std::memory_order_relaxed)) {
+        // The body gave the chunk up because the graph had stopped (glue
+        // interrupted mid-call): the run's outcome is whatever stopped it.
+        run.chunk_states[i] = ChunkState::interrupted;
+        return;
+      }
       run.chunk_states[i] = ChunkState::failed;
       run.fail(std::make_exception_ptr(e.located(graph.name(), stage.name(), i)));
       return;
@@ -519,6 +525,10 @@ void PinnedJob::execute() const {
   chunks_done_ = batch.chunks_done;
   bytes_done_ = batch.bytes_done;
   scratch_taken_ = batch.scratch;
+}
+
+const std::atomic<bool>* PinnedJob::stop_flag() const noexcept {
+  return run_ != nullptr ? &run_->stop : nullptr;
 }
 
 void PinnedJob::finish() const {

@@ -1,6 +1,7 @@
 // Python glue in pinned own-GIL subinterpreters, seen from C++.
 #include <Python.h>
 
+#include <algorithm>
 #include <cstring>
 #include <chrono>
 #include <fstream>
@@ -319,6 +320,146 @@ TEST_CASE("glue interpreters created up front serve the first graph, and only on
   executor.run(std::move(built.graph));
   for (std::size_t i = 0; i < data.chunks.size(); ++i) REQUIRE(slice_matches(data, *built.array, i));
   REQUIRE(glue_interpreter_count() == 3);
+}
+
+namespace {
+
+// A graph of `chunks` raw chunks through one glue stage, then a check that a
+// plain glue graph afterwards runs clean on the same executor (no interrupt
+// left pending in an interpreter, no interpreter lost).
+void expect_clean_glue_after(Executor& executor) {
+  const ChunkedData data = make_chunks(200, 512, {Codec::zstd});
+  BuiltGraph built = build_graph(data, "after");
+  built.graph.add_stage(glue_stage("invert", source_glue("invert", invert_source)));
+  built.graph.add_stage(Stage::native("invert-back", [](const ChunkView& v) {
+    for (auto& b : v.output) b = ~b;
+  }));
+  executor.run(std::move(built.graph));
+  for (std::size_t i = 0; i < data.chunks.size(); ++i) REQUIRE(slice_matches(data, *built.array, i));
+}
+
+BuiltGraph glue_graph(const ChunkedData& data, const char* name, GlueSpec spec) {
+  BuiltGraph built = build_graph(data, name);
+  built.graph.add_stage(glue_stage("slow", std::move(spec)));
+  return built;
+}
+
+}  // namespace
+
+TEST_CASE("a glue call past its time limit is interrupted and fails its chunk", "[glue][timeout]") {
+  Executor executor(2);
+  const ChunkedData data = make_chunks(24, 512, {Codec::raw});
+  SECTION("a pure-Python loop") {
+    GlueSpec spec = source_glue("spin", R"(
+def spin(src, dst, index, tag):
+    while index == 7:
+        pass
+)");
+    spec.timeout = std::chrono::milliseconds(300);
+    const Error e = run_expecting_error(executor, glue_graph(data, "spin", spec).graph);
+    REQUIRE(e.code() == ErrorCode::glue_error);
+    REQUIRE(e.node() == "slow");
+    REQUIRE(e.chunk() == 7);
+    REQUIRE(e.cause().rfind("glue call exceeded its time limit of 0.3 s and was interrupted", 0) == 0);
+    REQUIRE(e.cause().find("TimeoutError") != std::string::npos);
+    REQUIRE(e.cause().find("while index == 7") != std::string::npos);  // where it was
+  }
+  SECTION("a call that catches the exception and returns still fails") {
+    GlueSpec spec = source_glue("stubborn", R"(
+def stubborn(src, dst, index, tag):
+    if index == 3:
+        try:
+            while True:
+                pass
+        except TimeoutError:
+            return 1
+)");
+    spec.timeout = std::chrono::milliseconds(200);
+    const Error e = run_expecting_error(executor, glue_graph(data, "stubborn", spec).graph);
+    REQUIRE(e.code() == ErrorCode::glue_error);
+    REQUIRE(e.chunk() == 3);
+    REQUIRE(e.cause() == "glue call exceeded its time limit of 0.2 s and was interrupted");
+  }
+  SECTION("calls that end near their limit leave nothing behind") {
+    // Each call busies itself for about its limit: some end just before the
+    // interrupt, some are hit, some end between its sending and delivery.
+    GlueSpec spec = source_glue("near", R"(
+import time
+def near(src, dst, index, tag):
+    end = time.perf_counter() + 0.012 + 0.004 * (index % 3)
+    while time.perf_counter() < end:
+        pass
+)");
+    spec.timeout = std::chrono::milliseconds(15);
+    for (int round = 0; round < 12; ++round) {
+      try {
+        executor.run(glue_graph(make_chunks(6, 64, {Codec::raw}), "near", spec).graph);
+      } catch (const Error& e) {
+        INFO(e.what());
+        REQUIRE((e.code() == ErrorCode::glue_error || e.code() == ErrorCode::cancelled));
+        if (e.code() == ErrorCode::glue_error) {
+          REQUIRE(e.cause().find("time limit") != std::string::npos);
+        }
+      }
+    }
+  }
+  expect_clean_glue_after(executor);
+}
+
+TEST_CASE("cancelling a graph interrupts its glue calls in flight", "[glue][timeout]") {
+  Executor executor(2);
+  const ChunkedData data = make_chunks(8, 512, {Codec::raw});
+  BuiltGraph built = glue_graph(data, "forever", source_glue("forever", R"(
+def forever(src, dst, index, tag):
+    while True:
+        pass
+)"));
+  GraphRun run = executor.submit(std::move(built.graph));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  run.cancel();
+  try {
+    run.get();  // returns: the calls were interrupted (a hang here is the failure)
+    FAIL("a cancelled graph of endless glue succeeded");
+  } catch (const Error& e) {
+    REQUIRE(e.code() == ErrorCode::cancelled);
+    REQUIRE(e.cause().rfind("cancelled after 0 of 8 chunks", 0) == 0);
+  }
+  // The calls in flight were interrupted, the rest never started.
+  const auto states = run.chunk_states();
+  REQUIRE(std::count(states.begin(), states.end(), ChunkState::interrupted) >= 1);
+  REQUIRE(std::count(states.begin(), states.end(), ChunkState::failed) == 0);
+  REQUIRE(std::count(states.begin(), states.end(), ChunkState::done) == 0);
+  expect_clean_glue_after(executor);
+}
+
+TEST_CASE("a failing chunk interrupts the graph's other glue calls", "[glue][timeout]") {
+  Executor executor(2);
+  const ChunkedData data = make_chunks(64, 512, {Codec::raw});
+  // Chunk 40 fails once another thread is inside an endless call, which the
+  // failure must interrupt; the run reports chunk 40's error, not a cancel.
+  BuiltGraph built = glue_graph(data, "one-fails", source_glue("one_fails", R"(
+import time
+def one_fails(src, dst, index, tag):
+    if index == 40:
+        time.sleep(0.2)
+        raise ValueError("chunk 40 fails")
+    if index > 40:
+        while True:
+            pass
+)"));
+  const Error e = run_expecting_error(executor, std::move(built.graph));
+  REQUIRE(e.code() == ErrorCode::glue_error);
+  REQUIRE(e.chunk() == 40);
+  REQUIRE(e.cause().rfind("ValueError: chunk 40 fails", 0) == 0);
+  expect_clean_glue_after(executor);
+}
+
+TEST_CASE("a negative glue timeout is refused", "[glue][timeout]") {
+  GlueSpec spec = source_glue("f", "def f(src, dst, index, tag):\n    pass\n");
+  spec.timeout = std::chrono::duration<double>(-1);
+  const std::string cause =
+      require_error(ErrorCode::invalid_argument, [&] { (void)glue_stage("neg", spec); });
+  REQUIRE(cause.find("timeout must be zero (none) or positive, not -1 s") != std::string::npos);
 }
 
 TEST_CASE("the stdlib modules glue relies on work inside the subinterpreters", "[glue]") {

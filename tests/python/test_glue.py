@@ -5,6 +5,7 @@ cannot work in a subinterpreter."""
 from __future__ import annotations
 
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -151,3 +152,41 @@ def test_start_glue_creates_the_interpreters_up_front(glue_dir):
         ex.submit(g).result()
     assert np.array_equal(np.asarray(out), values.astype(np.int32) * 2)
     assert decoflow._core._glue_interpreter_count() == alive
+
+
+SPIN = textwrap.dedent('''
+    def spin(src, dst, index, tag):
+        while index >= 5:
+            pass
+    ''')
+
+
+def spin_graph(count=8, timeout=None):
+    values, raw, size = be_int32_chunks(count, 64)
+    out = decoflow.empty(values.size, np.int32)
+    g = decoflow.Graph("spin")
+    g.add_stage(decoflow.glue(source=SPIN, function="spin", timeout=timeout, name="spin"))
+    g.add_chunks(g.add_input(raw), np.arange(count) * size, size, out, size, codec="raw")
+    return g
+
+
+def test_glue_timeout_fails_the_chunk_and_interrupts_the_call(executor):
+    with pytest.raises(decoflow.GlueError, match=r"time limit of 0\.25 s") as info:
+        executor.submit(spin_graph(timeout=0.25)).result()
+    assert info.value.chunk >= 5 and info.value.node == "spin"  # the first to time out
+    assert "TimeoutError" in str(info.value)
+    with pytest.raises(decoflow.InvalidArgumentError, match="timeout"):
+        decoflow.glue(source=SPIN, function="spin", timeout=-1)
+
+
+def test_cancel_interrupts_endless_glue(executor, chunked):
+    fut = executor.submit(spin_graph())
+    time.sleep(0.2)
+    assert fut.cancel()
+    with pytest.raises(decoflow.CancelledError):
+        fut.result(timeout=30)  # the calls in flight are interrupted
+    states = fut.chunk_states()
+    assert (states == 3).any() and not (states == 2).any()
+    g, out = graph_for(chunked)  # the interpreters are fine afterwards
+    executor.submit(g).result()
+    assert np.array_equal(np.asarray(out), chunked.original)

@@ -2,6 +2,7 @@
 // that each have their own GIL (PEP 684). Part of the decoflow::python target.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@ namespace decoflow {
 /// Glue runs in isolated subinterpreters: only modules that support them load
 /// there. NumPy, pyarrow and nanobind/pybind11 modules do not; use memoryview,
 /// struct, array, int.from_bytes — or a native stage.
+///
+/// When the graph stops (cancelled, or another chunk failed), calls in flight
+/// are interrupted the same way (KeyboardInterrupt raised inside them), so a
+/// cancel never waits for a long glue call to finish on its own.
 struct GlueSpec {
   /// "package.module:function" — imported once per interpreter and cached.
   std::string target;
@@ -32,6 +37,13 @@ struct GlueSpec {
   std::string function;
   /// Folders put in front of sys.path in every glue interpreter before importing.
   std::vector<std::string> sys_path;
+  /// Longest a single call may run; zero: no limit. A call past it has
+  /// TimeoutError raised inside it and its chunk fails with
+  /// ErrorCode::glue_error ("... exceeded its time limit ..."). Pure-Python
+  /// code is interrupted within ~20 ms; a blocking C call (time.sleep, a long
+  /// regex) when it returns. A call that catches the exception and goes on
+  /// gets it again every 50 ms, and still fails its chunk.
+  std::chrono::duration<double> timeout{0};
 
   /// "module:function" for target specs, "<source:function>" otherwise.
   std::string describe() const;

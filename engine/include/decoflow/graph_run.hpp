@@ -28,6 +28,9 @@ enum class ChunkState : std::uint8_t {
   not_run = 0,  ///< skipped because the graph was cancelled or failed first
   done = 1,     ///< passed every stage; its slice holds its output
   failed = 2,   ///< raised the graph's error (its slice may be partly written)
+  /// abandoned mid-stage once the graph had stopped (a glue call interrupted
+  /// by a cancel or by another chunk's failure); its slice may be partly written
+  interrupted = 3,
 };
 
 /// A submitted graph: wait for it, cancel it, read its progress. Copies share

@@ -1,6 +1,7 @@
 // decoflow/stage.hpp: the steps every chunk of a graph goes through.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -46,6 +47,9 @@ class PinnedJob {
   /// The thread count of the executor running the graph: how many threads the
   /// body should have to keep up.
   unsigned concurrency() const noexcept { return concurrency_; }
+  /// True once the graph has stopped (cancelled, or failed elsewhere): a body
+  /// may watch it to abandon long work. Valid until finish().
+  const std::atomic<bool>* stop_flag() const noexcept;
 
   PinnedJob() = default;
   PinnedJob(detail::RunState* run, std::size_t stage, std::uint32_t begin, std::uint32_t end,

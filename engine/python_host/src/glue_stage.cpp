@@ -2,7 +2,9 @@
 // subinterpreter, with the chunk's memory lent as views that must not escape.
 #include <Python.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <functional>
 #include <string>
 
@@ -57,6 +59,13 @@ std::string take_exception() {
   }
   PyErr_Clear();
   Py_DECREF(exc);
+  return text;
+}
+
+// "0.25 s": a duration as a person writes it.
+std::string seconds_text(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g s", seconds);
   return text;
 }
 
@@ -145,7 +154,13 @@ std::atomic<std::uint64_t> next_body_id{1};
 class GlueBody final : public PinnedStageBody {
  public:
   explicit GlueBody(GlueSpec spec)
-      : spec_(std::move(spec)), key_(spec_.describe() + "\n" + spec_.source), id_(next_body_id++) {
+      : spec_(std::move(spec)),
+        key_(spec_.describe() + "\n" + spec_.source),
+        id_(next_body_id++),
+        // Capped at ~31 years so that now + timeout cannot overflow.
+        timeout_ns_(spec_.timeout.count() > 0
+                        ? static_cast<std::int64_t>(std::min(spec_.timeout.count() * 1e9, 1e18))
+                        : 0) {
     for (const auto& p : spec_.sys_path) key_ += "\n" + p;
   }
 
@@ -242,8 +257,19 @@ class GlueBody final : public PinnedStageBody {
                          PyMemoryView_FromObject(reinterpret_cast<PyObject*>(state.output)),
                          PyLong_FromSize_t(view.index), PyLong_FromLongLong(view.tag)};
     PyObject* result = nullptr;
+    GlueCallSlot& slot = *state.call_slot;
+    slot.interrupted = GlueCallSlot::none;
     if (args[0] != nullptr && args[1] != nullptr && args[2] != nullptr && args[3] != nullptr) {
+      slot.deadline_ns.store(timeout_ns_ > 0 ? steady_ns() + timeout_ns_ : GlueCallSlot::no_deadline,
+                             std::memory_order_relaxed);
+      slot.call.store(++state.calls, std::memory_order_release);
       result = PyObject_Vectorcall(fn, args, 4, nullptr);
+      slot.call.store(0, std::memory_order_release);  // with the GIL held: see glue_watchdog.hpp
+      if (slot.interrupted != GlueCallSlot::none) {
+        // Sent but maybe not delivered (the call ended first): it must not
+        // fire in the next Python code this thread runs.
+        PyThreadState_SetAsyncExc(slot.thread_ident, nullptr);
+      }
     }
     for (PyObject* a : args) Py_XDECREF(a);
     if (result == nullptr) {
@@ -264,6 +290,14 @@ class GlueBody final : public PinnedStageBody {
     }
     const bool input_escaped = orphan_if_escaped(state, state.input, view);
     const bool output_escaped = orphan_if_escaped(state, state.output, view);
+    if (slot.interrupted == GlueCallSlot::stopped) {
+      throw Error(ErrorCode::cancelled, "glue call interrupted: the graph stopped");
+    }
+    if (slot.interrupted == GlueCallSlot::timed_out) {
+      throw Error(ErrorCode::glue_error,
+                  "glue call exceeded its time limit of " + seconds_text(spec_.timeout.count()) +
+                      " and was interrupted" + (error.empty() ? "" : ": " + error));
+    }
     if (!error.empty()) throw Error(ErrorCode::glue_error, error);
     if (input_escaped || output_escaped) {
       throw Error(ErrorCode::glue_error,
@@ -277,6 +311,7 @@ class GlueBody final : public PinnedStageBody {
   GlueSpec spec_;
   std::string key_;
   std::uint64_t id_;
+  std::int64_t timeout_ns_;  // 0: none
 };
 
 }  // namespace
@@ -297,6 +332,11 @@ Stage glue_stage(std::string name, GlueSpec spec) {
   } else if (spec.function.empty()) {
     throw Error(ErrorCode::invalid_argument,
                 "glue stage '" + name + "': source glue needs the function's name");
+  }
+  if (!(spec.timeout.count() >= 0)) {  // negative or NaN
+    throw Error(ErrorCode::invalid_argument,
+                "glue stage '" + name + "': timeout must be zero (none) or positive, not " +
+                    detail::seconds_text(spec.timeout.count()));
   }
   detail::ensure_python_runtime();
   return Stage::custom(std::move(name), std::make_shared<detail::GlueBody>(std::move(spec)));

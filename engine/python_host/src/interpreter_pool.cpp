@@ -125,6 +125,12 @@ void InterpreterPool::post(const PinnedJob& job) {
 void InterpreterPool::thread_main() {
   InterpreterState state;
   create_interpreter(state);
+  if (state.thread_state != nullptr) {
+    state.call_slot = std::make_shared<GlueCallSlot>();
+    state.call_slot->interpreter = PyThreadState_GetInterpreter(state.thread_state);
+    state.call_slot->thread_ident = PyThread_get_thread_ident();
+    GlueWatchdog::instance().add(state.call_slot);
+  }
   this_thread_interpreter = &state;
   {
     std::lock_guard lock(mutex_);
@@ -142,15 +148,18 @@ void InterpreterPool::thread_main() {
     }
     if (item.stop) break;
     if (state.thread_state != nullptr && state.creation_error.empty()) {
+      state.call_slot->run_stopped.store(item.job.stop_flag(), std::memory_order_relaxed);
       PyEval_RestoreThread(state.thread_state);
       item.job.execute();
       PyEval_SaveThread();
+      GlueWatchdog::instance().forget_run(*state.call_slot);  // before finish() lets the run end
     } else {
       item.job.execute();  // the glue body fails each chunk with the creation error
     }
     item.job.finish();  // detached: the flow graph may need this thread's help
   }
   const bool had_interpreter = state.thread_state != nullptr;
+  if (state.call_slot) GlueWatchdog::instance().remove(state.call_slot.get());
   end_interpreter(state);
   this_thread_interpreter = nullptr;
   std::lock_guard lock(mutex_);
@@ -160,6 +169,7 @@ void InterpreterPool::thread_main() {
 
 void InterpreterPool::shutdown() {
   accepting_.store(false);
+  GlueWatchdog::instance().stop();  // it attaches to interpreters: not while they end
   std::vector<std::thread> threads;
   {
     std::lock_guard lock(mutex_);

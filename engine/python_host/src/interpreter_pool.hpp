@@ -25,6 +25,7 @@
 
 #include "decoflow/stage.hpp"
 #include "glue_buffer.hpp"
+#include "glue_watchdog.hpp"
 
 namespace decoflow::detail {
 
@@ -38,6 +39,8 @@ struct InterpreterState {
   std::unordered_map<std::string, PyObject*> functions;  // glue spec -> function
   std::uint64_t last_body = 0;   // the glue body whose function is in last_function
   PyObject* last_function = nullptr;
+  std::shared_ptr<GlueCallSlot> call_slot;  // the call in flight, for the watchdog
+  std::uint64_t calls = 0;                  // numbers this thread's calls (from 1)
 };
 
 /// The interpreter of the calling pool thread, or null on any other thread.

@@ -1,0 +1,92 @@
+#include "glue_watchdog.hpp"
+
+#include <algorithm>
+
+namespace decoflow::detail {
+
+namespace {
+
+// Polling is cheap (a few atomic loads per interpreter) and bounds how late a
+// timeout or a cancel reaches a call, on top of CPython's 5 ms switch interval.
+constexpr auto scan_interval = std::chrono::milliseconds(10);
+// A call that caught the exception and went on gets it again this often.
+constexpr std::int64_t resend_ns = 50'000'000;
+
+}  // namespace
+
+GlueWatchdog& GlueWatchdog::instance() {
+  static GlueWatchdog* watchdog = new GlueWatchdog();  // never destroyed, like the pool
+  return *watchdog;
+}
+
+void GlueWatchdog::add(std::shared_ptr<GlueCallSlot> slot) {
+  std::lock_guard lock(mutex_);
+  slots_.push_back(std::move(slot));
+  if (!thread_.joinable()) {
+    stopping_ = false;
+    thread_ = std::thread([this] { loop(); });
+  }
+}
+
+void GlueWatchdog::remove(const GlueCallSlot* slot) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(slots_, [slot](const auto& s) { return s.get() == slot; });
+}
+
+void GlueWatchdog::forget_run(GlueCallSlot& slot) {
+  std::lock_guard lock(mutex_);
+  slot.run_stopped.store(nullptr, std::memory_order_relaxed);
+}
+
+void GlueWatchdog::stop() {
+  std::thread thread;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    thread.swap(thread_);
+  }
+  wake_.notify_all();
+  if (thread.joinable()) thread.join();
+}
+
+void GlueWatchdog::loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, scan_interval);
+    if (stopping_) break;
+    const std::int64_t now = steady_ns();
+    for (const auto& slot : slots_) {
+      const std::uint64_t call = slot->call.load(std::memory_order_acquire);
+      if (call == 0) continue;
+      const std::atomic<bool>* stopped = slot->run_stopped.load(std::memory_order_relaxed);
+      GlueCallSlot::Interrupt why = GlueCallSlot::none;
+      if (stopped != nullptr && stopped->load(std::memory_order_relaxed)) {
+        why = GlueCallSlot::stopped;
+      } else if (now >= slot->deadline_ns.load(std::memory_order_relaxed)) {
+        why = GlueCallSlot::timed_out;
+      }
+      if (why == GlueCallSlot::none) continue;
+      if (slot->sent_call == call && now - slot->sent_ns < resend_ns) continue;
+      slot->sent_call = call;
+      slot->sent_ns = now;
+      interrupt(*slot, call, why);  // under mutex_: remove() waits until it is done
+    }
+  }
+}
+
+void GlueWatchdog::interrupt(GlueCallSlot& slot, std::uint64_t call,
+                             GlueCallSlot::Interrupt why) {
+  PyThreadState* attached = PyThreadState_New(slot.interpreter);
+  if (attached == nullptr) return;
+  PyEval_RestoreThread(attached);  // the interpreter's GIL, once the call lets go of it
+  // Still the same call? It cannot end while we hold the GIL.
+  if (slot.call.load(std::memory_order_acquire) == call) {
+    slot.interrupted = why;
+    PyObject* exception = why == GlueCallSlot::timed_out ? PyExc_TimeoutError : PyExc_KeyboardInterrupt;
+    PyThreadState_SetAsyncExc(slot.thread_ident, exception);
+  }
+  PyThreadState_Clear(attached);
+  PyThreadState_DeleteCurrent();  // releases the GIL
+}
+
+}  // namespace decoflow::detail

@@ -66,6 +66,29 @@ def test_exit_with_glue_from_several_executors_and_threads(python, pythonpath):
         assert "Traceback" not in proc.stderr, proc.stderr
 
 
+EXIT_WHILE_STARTING = textwrap.dedent('''
+    import numpy as np, decoflow
+    # One tiny glue graph on 2 threads, then exit at once: the second glue
+    # interpreter is often still being created (and registering with the
+    # glue watchdog) while the exit hook ends the pool.
+    out = decoflow.empty(4)
+    g = decoflow.Graph("tiny")
+    g.add_stage(decoflow.glue(source="def f(s, d, i, t):\\n    pass\\n", function="f"))
+    g.add_chunks(g.add_input(bytes(4)), np.arange(4), 1, out, 1)
+    with decoflow.Executor(2) as ex:
+        ex.submit(g).result()
+''')
+
+
+def test_exit_while_glue_interpreters_are_still_starting():
+    # Found by bench/glue_startup.py: a watchdog thread restarted by a late
+    # interpreter kept the exit hook waiting forever.
+    for attempt in range(12):
+        proc = subprocess.run([sys.executable, "-c", EXIT_WHILE_STARTING], env=python_env(),
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, (attempt, proc.returncode, proc.stderr)
+
+
 def test_forked_child_refuses_to_run():
     script = textwrap.dedent('''
         import os, sys, numpy as np, decoflow

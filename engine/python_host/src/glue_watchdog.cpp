@@ -23,8 +23,7 @@ void GlueWatchdog::add(std::shared_ptr<GlueCallSlot> slot) {
   std::lock_guard lock(mutex_);
   slots_.push_back(std::move(slot));
   if (!thread_.joinable()) {
-    stopping_ = false;
-    thread_ = std::thread([this] { loop(); });
+    thread_ = std::thread([this, generation = generation_] { loop(generation); });
   }
 }
 
@@ -42,18 +41,18 @@ void GlueWatchdog::stop() {
   std::thread thread;
   {
     std::lock_guard lock(mutex_);
-    stopping_ = true;
+    ++generation_;
     thread.swap(thread_);
   }
   wake_.notify_all();
   if (thread.joinable()) thread.join();
 }
 
-void GlueWatchdog::loop() {
+void GlueWatchdog::loop(std::uint64_t generation) {
   std::unique_lock lock(mutex_);
-  while (!stopping_) {
+  while (generation_ == generation) {
     wake_.wait_for(lock, scan_interval);
-    if (stopping_) break;
+    if (generation_ != generation) break;
     const std::int64_t now = steady_ns();
     for (const auto& slot : slots_) {
       const std::uint64_t call = slot->call.load(std::memory_order_acquire);

@@ -77,12 +77,14 @@ class GlueWatchdog {
 
  private:
   GlueWatchdog() = default;
-  void loop();
+  void loop(std::uint64_t generation);
   static void interrupt(GlueCallSlot& slot, std::uint64_t call, GlueCallSlot::Interrupt why);
 
   std::mutex mutex_;  // held for a whole scan: remove() waits for it
   std::condition_variable wake_;
-  bool stopping_ = false;
+  // Each thread runs while this is its own: stop() moves it on, so a thread
+  // that a late add() started cannot keep an older one from seeing its stop.
+  std::uint64_t generation_ = 0;
   std::thread thread_;
   std::vector<std::shared_ptr<GlueCallSlot>> slots_;
 };

@@ -169,7 +169,6 @@ void InterpreterPool::thread_main() {
 
 void InterpreterPool::shutdown() {
   accepting_.store(false);
-  GlueWatchdog::instance().stop();  // it attaches to interpreters: not while they end
   std::vector<std::thread> threads;
   {
     std::lock_guard lock(mutex_);
@@ -178,6 +177,9 @@ void InterpreterPool::shutdown() {
   }
   available_.notify_all();
   for (auto& t : threads) t.join();
+  // Each thread took its slot from the watchdog before ending its interpreter
+  // (remove() waits out a scan), so the watchdog never touched an ending one.
+  GlueWatchdog::instance().stop();
 }
 
 unsigned InterpreterPool::interpreter_count() const {

@@ -33,7 +33,7 @@ void GlueWatchdog::remove(const GlueCallSlot* slot) {
 }
 
 void GlueWatchdog::forget_run(GlueCallSlot& slot) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(slot.run_mutex);
   slot.run_stopped.store(nullptr, std::memory_order_relaxed);
 }
 
@@ -57,9 +57,14 @@ void GlueWatchdog::loop(std::uint64_t generation) {
     for (const auto& slot : slots_) {
       const std::uint64_t call = slot->call.load(std::memory_order_acquire);
       if (call == 0) continue;
-      const std::atomic<bool>* stopped = slot->run_stopped.load(std::memory_order_relaxed);
+      bool run_stopped = false;
+      {
+        std::lock_guard run_lock(slot->run_mutex);
+        const std::atomic<bool>* flag = slot->run_stopped.load(std::memory_order_relaxed);
+        run_stopped = flag != nullptr && flag->load(std::memory_order_relaxed);
+      }
       GlueCallSlot::Interrupt why = GlueCallSlot::none;
-      if (stopped != nullptr && stopped->load(std::memory_order_relaxed)) {
+      if (run_stopped) {
         why = GlueCallSlot::stopped;
       } else if (now >= slot->deadline_ns.load(std::memory_order_relaxed)) {
         why = GlueCallSlot::timed_out;

@@ -41,7 +41,10 @@ struct GlueCallSlot {
   std::atomic<std::uint64_t> call{0};  // the call in flight; 0: none
   std::atomic<std::int64_t> deadline_ns{no_deadline};  // steady clock
   // The batch's run: set before its calls, cleared by GlueWatchdog::forget_run.
+  // The watchdog reads the flag behind it holding run_mutex (this slot's
+  // only: the pool thread's per-batch lock contends with nothing else).
   std::atomic<const std::atomic<bool>*> run_stopped{nullptr};
+  std::mutex run_mutex;
 
   // Read and written only with this interpreter's GIL held.
   Interrupt interrupted = none;
@@ -68,9 +71,9 @@ class GlueWatchdog {
   /// Stops watching `slot`; returns once no interrupt is being sent to it, so
   /// its interpreter may then end. Call holding no GIL.
   void remove(const GlueCallSlot* slot);
-  /// Sets `slot`'s run stop flag to null, once no scan is reading it: the
-  /// run may end (and its flag go) as soon as this returns. Call holding no GIL.
-  void forget_run(GlueCallSlot& slot);
+  /// Sets `slot`'s run stop flag to null, once the watchdog is not reading it:
+  /// the run may end (and its flag go) as soon as this returns.
+  static void forget_run(GlueCallSlot& slot);
   /// Ends the watchdog thread (before interpreters end at shutdown); a later
   /// add() starts it again. Call holding no GIL.
   void stop();

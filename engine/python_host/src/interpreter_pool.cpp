@@ -152,7 +152,7 @@ void InterpreterPool::thread_main() {
       PyEval_RestoreThread(state.thread_state);
       item.job.execute();
       PyEval_SaveThread();
-      GlueWatchdog::instance().forget_run(*state.call_slot);  // before finish() lets the run end
+      GlueWatchdog::forget_run(*state.call_slot);  // before finish() lets the run end
     } else {
       item.job.execute();  // the glue body fails each chunk with the creation error
     }

@@ -13,6 +13,9 @@ its slice of one array per branch::
     arrays["Jet_Px"].offsets    # int64, len(entries) + 1
     arrays["Jet_Px"].to_awkward()
 
+    for step in decoflow.root.iterate("HZZ.root:events", ["MET_px"], step_size="100 MB"):
+        ...                     # {name: array} per range of entries
+
 Supported: flat branches of bool, int8-int64, uint8-uint64, float32, float64
 (also fixed-size arrays such as ``x[3]/F``), and jagged branches of those types
 (``x[n]/F``, what uproot writes for ``var * float32``). Other branches (strings,
@@ -35,7 +38,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -43,7 +46,7 @@ import numpy as np
 from . import Array, Executor, Graph, Stage, _core
 from ._errors import Error, UnsupportedFormatError
 
-__all__ = ["arrays", "read", "Jagged", "RootRead", "UnsupportedBranchError"]
+__all__ = ["arrays", "iterate", "read", "Jagged", "RootRead", "UnsupportedBranchError"]
 
 
 class UnsupportedBranchError(UnsupportedFormatError):
@@ -310,107 +313,138 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
         raise ValueError(f"library must be 'np' or 'ak', not {library!r}")
     path, ttree, owned = _open_tree(source, tree)
     try:
-        if branches is None:
-            names = [b.name for b in ttree.branches]
-            explicit = False
-        else:
-            names = [branches] if isinstance(branches, str) else list(branches)
-            explicit = True
+        names, explicit = _branch_names(ttree, branches)
         entries = _entry_range(entry_start, entry_stop, int(ttree.num_entries))
-        errors: list[Error] = []
-        planned: list[_Branch] = []
-        for name in names:
-            got = _branch_spec(name, ttree[name], entries)
-            if isinstance(got, Error):
-                if explicit:
-                    errors.append(got)
-                continue
-            planned.append(got)
-        specs = [b.spec for b in planned if b.spec is not None]
-        # Each branch's index in the plan (None: nothing to decode).
-        indices, n = [], 0
-        for b in planned:
-            indices.append(None if b.spec is None else n)
-            n += b.spec is not None
-        tree_name = ttree.name
+        pending = _submit(path, ttree, names, explicit, entries, executor, stages, library)
     finally:
         if owned is not None:
             owned.close()
+    return pending.collect()
 
-    name = f"root:{os.path.basename(path)}:{tree_name}"
-    plan = _core._root_plan(path, specs, name)
+
+def _branch_names(ttree: Any, branches: str | Iterable[str] | None) -> tuple[list[str], bool]:
+    """The names to read, and whether the caller named them (then unsupported
+    ones are errors; otherwise they are skipped)."""
+    if branches is None:
+        return [b.name for b in ttree.branches], False
+    return ([branches] if isinstance(branches, str) else list(branches)), True
+
+
+class _PendingRead:
+    """A submitted read: the plan, the graph's future, and what turns their
+    outcome into arrays (collect())."""
+
+    def __init__(self, path: str, tree_name: str, planned: list[_Branch], errors: list[Error],
+                 library: str) -> None:
+        self.path, self.tree_name, self.planned = path, tree_name, planned
+        self.errors, self.library = errors, library
+        self.specs = [b.spec for b in planned if b.spec is not None]
+        # Each branch's index in the plan (None: nothing to decode).
+        self.indices: list[int | None] = []
+        n = 0
+        for b in planned:
+            self.indices.append(None if b.spec is None else n)
+            n += b.spec is not None
+        self.plan: Any = None
+        self.contents: list[Array | None] = []
+        self.chunk_ranges: list[range | None] = []
+        self.future: Any = None
+
+    def cancel(self) -> None:
+        if self.future is not None:
+            self.future.cancel()
+
+    def collect(self) -> RootRead:
+        results = np.zeros(0, dtype=np.int64)
+        if self.future is not None:
+            try:
+                results = self.future.result()
+            except Error as e:
+                # A stage after ours failed (glue): name the branch and basket too.
+                _locate(e, self.planned, self.chunk_ranges)
+                raise
+        plan = self.plan
+        failed = {}
+        for index, basket, err in plan.failures():
+            bname = self.specs[index][0]
+            err.branch, err.basket = bname, basket
+            failed[bname] = err
+        out: dict[str, Any] = {}
+        basket_results: dict[str, np.ndarray] = {}
+        for b, i, content, rng in zip(self.planned, self.indices, self.contents,
+                                      self.chunk_ranges):
+            if b.name in failed:
+                continue
+            if i is None:
+                values = np.empty((0, *b.inner), b.dtype)
+                offsets = np.zeros(1, np.int64) if b.jagged else None
+                rng = range(0)
+            elif content is None:
+                continue
+            else:
+                values = np.asarray(content)
+                offsets = np.asarray(plan.offsets(i)) if b.jagged else None
+                if b.window is not None:
+                    values, offsets = _window(values, offsets, *b.window)
+            if b.jagged:
+                arr = Jagged(offsets, values)
+                out[b.name] = arr.to_awkward() if self.library == "ak" else arr
+            else:
+                if self.library == "ak":
+                    import awkward as ak
+
+                    values = ak.from_numpy(values, regulararray=True)
+                out[b.name] = values
+            basket_results[b.name] = results[rng.start:rng.stop] if len(results) else np.zeros(
+                len(rng), dtype=np.int64)
+        errors = self.errors + [failed[b.name] for b in self.planned if b.name in failed]
+        if errors:
+            first = errors[0]
+            first.arrays = out
+            first.errors = errors
+            raise first
+        return RootRead(self.path, self.tree_name, out, basket_results)
+
+
+def _submit(path: str, ttree: Any, names: list[str], explicit: bool,
+            entries: tuple[int, int] | None, executor: Executor | None,
+            stages: Sequence[Stage], library: str) -> _PendingRead:
+    """Plans the branches from uproot's metadata, builds the graph and submits
+    it; collect() on the result waits and returns the arrays."""
+    errors: list[Error] = []
+    planned: list[_Branch] = []
+    for name in names:
+        got = _branch_spec(name, ttree[name], entries)
+        if isinstance(got, Error):
+            if explicit:
+                errors.append(got)
+            continue
+        planned.append(got)
+    pending = _PendingRead(path, ttree.name, planned, errors, library)
+
+    name = f"root:{os.path.basename(path)}:{ttree.name}"
+    plan = pending.plan = _core._root_plan(path, pending.specs, name)
     graph = Graph(name)
     source_id = graph.add_file(path)
     graph.add_stage(plan.stage())
     for stage in stages:
         graph.add_stage(stage)
-    contents: list[Array | None] = []
-    chunk_ranges: list[range | None] = []
-    for b, i in zip(planned, indices):
-        if i is None:  # no basket in the entry range
-            contents.append(None)
-            chunk_ranges.append(None)
-            continue
-        shape = [plan.content_items(i)] if b.jagged or not b.inner else [plan.entries(i), *b.inner]
-        content = plan.content(i, _format(b.dtype), b.dtype.itemsize, shape)
-        contents.append(content)
+    for b, i in zip(planned, pending.indices):
+        content = None
+        if i is not None:  # None: no basket in the entry range
+            shape = ([plan.content_items(i)] if b.jagged or not b.inner
+                     else [plan.entries(i), *b.inner])
+            content = plan.content(i, _format(b.dtype), b.dtype.itemsize, shape)
+        pending.contents.append(content)
         if content is None:
-            chunk_ranges.append(None)
+            pending.chunk_ranges.append(None)
             continue
         offs, sizes, doffs, dsizes, tags = plan.chunks(i)
-        chunk_ranges.append(graph.add_chunks(source_id, offs, sizes, content, dsizes,
-                                             dest_offsets=doffs, codec="root", tags=tags))
-
-    results = np.zeros(0, dtype=np.int64)
+        pending.chunk_ranges.append(graph.add_chunks(source_id, offs, sizes, content, dsizes,
+                                                     dest_offsets=doffs, codec="root", tags=tags))
     if len(graph) > 0:
-        ex = executor if executor is not None else _executor()
-        try:
-            results = ex.submit(graph).result()
-        except Error as e:
-            # A stage after ours failed (glue): name the branch and basket too.
-            _locate(e, planned, chunk_ranges)
-            raise
-
-    failed = {}
-    for index, basket, err in plan.failures():
-        bname = specs[index][0]
-        err.branch, err.basket = bname, basket
-        failed[bname] = err
-    out: dict[str, Any] = {}
-    basket_results: dict[str, np.ndarray] = {}
-    for b, i, content, rng in zip(planned, indices, contents, chunk_ranges):
-        if b.name in failed:
-            continue
-        if i is None:
-            values = np.empty((0, *b.inner), b.dtype)
-            offsets = np.zeros(1, np.int64) if b.jagged else None
-            rng = range(0)
-        elif content is None:
-            continue
-        else:
-            values = np.asarray(content)
-            offsets = np.asarray(plan.offsets(i)) if b.jagged else None
-            if b.window is not None:
-                values, offsets = _window(values, offsets, *b.window)
-        bname = b.name
-        if b.jagged:
-            arr = Jagged(offsets, values)
-            out[bname] = arr.to_awkward() if library == "ak" else arr
-        else:
-            if library == "ak":
-                import awkward as ak
-
-                values = ak.from_numpy(values, regulararray=True)
-            out[bname] = values
-        basket_results[bname] = results[rng.start:rng.stop] if len(results) else np.zeros(
-            len(rng), dtype=np.int64)
-    errors.extend(failed[b.name] for b in planned if b.name in failed)
-    if errors:
-        first = errors[0]
-        first.arrays = out
-        first.errors = errors
-        raise first
-    return RootRead(path, tree_name, out, basket_results)
+        pending.future = (executor if executor is not None else _executor()).submit(graph)
+    return pending
 
 
 def _window(values: np.ndarray, offsets: np.ndarray | None, first: int,
@@ -433,6 +467,77 @@ def _locate(e: Error, planned: list[_Branch], chunk_ranges: list) -> None:
             e.branch, e.basket = b.name, basket
             e.args = (f"{e.args[0]} [branch '{b.name}' basket {basket}]",)
             return
+
+
+def iterate(source: Any, branches: str | Iterable[str] | None = None, *,
+            tree: str | None = None, step_size: int | str = "100 MB",
+            entry_start: int | None = None, entry_stop: int | None = None,
+            executor: Executor | None = None, library: str = "np") -> Iterator[dict[str, Any]]:
+    """Yields ``{name: array}`` for consecutive entry ranges of the tree, like
+    uproot's ``iterate``: memory bounded by the step, not the file.
+
+    The next step is decoded while the caller works on the current one (two
+    steps' arrays are alive at a time). Baskets that straddle a step boundary
+    are decoded in both steps.
+
+    Args:
+        step_size: entries per step (an int), or a size such as ``"100 MB"``
+            / ``"64 MiB"``: that many bytes of decoded values per step,
+            estimated from the branches' uncompressed sizes.
+        source, branches, tree, entry_start, entry_stop, executor, library:
+            as for :func:`arrays`.
+
+    Raises:
+        The errors of :func:`arrays`, from the step that meets them (steps
+        before it were yielded whole).
+    """
+    if library not in ("np", "ak"):
+        raise ValueError(f"library must be 'np' or 'ak', not {library!r}")
+    path, ttree, owned = _open_tree(source, tree)
+    pending = None
+    try:
+        names, explicit = _branch_names(ttree, branches)
+        total = int(ttree.num_entries)
+        start, stop = _entry_range(entry_start, entry_stop, total) or (0, total)
+        step = _step_entries(step_size, ttree, names, total)
+        for lo in range(start, stop, step):
+            upcoming = _submit(path, ttree, names, explicit, (lo, min(lo + step, stop)),
+                               executor, (), library)
+            if pending is not None:
+                done, pending = pending, upcoming
+                yield done.collect().arrays
+            else:
+                pending = upcoming
+        if pending is not None:
+            done, pending = pending, None
+            yield done.collect().arrays
+    finally:
+        if pending is not None:  # the caller stopped early: do not decode for nobody
+            pending.cancel()
+        if owned is not None:
+            owned.close()
+
+
+_SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9,
+               "kib": 2**10, "mib": 2**20, "gib": 2**30}
+
+
+def _step_entries(step_size: int | str, ttree: Any, names: list[str], total: int) -> int:
+    if isinstance(step_size, (int, np.integer)) and not isinstance(step_size, bool):
+        if step_size < 1:
+            raise ValueError(f"step_size must be at least 1 entry, not {step_size}")
+        return int(step_size)
+    if not isinstance(step_size, str):
+        raise TypeError(f"step_size must be an int (entries) or a size such as '100 MB', "
+                        f"not {type(step_size).__name__}")
+    number, _, unit = step_size.strip().partition(" ")
+    try:
+        size = float(number) * _SIZE_UNITS[unit.strip().lower() or "b"]
+    except (ValueError, KeyError):
+        raise ValueError(f"step_size {step_size!r} is not a size such as '100 MB' or '64 MiB' "
+                         f"(units: {', '.join(_SIZE_UNITS)})") from None
+    per_entry = sum(int(ttree[n].uncompressed_bytes) for n in names) / max(total, 1)
+    return max(1, int(size / per_entry)) if per_entry > 0 else max(total, 1)
 
 
 def arrays(source: Any, branches: str | Iterable[str] | None = None, *, tree: str | None = None,

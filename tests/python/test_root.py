@@ -229,6 +229,60 @@ def test_entry_range_decodes_only_its_baskets(two_branches, executor, tmp_path):
     assert np.array_equal(info.value.arrays["b"].offsets, offsets[1500:2501] - offsets[1500])
 
 
+def concat_steps(steps, name):
+    """One branch's arrays from iterate() steps, joined (jagged: offsets rebased)."""
+    parts = [step[name] for step in steps]
+    if not isinstance(parts[0], droot.Jagged):
+        return np.concatenate(parts)
+    offsets, base = [np.zeros(1, np.int64)], 0
+    for p in parts:
+        offsets.append(p.offsets[1:] + base)
+        base += len(p.content)
+    return droot.Jagged(np.concatenate(offsets), np.concatenate([p.content for p in parts]))
+
+
+def test_iterate_in_steps_equals_uproot(tmp_path, executor):
+    path = tmp_path / "steps.root"
+    write_file(path, uproot.LZ4(1), [1000, 0, 1, 3000, 0, 1, 7])
+    with uproot.open(path) as f:
+        tree = f["t"]
+        names = list(tree.keys())
+        steps = list(droot.iterate(tree, names, step_size=700, executor=executor))
+        assert [len(s["f_int32"]) for s in steps] == [700] * 5 + [509]
+        for name in names:
+            assert_same(concat_steps(steps, name), reference(tree, name), name)
+        # A range, in steps of about 10 KB of values.
+        steps = list(droot.iterate(tree, ["f_float64", "j_uint8"], step_size="10 KB",
+                                   entry_start=990, entry_stop=-3, executor=executor))
+        assert len(steps) > 3
+        for name in ("f_float64", "j_uint8"):
+            assert_same(concat_steps(steps, name), reference(tree, name, 990, -3), name)
+        # Stopping early is fine; the executor goes on.
+        for step in droot.iterate(tree, names, step_size=100, executor=executor):
+            break
+        assert_same(droot.arrays(tree, ["f_int8"], executor=executor)["f_int8"],
+                    reference(tree, "f_int8"), "f_int8")
+        for bad, error in ((0, ValueError), ("10 parsecs", ValueError), (1.5, TypeError)):
+            with pytest.raises(error, match="step_size"):
+                next(droot.iterate(tree, names, step_size=bad, executor=executor))
+
+
+def test_iterate_yields_whole_steps_until_a_bad_basket(two_branches, executor, tmp_path):
+    path, refs = two_branches
+
+    def break_codec_tag(data, seek, size, keylen):
+        data[seek + keylen] = ord("Q")
+
+    bad = corrupted_copy(path, tmp_path / "bad.root", "a", 2, break_codec_tag)
+    seen = []
+    with pytest.raises(decoflow.UnsupportedFormatError) as info:
+        for step in droot.iterate(bad, ["a", "b"], tree="t", step_size=1000, executor=executor):
+            seen.append(step)
+    assert len(seen) == 2
+    assert np.array_equal(np.concatenate([s["a"] for s in seen]), refs["a"][:2000])
+    assert info.value.branch == "a" and info.value.basket == 2
+
+
 def test_empty_tree_and_all_branches_default(tmp_path, executor):
     path = tmp_path / "empty.root"
     with uproot.recreate(path) as f:

@@ -94,6 +94,66 @@ def test_hzz_every_branch_equals_uproot(codec, executor):
     assert np.array_equal(again["Jet_Px"].counts, again["NJet"])
 
 
+@pytest.mark.parametrize("codec", HZZ_CODECS)
+def test_hzz_random_corruption_fails_clearly_or_changes_nothing(codec, executor, tmp_path):
+    # One random byte of one random basket (key, block headers, payload)
+    # changed in a copy of the file; uproot reads the metadata, which stays
+    # intact. Each read must either fail with a decoflow.Error naming that
+    # basket's branch, every other branch equal to uproot's, or return every
+    # array with its right shape and valid offsets, the other branches equal to
+    # uproot's — and the changed branch too where its basket is compressed by
+    # a codec that checks its data (lz4's XXH64, zlib's Adler-32, xz's CRC-32;
+    # zstd as ROOT writes it has no checksum, and raw-stored baskets none at
+    # all). Never a crash.
+    path = HZZ_DIR / f"uproot-HZZ-{codec}.root"
+    if not path.is_file():
+        pytest.skip(f"HZZ test data not found: {path}")
+    original = path.read_bytes()
+    with uproot.open(path) as f:
+        tree = f["events"]
+        names = list(tree.keys())
+        refs = {n: reference(tree, n) for n in names}
+        baskets = []  # (branch, seek, size, checked)
+        for n in names:
+            b = tree[n]
+            for seek, size in zip(b.member("fBasketSeek")[:b.num_baskets],
+                                  b.member("fBasketBytes")[:b.num_baskets]):
+                seek, size = int(seek), int(size)
+                objlen = int.from_bytes(original[seek + 6:seek + 10], "big")
+                keylen = int.from_bytes(original[seek + 14:seek + 16], "big")
+                compressed = size - keylen != objlen
+                baskets.append((n, seek, size, compressed and codec in ("lz4", "zlib", "lzma")))
+    rng = np.random.default_rng(20261126)
+    failures = 0
+    for trial in range(60):
+        branch, seek, size, checked = baskets[int(rng.integers(len(baskets)))]
+        data = bytearray(original)
+        at = seek + int(rng.integers(size))
+        data[at] ^= int(rng.integers(1, 256))
+        bad = tmp_path / f"bad-{trial}.root"
+        bad.write_bytes(bytes(data))
+        where = (trial, branch, at - seek)
+        try:
+            got = droot.arrays(f"{bad}:events", names, executor=executor)
+        except decoflow.Error as e:
+            failures += 1
+            assert e.branch == branch and f"branch '{branch}' basket" in str(e), (where, str(e))
+            got = e.arrays
+            assert set(got) == set(names) - {branch}, where
+        for name, arr in got.items():
+            ref = refs[name]
+            if name != branch or checked:
+                assert_same(arr, ref, (where, name))
+            elif isinstance(ref, tuple):
+                assert len(arr.offsets) == len(ref[0]) and arr.offsets[0] == 0, where
+                assert np.all(np.diff(arr.offsets) >= 0), where
+                assert arr.offsets[-1] == len(arr.content), where
+            else:
+                assert arr.shape == ref.shape and arr.dtype == ref.dtype, where
+        bad.unlink()
+    assert failures > 0  # changes to checked fields and data are caught
+
+
 def test_hzz_awkward(executor):
     ak = pytest.importorskip("awkward")
     path = HZZ_DIR / "uproot-HZZ-zstd.root"

@@ -195,13 +195,17 @@ class _RootPlan:
         """Jagged branch i's int64 entry offsets, or None."""
 
     def chunks(self, branch: int) -> tuple:
-        """(input_offsets, input_sizes, dest_offsets, dest_sizes, tags) of branch i's baskets."""
+        """
+        (input_offsets, input_sizes, dest_offsets, dest_sizes, tags, files) of branch i's baskets.
+        """
 
     def stage(self) -> Stage:
         """The native 'baskets' stage."""
 
     def failures(self) -> list:
-        """The failed branches: [(branch, basket, decoflow.Error)]."""
+        """The failed branches: [(branch, file, basket, decoflow.Error)]."""
 
-def _root_plan(path: str, specs: list, name: str) -> _RootPlan:
-    """Plans decoding branches of the ROOT file at `path` (see decoflow.root.arrays)."""
+def _root_plan(paths: Sequence[str], specs: list, name: str) -> _RootPlan:
+    """
+    Plans decoding branches of the ROOT files at `paths`, one tree each, read as one (see decoflow.root.arrays).
+    """

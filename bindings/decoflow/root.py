@@ -25,6 +25,10 @@ branches whose last basket is embedded in the TBranch object (uproot's
 ``embedded_baskets``; ROOT writes them for trees that were not closed
 properly).
 
+Several files (a list of paths or trees, one tree each) are read as one: one
+graph, every basket of every file straight into its slice of one array per
+branch.
+
 Errors never give wrong data: a basket that fails (a truncated file, a basket
 table pointing outside the file, corrupted bytes) fails its branch only; the
 others are decoded whole. The exception raised names the branch and the basket,
@@ -113,12 +117,14 @@ class RootRead:
         arrays: ``{name: numpy.ndarray or Jagged}`` of every branch read.
         basket_results: ``{name: int64 array, one value per basket}``: what
             the extra stages (glue) returned for each basket, 0 otherwise.
-        path, tree: the file and the tree's name.
+        paths: the files read, in entry order; path: the first.
+        tree: the (first file's) tree's name.
     """
 
-    def __init__(self, path: str, tree: str, arrays: dict[str, Any],
+    def __init__(self, paths: list[str], tree: str, arrays: dict[str, Any],
                  basket_results: dict[str, np.ndarray]) -> None:
-        self.path = path
+        self.paths = paths
+        self.path = paths[0]
         self.tree = tree
         self.arrays = arrays
         self.basket_results = basket_results
@@ -128,6 +134,25 @@ class RootRead:
 
 
 # ------------------------------------------------------------------ uproot metadata
+
+
+def _open_trees(source: Any, tree: str | None) -> tuple[list[tuple[str, Any]], list[Any]]:
+    """([(path, TTree)] of one source or of each of a list, [files to close])."""
+    sources = list(source) if isinstance(source, (list, tuple)) else [source]
+    if not sources:
+        raise ValueError("decoflow.root: no ROOT files given")
+    trees, owned = [], []
+    try:
+        for item in sources:
+            path, ttree, f = _open_tree(item, tree)
+            trees.append((path, ttree))
+            if f is not None:
+                owned.append(f)
+    except BaseException:
+        for f in owned:
+            f.close()
+        raise
+    return trees, owned
 
 
 def _open_tree(source: Any, tree: str | None):
@@ -201,8 +226,9 @@ class _Branch(NamedTuple):
     window: tuple[int, int] | None  # (first, count) entries of the decoded ones; None: all
 
 
-def _branch_spec(name: str, branch: Any, entries: tuple[int, int] | None):
-    """A _Branch, or an UnsupportedBranchError."""
+def _branch_kind(name: str, branch: Any):
+    """(engine type name, jagged, native dtype, inner shape) of a branch, or
+    an UnsupportedBranchError."""
     import uproot
 
     try:
@@ -226,11 +252,39 @@ def _branch_spec(name: str, branch: Any, entries: tuple[int, int] | None):
     if len(branch.embedded_baskets) > 0:
         return _unsupported(name, f"{len(branch.embedded_baskets)} of its baskets are embedded in "
                                   "the TBranch object (not written out as keys): not supported")
-    n = branch.num_baskets
-    seeks = np.ascontiguousarray(branch.member("fBasketSeek")[:n], dtype=np.int64)
-    sizes = np.ascontiguousarray(branch.member("fBasketBytes")[:n], dtype=np.int64)
-    bounds = np.ascontiguousarray(branch.entry_offsets, dtype=np.int64)  # n + 1
-    first, last, window = 0, n, None
+    return type_name, jagged, base.newbyteorder("="), tuple(int(d) for d in inner)
+
+
+def _branch_spec(name: str, trees: list[tuple[str, Any]], entries: tuple[int, int] | None):
+    """A _Branch over every tree (their entries one after another), or an
+    UnsupportedBranchError."""
+    kinds = [_branch_kind(name, ttree[name]) for _, ttree in trees]
+    for kind in kinds:
+        if isinstance(kind, Error):
+            return kind
+    if any(kind != kinds[0] for kind in kinds):
+        differ = ", ".join(f"{path}: {kind[0]}{' jagged' if kind[1] else ''}{list(kind[3]) or ''}"
+                           for (path, _), kind in zip(trees, kinds))
+        return _unsupported(name, f"its type differs between the files ({differ})")
+    type_name, jagged, dtype, inner = kinds[0]
+    # The basket table of all the files: seek, size, file, number in its file,
+    # and n + 1 entry bounds running on from one file to the next.
+    seeks, sizes, files, numbers, bounds = [], [], [], [], []
+    base = 0
+    for f, (_, ttree) in enumerate(trees):
+        branch = ttree[name]
+        n = branch.num_baskets
+        seeks.append(np.asarray(branch.member("fBasketSeek")[:n], dtype=np.int64))
+        sizes.append(np.asarray(branch.member("fBasketBytes")[:n], dtype=np.int64))
+        files.append(np.full(n, f, dtype=np.int64))
+        numbers.append(np.arange(n, dtype=np.int64))
+        local = np.asarray(branch.entry_offsets, dtype=np.int64)  # n + 1
+        bounds.append(local[:-1] + base)
+        base += int(local[-1])
+    bounds.append(np.array([base], dtype=np.int64))
+    seeks, sizes, files, numbers, bounds = (np.concatenate(c) for c in
+                                            (seeks, sizes, files, numbers, bounds))
+    first, last, window = 0, len(seeks), None
     if entries is not None:
         start, stop = entries
         if start < stop:
@@ -244,8 +298,8 @@ def _branch_spec(name: str, branch: Any, entries: tuple[int, int] | None):
     if first < last or entries is None:
         items = int(np.prod(inner)) if inner else 1
         spec = (name, type_name, jagged, items, seeks[first:last], sizes[first:last],
-                bounds[first:last + 1], first)
-    return _Branch(name, spec, base.newbyteorder("="), tuple(int(d) for d in inner), jagged, window)
+                bounds[first:last + 1], files[first:last], numbers[first:last])
+    return _Branch(name, spec, dtype, inner, jagged, window)
 
 
 # ------------------------------------------------------------------ reading
@@ -274,7 +328,10 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
 
     Args:
         source: a path (``"file.root"``, ``"file.root:tree"``) or an uproot
-            TTree of a local file.
+            TTree of a local file; or a list of them, one tree each, read as
+            one (their entries one after another, each basket straight into
+            its slice of the one array per branch, like
+            ``uproot.concatenate``).
         branches: a name or names (``None``: every branch decoflow can decode).
         tree: the tree's name, when ``source`` is a path without one and the
             file holds several trees.
@@ -303,23 +360,28 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
         decoflow.Error: a branch failed (truncated file, basket table outside
             the file, corrupted basket: :class:`CorruptInputError`,
             :class:`SizeMismatchError`, ...). The message names the branch and
-            the basket; ``e.branch``, ``e.basket`` say it too, ``e.arrays``
-            holds every branch that did decode, ``e.errors`` every failure.
+            the basket; ``e.branch``, ``e.basket`` (its number in its file's
+            branch) and ``e.file`` say it too, ``e.arrays`` holds every branch
+            that did decode, ``e.errors`` every failure.
         KeyError: no such branch.
 
     Thread-safe (one graph per call).
     """
     if library not in ("np", "ak"):
         raise ValueError(f"library must be 'np' or 'ak', not {library!r}")
-    path, ttree, owned = _open_tree(source, tree)
+    trees, owned = _open_trees(source, tree)
     try:
-        names, explicit = _branch_names(ttree, branches)
-        entries = _entry_range(entry_start, entry_stop, int(ttree.num_entries))
-        pending = _submit(path, ttree, names, explicit, entries, executor, stages, library)
+        names, explicit = _branch_names(trees[0][1], branches)
+        entries = _entry_range(entry_start, entry_stop, _total_entries(trees))
+        pending = _submit(trees, names, explicit, entries, executor, stages, library)
     finally:
-        if owned is not None:
-            owned.close()
+        for f in owned:
+            f.close()
     return pending.collect()
+
+
+def _total_entries(trees: list[tuple[str, Any]]) -> int:
+    return sum(int(ttree.num_entries) for _, ttree in trees)
 
 
 def _branch_names(ttree: Any, branches: str | Iterable[str] | None) -> tuple[list[str], bool]:
@@ -334,9 +396,9 @@ class _PendingRead:
     """A submitted read: the plan, the graph's future, and what turns their
     outcome into arrays (collect())."""
 
-    def __init__(self, path: str, tree_name: str, planned: list[_Branch], errors: list[Error],
-                 library: str) -> None:
-        self.path, self.tree_name, self.planned = path, tree_name, planned
+    def __init__(self, paths: list[str], tree_name: str, planned: list[_Branch],
+                 errors: list[Error], library: str) -> None:
+        self.paths, self.tree_name, self.planned = paths, tree_name, planned
         self.errors, self.library = errors, library
         self.specs = [b.spec for b in planned if b.spec is not None]
         # Each branch's index in the plan (None: nothing to decode).
@@ -361,13 +423,13 @@ class _PendingRead:
                 results = self.future.result()
             except Error as e:
                 # A stage after ours failed (glue): name the branch and basket too.
-                _locate(e, self.planned, self.chunk_ranges)
+                _locate(e, self.planned, self.chunk_ranges, self.paths)
                 raise
         plan = self.plan
         failed = {}
-        for index, basket, err in plan.failures():
+        for index, file, basket, err in plan.failures():
             bname = self.specs[index][0]
-            err.branch, err.basket = bname, basket
+            err.branch, err.basket, err.file = bname, basket, self.paths[file]
             failed[bname] = err
         out: dict[str, Any] = {}
         basket_results: dict[str, np.ndarray] = {}
@@ -403,29 +465,33 @@ class _PendingRead:
             first.arrays = out
             first.errors = errors
             raise first
-        return RootRead(self.path, self.tree_name, out, basket_results)
+        return RootRead(self.paths, self.tree_name, out, basket_results)
 
 
-def _submit(path: str, ttree: Any, names: list[str], explicit: bool,
+def _submit(trees: list[tuple[str, Any]], names: list[str], explicit: bool,
             entries: tuple[int, int] | None, executor: Executor | None,
             stages: Sequence[Stage], library: str) -> _PendingRead:
-    """Plans the branches from uproot's metadata, builds the graph and submits
-    it; collect() on the result waits and returns the arrays."""
+    """Plans the branches from uproot's metadata, builds one graph over every
+    file and submits it; collect() on the result waits and returns the arrays."""
     errors: list[Error] = []
     planned: list[_Branch] = []
     for name in names:
-        got = _branch_spec(name, ttree[name], entries)
+        got = _branch_spec(name, trees, entries)
         if isinstance(got, Error):
             if explicit:
                 errors.append(got)
             continue
         planned.append(got)
-    pending = _PendingRead(path, ttree.name, planned, errors, library)
+    paths = [path for path, _ in trees]
+    tree_name = trees[0][1].name
+    pending = _PendingRead(paths, tree_name, planned, errors, library)
 
-    name = f"root:{os.path.basename(path)}:{ttree.name}"
-    plan = pending.plan = _core._root_plan(path, pending.specs, name)
+    name = f"root:{os.path.basename(paths[0])}:{tree_name}"
+    if len(paths) > 1:
+        name += f" +{len(paths) - 1} files"
+    plan = pending.plan = _core._root_plan(paths, pending.specs, name)
     graph = Graph(name)
-    source_id = graph.add_file(path)
+    inputs = [graph.add_file(path) for path in paths]
     graph.add_stage(plan.stage())
     for stage in stages:
         graph.add_stage(stage)
@@ -439,9 +505,17 @@ def _submit(path: str, ttree: Any, names: list[str], explicit: bool,
         if content is None:
             pending.chunk_ranges.append(None)
             continue
-        offs, sizes, doffs, dsizes, tags = plan.chunks(i)
-        pending.chunk_ranges.append(graph.add_chunks(source_id, offs, sizes, content, dsizes,
-                                                     dest_offsets=doffs, codec="root", tags=tags))
+        offs, sizes, doffs, dsizes, tags, files = plan.chunks(i)
+        # One add_chunks per run of baskets from one file (they come file by
+        # file): the branch's chunks stay consecutive in the graph.
+        first = len(graph)
+        cuts = [0, *(np.flatnonzero(np.diff(files)) + 1).tolist(), len(files)]
+        for lo, hi in zip(cuts[:-1], cuts[1:]):
+            if lo < hi:
+                graph.add_chunks(inputs[int(files[lo])], offs[lo:hi], sizes[lo:hi], content,
+                                 dsizes[lo:hi], dest_offsets=doffs[lo:hi], codec="root",
+                                 tags=tags[lo:hi])
+        pending.chunk_ranges.append(range(first, len(graph)))
     if len(graph) > 0:
         pending.future = (executor if executor is not None else _executor()).submit(graph)
     return pending
@@ -458,14 +532,16 @@ def _window(values: np.ndarray, offsets: np.ndarray | None, first: int,
     return values, offsets - offsets[0] if offsets[0] else offsets
 
 
-def _locate(e: Error, planned: list[_Branch], chunk_ranges: list) -> None:
+def _locate(e: Error, planned: list[_Branch], chunk_ranges: list, paths: list[str]) -> None:
     if e.chunk is None:
         return
     for b, rng in zip(planned, chunk_ranges):
         if rng is not None and e.chunk in rng:
-            basket = b.spec[7] + e.chunk - rng.start  # numbered among all the branch's baskets
-            e.branch, e.basket = b.name, basket
-            e.args = (f"{e.args[0]} [branch '{b.name}' basket {basket}]",)
+            at = e.chunk - rng.start  # the branch's chunks follow its table
+            file, basket = int(b.spec[7][at]), int(b.spec[8][at])  # its file, number there
+            e.branch, e.basket, e.file = b.name, basket, paths[file]
+            where = f" of {paths[file]}" if len(paths) > 1 else ""
+            e.args = (f"{e.args[0]} [branch '{b.name}' basket {basket}{where}]",)
             return
 
 
@@ -493,15 +569,15 @@ def iterate(source: Any, branches: str | Iterable[str] | None = None, *,
     """
     if library not in ("np", "ak"):
         raise ValueError(f"library must be 'np' or 'ak', not {library!r}")
-    path, ttree, owned = _open_tree(source, tree)
+    trees, owned = _open_trees(source, tree)
     pending = None
     try:
-        names, explicit = _branch_names(ttree, branches)
-        total = int(ttree.num_entries)
+        names, explicit = _branch_names(trees[0][1], branches)
+        total = _total_entries(trees)
         start, stop = _entry_range(entry_start, entry_stop, total) or (0, total)
-        step = _step_entries(step_size, ttree, names, total)
+        step = _step_entries(step_size, trees, names, total)
         for lo in range(start, stop, step):
-            upcoming = _submit(path, ttree, names, explicit, (lo, min(lo + step, stop)),
+            upcoming = _submit(trees, names, explicit, (lo, min(lo + step, stop)),
                                executor, (), library)
             if pending is not None:
                 done, pending = pending, upcoming
@@ -514,15 +590,16 @@ def iterate(source: Any, branches: str | Iterable[str] | None = None, *,
     finally:
         if pending is not None:  # the caller stopped early: do not decode for nobody
             pending.cancel()
-        if owned is not None:
-            owned.close()
+        for f in owned:
+            f.close()
 
 
 _SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9,
                "kib": 2**10, "mib": 2**20, "gib": 2**30}
 
 
-def _step_entries(step_size: int | str, ttree: Any, names: list[str], total: int) -> int:
+def _step_entries(step_size: int | str, trees: list[tuple[str, Any]], names: list[str],
+                  total: int) -> int:
     if isinstance(step_size, (int, np.integer)) and not isinstance(step_size, bool):
         if step_size < 1:
             raise ValueError(f"step_size must be at least 1 entry, not {step_size}")
@@ -536,7 +613,8 @@ def _step_entries(step_size: int | str, ttree: Any, names: list[str], total: int
     except (ValueError, KeyError):
         raise ValueError(f"step_size {step_size!r} is not a size such as '100 MB' or '64 MiB' "
                          f"(units: {', '.join(_SIZE_UNITS)})") from None
-    per_entry = sum(int(ttree[n].uncompressed_bytes) for n in names) / max(total, 1)
+    per_entry = sum(int(ttree[n].uncompressed_bytes) for _, ttree in trees
+                    for n in names) / max(total, 1)
     return max(1, int(size / per_entry)) if per_entry > 0 else max(total, 1)
 
 

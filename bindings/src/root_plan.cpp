@@ -43,9 +43,10 @@ nb::object wrap_array(std::shared_ptr<DestinationArray> array, std::string forma
 }
 
 RootBranchSpec make_spec(nb::handle item) {
-  // (name, type, jagged, items_per_entry, seeks, bytes, entry_offsets, first_basket)
+  // (name, type, jagged, items_per_entry, seeks, bytes, entry_offsets, files, numbers):
+  // per basket its seek, size, file index and number in its file; n + 1 entry offsets.
   const nb::tuple t = nb::cast<nb::tuple>(item);
-  if (t.size() != 8) throw nb::value_error("_root_plan: a branch spec has 8 fields");
+  if (t.size() != 9) throw nb::value_error("_root_plan: a branch spec has 9 fields");
   RootBranchSpec spec;
   spec.name = nb::cast<std::string>(t[0]);
   const std::string type = nb::cast<std::string>(t[1]);
@@ -60,24 +61,31 @@ RootBranchSpec make_spec(nb::handle item) {
   const auto seeks = nb::cast<Int64Column>(t[4]);
   const auto bytes = nb::cast<Int64Column>(t[5]);
   const auto entries = nb::cast<Int64Column>(t[6]);
-  spec.first_basket = nb::cast<std::uint64_t>(t[7]);
+  const auto files = nb::cast<Int64Column>(t[7]);
+  const auto numbers = nb::cast<Int64Column>(t[8]);
   const std::size_t n = seeks.shape(0);
-  if (bytes.shape(0) != n || entries.shape(0) != n + 1) {
+  if (bytes.shape(0) != n || entries.shape(0) != n + 1 || files.shape(0) != n ||
+      numbers.shape(0) != n) {
     throw nb::value_error(("branch '" + spec.name + "': " + std::to_string(n) + " seeks, " +
-                           std::to_string(bytes.shape(0)) + " sizes and " +
-                           std::to_string(entries.shape(0)) + " entry offsets (need n, n, n + 1)")
+                           std::to_string(bytes.shape(0)) + " sizes, " +
+                           std::to_string(entries.shape(0)) + " entry offsets, " +
+                           std::to_string(files.shape(0)) + " files and " +
+                           std::to_string(numbers.shape(0)) +
+                           " numbers (need n, n, n + 1, n, n)")
                               .c_str());
   }
   spec.baskets.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     const std::int64_t s = seeks(i), b = bytes(i), e0 = entries(i), e1 = entries(i + 1);
-    if (s < 0 || b < 0 || e0 < 0 || e1 < 0) {
-      throw nb::value_error(("branch '" + spec.name + "' basket " +
-                             std::to_string(spec.first_basket + i) +
-                             ": negative seek, size or entry in the basket table").c_str());
+    const std::int64_t f = files(i), number = numbers(i);
+    if (s < 0 || b < 0 || e0 < 0 || e1 < 0 || f < 0 || f > INT32_MAX || number < 0) {
+      throw nb::value_error(("branch '" + spec.name + "' basket " + std::to_string(number) +
+                             ": negative seek, size, entry, file or number in the basket table")
+                                .c_str());
     }
-    spec.baskets[i] = {static_cast<std::uint64_t>(s), static_cast<std::uint64_t>(b),
-                       static_cast<std::uint64_t>(e0), static_cast<std::uint64_t>(e1)};
+    spec.baskets[i] = {static_cast<std::uint64_t>(s),  static_cast<std::uint64_t>(b),
+                       static_cast<std::uint64_t>(e0), static_cast<std::uint64_t>(e1),
+                       static_cast<std::uint32_t>(f),  static_cast<std::uint64_t>(number)};
   }
   return spec;
 }
@@ -104,7 +112,7 @@ void bind_root(nb::module_& m) {
         // Columns for decoflow.Graph.add_chunks(): this branch's baskets.
         // chunks() lists the branches in order: a binary search, not a scan
         // per branch.
-        std::vector<std::int64_t> off, size, doff, dsize, tag;
+        std::vector<std::int64_t> off, size, doff, dsize, tag, file;
         const auto& all = p.chunks();
         const auto first = std::partition_point(
             all.begin(), all.end(), [&](const RootBasketChunk& c) { return c.branch < branch; });
@@ -117,36 +125,40 @@ void bind_root(nb::module_& m) {
           doff.push_back(static_cast<std::int64_t>(c.dest_offset));
           dsize.push_back(static_cast<std::int64_t>(c.dest_size));
           tag.push_back(c.tag);
+          file.push_back(c.file);
         }
         return nb::make_tuple(int64_array(std::move(off)), int64_array(std::move(size)),
                               int64_array(std::move(doff)), int64_array(std::move(dsize)),
-                              int64_array(std::move(tag)));
+                              int64_array(std::move(tag)), int64_array(std::move(file)));
       }, nb::arg("branch"),
-      "(input_offsets, input_sizes, dest_offsets, dest_sizes, tags) of branch i's baskets.")
+      "(input_offsets, input_sizes, dest_offsets, dest_sizes, tags, files) of branch i's "
+      "baskets.")
       .def("stage", &RootBranchesPlan::stage, "The native 'baskets' stage.")
       .def("failures", [](const RootBranchesPlan& p) {
-        // [(branch index, basket index, decoflow.Error)]
+        // [(branch index, file index, basket number, decoflow.Error)]
         nb::object make = nb::module_::import_("decoflow._errors").attr("_from_native");
         nb::list out;
         for (const RootBranchFailure& f : p.failures()) {
           const Error& e = f.error;
           nb::object chunk = e.chunk() == no_chunk ? nb::object(nb::none()) : nb::object(nb::int_(e.chunk()));
-          out.append(nb::make_tuple(f.branch, f.basket,
+          out.append(nb::make_tuple(f.branch, f.file, f.basket,
                                     make(static_cast<int>(e.code()), e.what(), e.cause(), e.graph(),
                                          e.node(), chunk)));
         }
         return out;
-      }, "The failed branches: [(branch, basket, decoflow.Error)].");
+      }, "The failed branches: [(branch, file, basket, decoflow.Error)].");
 
-  m.def("_root_plan", [](const std::string& path, nb::list specs, std::string name) {
+  m.def("_root_plan", [](std::vector<std::string> paths, nb::list specs, std::string name) {
     std::vector<RootBranchSpec> branches;
     branches.reserve(specs.size());
     for (nb::handle item : specs) branches.push_back(make_spec(item));
-    auto file = InputBuffer::map_file(path);
+    std::vector<std::shared_ptr<const InputBuffer>> files;
+    for (const auto& path : paths) files.push_back(InputBuffer::map_file(path));
     nb::gil_scoped_release release;  // reads every jagged basket's key
-    return plan_root_branches(std::move(file), std::move(branches), std::move(name));
-  }, nb::arg("path"), nb::arg("specs"), nb::arg("name"),
-  "Plans decoding branches of the ROOT file at `path` (see decoflow.root.arrays).");
+    return plan_root_branches(std::move(files), std::move(branches), std::move(name));
+  }, nb::arg("paths"), nb::arg("specs"), nb::arg("name"),
+  "Plans decoding branches of the ROOT files at `paths`, one tree each, read as one "
+  "(see decoflow.root.arrays).");
 }
 
 }  // namespace decoflow::python

@@ -44,7 +44,8 @@ std::int16_t be16s(const std::byte* p) {
 // Everything the stage needs of one basket, found by the chunk's tag.
 struct BasketInfo {
   std::uint32_t branch = 0;
-  std::uint32_t basket = 0;
+  std::uint32_t basket = 0;  // index in its spec's table
+  std::uint32_t file = 0;
   std::uint64_t seek = 0;
   std::uint64_t bytes = 0;
   std::uint64_t entry_begin = 0;
@@ -64,12 +65,27 @@ struct BranchState {
   bool planned = false;
 };
 
-// "branch 'x' basket 3 (entries 10-20, file bytes [1234, +567))", for
-// spec.baskets[basket] (numbered among all the branch's baskets).
-std::string where(const RootBranchSpec& spec, std::size_t basket) {
-  std::string s = "branch '" + spec.name + "' basket " + std::to_string(spec.first_basket + basket);
-  if (basket < spec.baskets.size()) {
-    const RootBasketRef& b = spec.baskets[basket];
+// The number errors give spec.baskets[index].
+std::uint64_t basket_number(const RootBranchSpec& spec, std::size_t index) {
+  if (index >= spec.baskets.size()) return index;
+  const std::uint64_t number = spec.baskets[index].number;
+  return number == RootBasketRef::unnumbered ? index : number;
+}
+
+// "branch 'x' basket 3 (entries 10-20, file bytes [1234, +567))" for
+// spec.baskets[index]; with several files, "... basket 3 of file 1 (/data/b.root)
+// (entries ...)".
+std::string where(const RootBranchSpec& spec, std::size_t index,
+                  const std::vector<std::shared_ptr<const InputBuffer>>& files) {
+  std::string s = "branch '" + spec.name + "' basket " + std::to_string(basket_number(spec, index));
+  if (index < spec.baskets.size()) {
+    const RootBasketRef& b = spec.baskets[index];
+    if (files.size() > 1) {
+      s += " of file " + std::to_string(b.file);
+      if (b.file < files.size() && !files[b.file]->path().empty()) {
+        s += " (" + files[b.file]->path() + ")";
+      }
+    }
     s += " (entries " + std::to_string(b.entry_begin) + "-" + std::to_string(b.entry_end) +
          ", file bytes [" + std::to_string(b.seek) + ", +" + std::to_string(b.bytes) + "))";
   }
@@ -141,7 +157,7 @@ RootBasketKey parse_root_basket_key(ConstBytes basket) {
 
 struct RootBranchesPlan::State {
   std::string name;
-  std::shared_ptr<const InputBuffer> file;
+  std::vector<std::shared_ptr<const InputBuffer>> files;
   std::vector<RootBranchSpec> specs;
   std::vector<BranchState> branches;
   std::vector<BasketInfo> baskets;  // by chunk tag
@@ -151,6 +167,7 @@ struct RootBranchesPlan::State {
   // one mutex; `failed` lets the branch's other baskets skip their work.
   mutable std::mutex failures_mutex;
   std::vector<std::optional<RootBranchFailure>> failures;
+  std::vector<std::size_t> failed_index;  // the table index of each failure
   std::unique_ptr<std::atomic<bool>[]> failed;
 
   // Scratch for baskets whose decoded payload is more than their content (a
@@ -164,20 +181,25 @@ struct RootBranchesPlan::State {
   std::mutex scratch_mutex;
   std::vector<Scratch> scratch_pool;
 
-  // `basket` indexes specs[branch].baskets.
+  // `basket` indexes specs[branch].baskets; the first in table order wins.
   void fail(std::size_t branch, std::size_t basket, const Error& error) {
     failed[branch].store(true, std::memory_order_relaxed);
-    const std::uint64_t number = specs[branch].first_basket + basket;
+    const RootBranchSpec& spec = specs[branch];
+    const std::uint32_t file = basket < spec.baskets.size() ? spec.baskets[basket].file : 0;
     std::lock_guard lock(failures_mutex);
     auto& slot = failures[branch];
-    if (!slot || number < slot->basket) slot = RootBranchFailure{branch, number, error};
+    if (!slot || basket < failed_index[branch]) {
+      slot = RootBranchFailure{branch, file, basket_number(spec, basket), error};
+      failed_index[branch] = basket;
+    }
   }
 
   // Records `e` against a basket, with the branch and basket in its cause.
   void fail_basket(const BasketInfo& info, std::int64_t chunk, const std::string& node,
                    ErrorCode code, const std::string& cause) {
     fail(info.branch, info.basket,
-         Error(code, where(specs[info.branch], info.basket) + ": " + cause, name, node, chunk));
+         Error(code, where(specs[info.branch], info.basket, files) + ": " + cause, name, node,
+               chunk));
   }
 
   void run_basket(const ChunkView& view);
@@ -382,13 +404,14 @@ Stage RootBranchesPlan::stage() const {
   return Stage::native("baskets", [state](const ChunkView& view) { state->run_basket(view); });
 }
 
-const std::shared_ptr<const InputBuffer>& RootBranchesPlan::file() const noexcept {
-  return state_->file;
+const std::vector<std::shared_ptr<const InputBuffer>>& RootBranchesPlan::files() const noexcept {
+  return state_->files;
 }
 
 Graph RootBranchesPlan::make_graph() const {
   Graph graph(state_->name);
-  const std::uint32_t input = graph.add_input(state_->file);
+  std::vector<std::uint32_t> inputs;
+  for (const auto& file : state_->files) inputs.push_back(graph.add_input(file));
   std::vector<std::uint32_t> array_ids(state_->branches.size(), 0);
   for (std::size_t i = 0; i < state_->branches.size(); ++i) {
     if (state_->branches[i].content) array_ids[i] = graph.add_array(state_->branches[i].content);
@@ -396,7 +419,7 @@ Graph RootBranchesPlan::make_graph() const {
   graph.add_stage(stage());
   graph.reserve_chunks(state_->chunks.size());
   for (const RootBasketChunk& c : state_->chunks) {
-    graph.add_chunk({.input = input, .input_offset = c.input_offset, .input_size = c.input_size,
+    graph.add_chunk({.input = inputs[c.file], .input_offset = c.input_offset, .input_size = c.input_size,
                      .array = array_ids[c.branch], .dest_offset = c.dest_offset,
                      .dest_size = c.dest_size, .codec = Codec::root_blocks, .tag = c.tag});
   }
@@ -420,6 +443,16 @@ void RootBranchesPlan::check() const {
 RootBranchesPlan plan_root_branches(std::shared_ptr<const InputBuffer> file,
                                     std::vector<RootBranchSpec> branches, std::string name) {
   if (!file) throw Error(ErrorCode::invalid_argument, "plan_root_branches: null file");
+  std::vector<std::shared_ptr<const InputBuffer>> files{std::move(file)};
+  return plan_root_branches(std::move(files), std::move(branches), std::move(name));
+}
+
+RootBranchesPlan plan_root_branches(std::vector<std::shared_ptr<const InputBuffer>> files,
+                                    std::vector<RootBranchSpec> branches, std::string name) {
+  if (files.empty()) throw Error(ErrorCode::invalid_argument, "plan_root_branches: no files");
+  for (const auto& file : files) {
+    if (!file) throw Error(ErrorCode::invalid_argument, "plan_root_branches: null file");
+  }
   if (name.empty()) throw Error(ErrorCode::invalid_argument, "plan_root_branches: empty name");
   for (const RootBranchSpec& spec : branches) {
     if (spec.jagged && spec.items_per_entry != 1) {
@@ -434,13 +467,13 @@ RootBranchesPlan plan_root_branches(std::shared_ptr<const InputBuffer> file,
 
   auto state = std::make_shared<RootBranchesPlan::State>();
   state->name = std::move(name);
-  state->file = std::move(file);
+  state->files = std::move(files);
   state->specs = std::move(branches);
   const std::size_t nbranches = state->specs.size();
   state->branches.resize(nbranches);
   state->failures.resize(nbranches);
+  state->failed_index.resize(nbranches);
   state->failed = std::make_unique<std::atomic<bool>[]>(nbranches);
-  const ConstBytes bytes = state->file->bytes();
   constexpr auto max_u64 = std::numeric_limits<std::uint64_t>::max();
 
   for (std::size_t b = 0; b < nbranches; ++b) {
@@ -448,8 +481,8 @@ RootBranchesPlan plan_root_branches(std::shared_ptr<const InputBuffer> file,
     BranchState& branch = state->branches[b];
     branch.width = root_type_width(spec.type);
     const auto plan_fail = [&](std::size_t basket, ErrorCode code, const std::string& cause) {
-      state->fail(b, basket, Error(code, where(spec, basket) + ": " + cause, state->name, "plan",
-                                   no_chunk));
+      state->fail(b, basket, Error(code, where(spec, basket, state->files) + ": " + cause,
+                                   state->name, "plan", no_chunk));
     };
 
     // The table itself: contiguous entries (from the first basket's first
@@ -465,9 +498,14 @@ RootBranchesPlan plan_root_branches(std::shared_ptr<const InputBuffer> file,
                   "basket table entries are not contiguous (expected the basket to start at entry " +
                       std::to_string(next_entry) + ")");
         ok = false;
-      } else if (r.seek > bytes.size() || r.bytes > bytes.size() - r.seek) {
+      } else if (r.file >= state->files.size()) {
+        plan_fail(k, ErrorCode::invalid_argument,
+                  "file " + std::to_string(r.file) + " of " + std::to_string(state->files.size()));
+        ok = false;
+      } else if (const std::size_t size = state->files[r.file]->bytes().size();
+                 r.seek > size || r.bytes > size - r.seek) {
         plan_fail(k, ErrorCode::corrupt_input,
-                  "the basket table points outside the file (a " + std::to_string(bytes.size()) +
+                  "the basket table points outside the file (a " + std::to_string(size) +
                       "-byte file): a truncated file or a wrong table");
         ok = false;
       }
@@ -485,6 +523,7 @@ RootBranchesPlan plan_root_branches(std::shared_ptr<const InputBuffer> file,
       BasketInfo info;
       info.branch = static_cast<std::uint32_t>(b);
       info.basket = static_cast<std::uint32_t>(k);
+      info.file = r.file;
       info.seek = r.seek;
       info.bytes = r.bytes;
       info.entry_begin = r.entry_begin;
@@ -493,8 +532,8 @@ RootBranchesPlan plan_root_branches(std::shared_ptr<const InputBuffer> file,
       std::uint64_t basket_items = 0;
       if (spec.jagged) {
         try {
-          const RootBasketKey key = parse_root_basket_key(
-              bytes.subspan(static_cast<std::size_t>(r.seek), static_cast<std::size_t>(r.bytes)));
+          const RootBasketKey key = parse_root_basket_key(state->files[r.file]->bytes().subspan(
+              static_cast<std::size_t>(r.seek), static_cast<std::size_t>(r.bytes)));
           if (key.nbytes != r.bytes) {
             throw Error(ErrorCode::corrupt_input, "TKey says fNbytes = " + std::to_string(key.nbytes) +
                                                       ", the basket table fBasketBytes = " +
@@ -550,7 +589,8 @@ RootBranchesPlan plan_root_branches(std::shared_ptr<const InputBuffer> file,
       const std::uint64_t begin = spec.jagged ? info.content_item_begin * branch.width
                                               : (info.entry_begin - branch.first_entry) * item_bytes;
       const std::uint64_t size = spec.jagged ? info.border : info.entries * item_bytes;
-      state->chunks.push_back({b, info.seek, info.bytes, begin, size, static_cast<std::int64_t>(t)});
+      state->chunks.push_back(
+          {b, info.file, info.seek, info.bytes, begin, size, static_cast<std::int64_t>(t)});
     }
   }
   return RootBranchesPlan(std::move(state));

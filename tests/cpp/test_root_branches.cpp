@@ -265,7 +265,7 @@ TEST_CASE("a table of some baskets decodes just those, from their first entry", 
   REQUIRE(jet.baskets.size() >= 2);
   auto tail = [](RootBranchSpec spec) {
     spec.baskets.erase(spec.baskets.begin());
-    spec.first_basket = 1;
+    for (std::size_t k = 0; k < spec.baskets.size(); ++k) spec.baskets[k].number = k + 1;
     return spec;
   };
   decoflow::Executor executor(2);
@@ -304,4 +304,91 @@ TEST_CASE("a table of some baskets decodes just those, from their first entry", 
   CHECK(failures[0].basket == 1);
   CHECK(std::string(failures[0].error.what()).find("branch 'Muon_Px' basket 1 (entries " +
                                                    std::to_string(jet_first)) != std::string::npos);
+}
+
+TEST_CASE("branches of several files decode into one array each", "[root_branches]") {
+  if (!have_testdata()) DECOFLOW_SKIP("skipped: HZZ test data not found in " << root_dir().string());
+  const Table table = load_table();
+  const std::vector<std::string> names = {"uproot-HZZ-zstd.root", "uproot-HZZ-lz4.root",
+                                          "uproot-HZZ-zlib.root"};
+  std::vector<std::shared_ptr<const decoflow::InputBuffer>> files;
+  for (const auto& n : names) files.push_back(decoflow::InputBuffer::map_file((root_dir() / n).string()));
+  decoflow::Executor executor(2);
+  // One file at a time: the expected arrays.
+  std::vector<decoflow::RootBranchesPlan> singles;
+  for (std::size_t f = 0; f < files.size(); ++f) {
+    const auto& branches = table.at(names[f]);
+    singles.push_back(decoflow::plan_root_branches(
+        files[f], {spec_of("Jet_Px", branches.at("Jet_Px"), files[f]->bytes(), RootType::float32),
+                   spec_of("MET_px", branches.at("MET_px"), files[f]->bytes(), RootType::float32)}));
+    executor.run(singles.back().make_graph());
+    REQUIRE(singles.back().failures().empty());
+  }
+  // All at once: each branch's table lists every file's baskets, entries running on.
+  auto combined = [&](const std::string& branch, std::size_t bad_file = ~std::size_t{0}) {
+    RootBranchSpec all;
+    std::uint64_t base = 0;
+    for (std::size_t f = 0; f < files.size(); ++f) {
+      RootBranchSpec one = spec_of(branch, table.at(names[f]).at(branch), files[f]->bytes(),
+                                   RootType::float32);
+      all.name = one.name;
+      all.type = one.type;
+      all.jagged = one.jagged;
+      for (std::size_t k = 0; k < one.baskets.size(); ++k) {
+        RootBasketRef r = one.baskets[k];
+        r.entry_begin += base;
+        r.entry_end += base;
+        r.file = static_cast<std::uint32_t>(f);
+        r.number = k;
+        if (f == bad_file) r.bytes -= 1;  // disagrees with its TKey
+        all.baskets.push_back(r);
+      }
+      base = all.baskets.back().entry_end;
+    }
+    return all;
+  };
+  auto plan = decoflow::plan_root_branches(files, {combined("Jet_Px"), combined("MET_px")}, "three");
+  REQUIRE(plan.files().size() == 3);
+  executor.run(plan.make_graph());
+  REQUIRE(plan.failures().empty());
+  for (std::size_t b = 0; b < 2; ++b) {
+    INFO("branch " << b);
+    std::vector<std::byte> content;
+    std::vector<std::int64_t> offsets{0};
+    std::uint64_t entries = 0;
+    for (const auto& single : singles) {
+      const auto part = single.content(b);
+      if (b == 0) {
+        std::vector<std::int64_t> off(single.entries(0) + 1);
+        std::memcpy(off.data(), single.offsets(0)->data(), off.size() * 8);
+        const auto base = static_cast<std::int64_t>(content.size() / 4);
+        for (std::size_t e = 1; e < off.size(); ++e) offsets.push_back(base + off[e]);
+      }
+      content.insert(content.end(), part->data(), part->data() + part->size());
+      entries += single.entries(b);
+    }
+    REQUIRE(plan.entries(b) == entries);
+    REQUIRE(plan.content(b)->size() == content.size());
+    CHECK(std::memcmp(plan.content(b)->data(), content.data(), content.size()) == 0);
+    if (b == 0) {
+      REQUIRE(plan.offsets(0)->size() == offsets.size() * 8);
+      CHECK(std::memcmp(plan.offsets(0)->data(), offsets.data(), offsets.size() * 8) == 0);
+    }
+  }
+  // A bad basket of the second file: named by file, path and its number there.
+  auto bad = decoflow::plan_root_branches(files, {combined("MET_px", 1), combined("Jet_Px")}, "bad");
+  executor.run(bad.make_graph());
+  const auto failures = bad.failures();
+  REQUIRE(failures.size() == 1);
+  CHECK(failures[0].branch == 0);
+  CHECK(failures[0].file == 1);
+  CHECK(failures[0].basket == 0);
+  const std::string what = failures[0].error.what();
+  INFO(what);
+  CHECK(what.find("branch 'MET_px' basket 0 of file 1 (" + (root_dir() / names[1]).string() +
+                  ") (entries ") != std::string::npos);
+  CHECK(what.find("fNbytes") != std::string::npos);
+  REQUIRE_THROWS_AS(decoflow::plan_root_branches(
+                        std::vector<std::shared_ptr<const decoflow::InputBuffer>>{}, {}),
+                    decoflow::Error);
 }

@@ -154,6 +154,80 @@ def test_hzz_random_corruption_fails_clearly_or_changes_nothing(codec, executor,
     assert failures > 0  # changes to checked fields and data are caught
 
 
+def test_hzz_several_files_read_as_one(executor, tmp_path):
+    paths = [HZZ_DIR / f"uproot-HZZ-{c}.root" for c in ("zstd", "lz4", "zlib", "uncompressed")]
+    if not all(p.is_file() for p in paths):
+        pytest.skip(f"HZZ test data not found in {HZZ_DIR}")
+    names = ["Jet_Px", "MET_px", "NJet", "Muon_E", "EventWeight"]
+    refs = []
+    for p in paths:
+        with uproot.open(p) as f:
+            refs.append({n: reference(f["events"], n) for n in names})
+    sizes = [len(r["MET_px"]) for r in refs]
+
+    def joined(name, lo=0, hi=None):
+        parts = [r[name] for r in refs]
+        if isinstance(parts[0], tuple):
+            steps = [{name: droot.Jagged(*part)} for part in parts]
+            whole = concat_steps(steps, name)
+            hi = len(whole) if hi is None else hi
+            offs = whole.offsets[lo:hi + 1]
+            return offs - offs[0], whole.content[offs[0]:offs[-1]]
+        return np.concatenate(parts)[lo:hi]
+
+    got = droot.arrays([f"{p}:events" for p in paths], names, executor=executor)
+    for name in names:
+        assert_same(got[name], joined(name), name)
+    # A range across the files' borders, in steps too.
+    lo, hi = sizes[0] - 7, sizes[0] + sizes[1] + 5
+    got = droot.read([f"{p}:events" for p in paths], names, entry_start=lo, entry_stop=hi,
+                     executor=executor)
+    assert got.paths == [str(p) for p in paths] and got.path == str(paths[0])
+    for name in names:
+        assert_same(got.arrays[name], joined(name, lo, hi), name)
+    steps = list(droot.iterate([f"{p}:events" for p in paths], names, step_size=1000,
+                               executor=executor))
+    assert len(steps) == -(-sum(sizes) // 1000)
+    for name in names:
+        assert_same(concat_steps(steps, name), joined(name), name)
+
+    # A bad basket in the third file: named by its file and its number there.
+    bad = tmp_path / "bad-zlib.root"
+
+    def break_codec_tag(data, seek, size, keylen):
+        data[seek + keylen] = ord("Q")
+
+    shutil.copy(paths[2], bad)
+    with uproot.open(bad) as f:
+        seek = int(f["events"]["Muon_E"].member("fBasketSeek")[1])
+        keylen = f["events"]["Muon_E"].basket(1).member("fKeylen")
+    data = bytearray(bad.read_bytes())
+    break_codec_tag(data, seek, 0, keylen)
+    bad.write_bytes(bytes(data))
+    with pytest.raises(decoflow.UnsupportedFormatError) as info:
+        droot.arrays([paths[0], bad], names, tree="events", executor=executor)
+    assert info.value.branch == "Muon_E" and info.value.basket == 1
+    assert info.value.file == str(bad)
+    assert f"branch 'Muon_E' basket 1 of file 1 ({bad})" in str(info.value)
+    assert_same(info.value.arrays["NJet"], np.concatenate([refs[0]["NJet"], refs[2]["NJet"]]),
+                "NJet")
+
+
+def test_several_files_must_agree_on_types(tmp_path, executor):
+    paths = []
+    for k, dtype in enumerate(("float32", "float64")):
+        paths.append(tmp_path / f"t{k}.root")
+        with uproot.recreate(paths[-1]) as f:
+            f.mktree("t", {"x": dtype, "n": "int32"})
+            f["t"].extend({"x": np.arange(5, dtype=dtype), "n": np.arange(5, dtype=np.int32)})
+    with pytest.raises(droot.UnsupportedBranchError, match="branch 'x'.*differs between the files"):
+        droot.arrays(paths, ["x", "n"], executor=executor)
+    assert np.array_equal(droot.arrays(paths, "n", executor=executor)["n"],
+                          np.concatenate([np.arange(5), np.arange(5)]))
+    with pytest.raises(ValueError, match="no ROOT files"):
+        droot.arrays([], executor=executor)
+
+
 def test_hzz_awkward(executor):
     ak = pytest.importorskip("awkward")
     path = HZZ_DIR / "uproot-HZZ-zstd.root"

@@ -1,8 +1,8 @@
 // decoflow/root_branches.hpp: numeric TTree branches of a ROOT file decoded
 // into one destination array per branch, from the branches' basket tables.
 //
-//   basket table ──► plan_root_branches ──► one graph per file, one chunk per basket:
-//   (fBasketSeek,     (jagged: reads each          chunk = [seek, seek + fBasketBytes) of the mapped file
+//   basket table ──► plan_root_branches ──► one graph (one or more files), one chunk per basket:
+//   (fBasketSeek,     (jagged: reads each          chunk = [seek, seek + fBasketBytes) of its mapped file
 //    fBasketBytes,     TKey's fLast to size         │
 //    entry ranges)     the content array)           ▼
 //                                        "baskets" stage (native, GIL-free):
@@ -50,10 +50,18 @@ unsigned root_type_width(RootType type) noexcept;
 
 /// One basket of a branch, as its TBranch lists it.
 struct RootBasketRef {
+  static constexpr std::uint64_t unnumbered = ~std::uint64_t{0};
+
   std::uint64_t seek = 0;         ///< fBasketSeek[i]: file offset of the basket's TKey
   std::uint64_t bytes = 0;        ///< fBasketBytes[i]: TKey + compressed payload
   std::uint64_t entry_begin = 0;  ///< fBasketEntry[i]: the basket's first entry
   std::uint64_t entry_end = 0;    ///< fBasketEntry[i + 1]: one past its last entry
+  /// Which of the plan's files holds it (several files: one tree each, their
+  /// entries one after another).
+  std::uint32_t file = 0;
+  /// Its number among its branch's baskets in its file, for errors; unnumbered:
+  /// its index in the table.
+  std::uint64_t number = unnumbered;
 };
 
 /// A numeric branch to decode: flat (`items_per_entry` values per entry: 1 for
@@ -68,15 +76,13 @@ struct RootBranchSpec {
   /// first entry: a table of some of a branch's baskets (those overlapping an
   /// entry range) decodes just those.
   std::vector<RootBasketRef> baskets;
-  /// The number of baskets[0] among all the branch's baskets: errors and
-  /// failures number baskets from it (0 for a whole branch).
-  std::uint64_t first_basket = 0;
 };
 
 /// A branch that could not be decoded, and why (the first failing basket).
 struct RootBranchFailure {
   std::size_t branch = 0;  ///< index in the specs given to plan_root_branches()
-  std::uint64_t basket = 0;  ///< the basket's number in its branch (RootBranchSpec::first_basket + index)
+  std::uint32_t file = 0;  ///< the basket's file
+  std::uint64_t basket = 0;  ///< the basket's number (RootBasketRef::number, else its index)
   /// The error: its cause names the branch and the basket ("branch 'Jet_Px'
   /// basket 3 (entries 1500-2000, file bytes [123456, +7890)): corrupt_input: ...").
   Error error;
@@ -87,6 +93,7 @@ struct RootBranchFailure {
 /// id for the stage.
 struct RootBasketChunk {
   std::size_t branch = 0;
+  std::uint32_t file = 0;  ///< the input: index in RootBranchesPlan::files()
   std::uint64_t input_offset = 0;
   std::uint64_t input_size = 0;
   std::uint64_t dest_offset = 0;
@@ -134,12 +141,12 @@ class RootBranchesPlan {
   /// by branch index, then basket.
   const std::vector<RootBasketChunk>& chunks() const noexcept;
   /// The native stage that decodes a basket chunk; it finds the basket by the
-  /// chunk's tag, so a graph may hold the chunks in any order. Its input must
-  /// be the planned file's bytes.
+  /// chunk's tag, so a graph may hold the chunks in any order. A chunk's input
+  /// must be its file's bytes (RootBasketChunk::file).
   Stage stage() const;
-  /// The planned file.
-  const std::shared_ptr<const InputBuffer>& file() const noexcept;
-  /// A graph named after the plan: the file, the content arrays, stage() and
+  /// The planned files (RootBasketRef::file indexes them).
+  const std::vector<std::shared_ptr<const InputBuffer>>& files() const noexcept;
+  /// A graph named after the plan: the files, the content arrays, stage() and
   /// chunks(). Thread-safe.
   Graph make_graph() const;
 
@@ -167,6 +174,16 @@ class RootBranchesPlan {
 /// spec with items_per_entry != 1; Error(resource_error) when memory cannot
 /// be obtained. Thread-safe for distinct arguments.
 RootBranchesPlan plan_root_branches(std::shared_ptr<const InputBuffer> file,
+                                    std::vector<RootBranchSpec> branches,
+                                    std::string name = "root_branches");
+
+/// The same over several files holding one tree each, read as one: each
+/// branch's table lists the baskets of every file (RootBasketRef::file), its
+/// entries running on from one file to the next, and every basket lands in
+/// its slice of the one array per branch. Errors name the file too (its path
+/// when it is a mapped file). Throws Error(invalid_argument) for no files or
+/// a null one, and as the one-file form.
+RootBranchesPlan plan_root_branches(std::vector<std::shared_ptr<const InputBuffer>> files,
                                     std::vector<RootBranchSpec> branches,
                                     std::string name = "root_branches");
 

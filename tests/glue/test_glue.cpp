@@ -36,6 +36,18 @@ def invert(src, dst, index, tag):
     return len(dst) + 1000 * tag
 )";
 
+// Runs `data` through glue that inverts every byte, then a native stage that
+// inverts it back, and requires every slice to hold its original bytes.
+void run_inverted_and_back(Executor& executor, const ChunkedData& data, const char* name) {
+  BuiltGraph built = build_graph(data, name);
+  built.graph.add_stage(glue_stage("invert", source_glue("invert", invert_source)));
+  built.graph.add_stage(Stage::native("invert-back", [](const ChunkView& v) {
+    for (auto& b : v.output) b = ~b;
+  }));
+  executor.run(std::move(built.graph));
+  for (std::size_t i = 0; i < data.chunks.size(); ++i) REQUIRE(slice_matches(data, *built.array, i));
+}
+
 Error run_expecting_error(Executor& executor, Graph graph) {
   try {
     executor.run(std::move(graph));
@@ -294,13 +306,7 @@ TEST_CASE("an interpreter that cannot be created is reported, and glue recovers"
   }
   end_glue_interpreters();
   REQUIRE(glue_interpreter_count() == 0);
-  BuiltGraph built = build_graph(data, "recovered");
-  built.graph.add_stage(glue_stage("invert", source_glue("invert", invert_source)));
-  built.graph.add_stage(Stage::native("invert-back", [](const ChunkView& v) {
-    for (auto& b : v.output) b = ~b;
-  }));
-  executor.run(std::move(built.graph));
-  for (std::size_t i = 0; i < data.chunks.size(); ++i) REQUIRE(slice_matches(data, *built.array, i));
+  run_inverted_and_back(executor, data, "recovered");
 }
 
 TEST_CASE("glue interpreters created up front serve the first graph, and only once", "[glue]") {
@@ -312,30 +318,17 @@ TEST_CASE("glue interpreters created up front serve the first graph, and only on
   REQUIRE(start_glue_interpreters(2) == 3);  // enough already: none made, none ended
   Executor executor(3);
   const ChunkedData data = make_chunks(60, 1024, {Codec::zstd});
-  BuiltGraph built = build_graph(data, "prewarmed");
-  built.graph.add_stage(glue_stage("invert", source_glue("invert", invert_source)));
-  built.graph.add_stage(Stage::native("invert-back", [](const ChunkView& v) {
-    for (auto& b : v.output) b = ~b;
-  }));
-  executor.run(std::move(built.graph));
-  for (std::size_t i = 0; i < data.chunks.size(); ++i) REQUIRE(slice_matches(data, *built.array, i));
+  run_inverted_and_back(executor, data, "prewarmed");
   REQUIRE(glue_interpreter_count() == 3);
 }
 
 namespace {
 
-// A graph of `chunks` raw chunks through one glue stage, then a check that a
-// plain glue graph afterwards runs clean on the same executor (no interrupt
-// left pending in an interpreter, no interpreter lost).
+// After an interrupted graph: a plain glue graph runs clean on the same
+// executor (no interrupt left pending in an interpreter, none lost).
 void expect_clean_glue_after(Executor& executor) {
   const ChunkedData data = make_chunks(200, 512, {Codec::zstd});
-  BuiltGraph built = build_graph(data, "after");
-  built.graph.add_stage(glue_stage("invert", source_glue("invert", invert_source)));
-  built.graph.add_stage(Stage::native("invert-back", [](const ChunkView& v) {
-    for (auto& b : v.output) b = ~b;
-  }));
-  executor.run(std::move(built.graph));
-  for (std::size_t i = 0; i < data.chunks.size(); ++i) REQUIRE(slice_matches(data, *built.array, i));
+  run_inverted_and_back(executor, data, "after");
 }
 
 BuiltGraph glue_graph(const ChunkedData& data, const char* name, GlueSpec spec) {

@@ -419,9 +419,10 @@ Graph RootBranchesPlan::make_graph() const {
   graph.add_stage(stage());
   graph.reserve_chunks(state_->chunks.size());
   for (const RootBasketChunk& c : state_->chunks) {
-    graph.add_chunk({.input = inputs[c.file], .input_offset = c.input_offset, .input_size = c.input_size,
-                     .array = array_ids[c.branch], .dest_offset = c.dest_offset,
-                     .dest_size = c.dest_size, .codec = Codec::root_blocks, .tag = c.tag});
+    graph.add_chunk({.input = inputs[c.file], .input_offset = c.input_offset,
+                     .input_size = c.input_size, .array = array_ids[c.branch],
+                     .dest_offset = c.dest_offset, .dest_size = c.dest_size,
+                     .codec = Codec::root_blocks, .tag = c.tag});
   }
   return graph;
 }

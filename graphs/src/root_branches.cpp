@@ -1,7 +1,5 @@
 #include "decoflow/root_branches.hpp"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -570,12 +568,6 @@ RootBranchesPlan plan_root_branches(std::vector<std::shared_ptr<const InputBuffe
     branch.content_items = items;
 
     branch.content = DestinationArray::allocate(static_cast<std::size_t>(items * branch.width));
-    if (branch.content->is_mapped()) {
-      // Baskets fill the whole array once, so transparent huge pages cost no
-      // extra memory and take 512× fewer page faults than 4 KiB pages (the
-      // faults were ~30% of a zstd read's CPU time). A hint: failure is fine.
-      (void)::madvise(branch.content->data(), branch.content->size(), MADV_HUGEPAGE);
-    }
     if (spec.jagged) {
       branch.offsets = DestinationArray::allocate(static_cast<std::size_t>(branch.entries + 1) *
                                                   sizeof(std::int64_t));

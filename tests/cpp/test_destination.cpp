@@ -1,5 +1,6 @@
 // Destination arrays: alignment, adoption, and memory going back to the system.
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -24,7 +25,40 @@ std::size_t rss_anon() {
   return 0;
 }
 
+// The VmFlags line of the mapping that contains `address` in /proc/self/smaps
+// ("rd wr mr mw me ac hg ..."), or "" when none does.
+std::string vm_flags_of(const void* address) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto where = reinterpret_cast<std::uintptr_t>(address);
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    std::uintptr_t begin = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &begin, &end) == 2 && line.find(' ') > 8) {
+      inside = begin <= where && where < end;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line.substr(8) + " ";
+    }
+  }
+  return "";
+}
+
 }  // namespace
+
+TEST_CASE("large allocated arrays ask for transparent huge pages", "[destination]") {
+  // The advice is recorded on the mapping ("hg") whatever the system's THP
+  // setting, so this holds everywhere; whether huge pages come is the kernel's.
+  const auto large = DestinationArray::allocate(4u << 20);
+  const std::string flags = vm_flags_of(large->data());
+  INFO(flags);
+  REQUIRE(!flags.empty());
+  CHECK(flags.find(" hg ") != std::string::npos);
+  const auto small = DestinationArray::allocate(512u << 10);  // mapped, under 2 MiB
+  REQUIRE(small->is_mapped());
+  const std::string small_flags = vm_flags_of(small->data());
+  INFO(small_flags);
+  CHECK(small_flags.find(" hg ") == std::string::npos);
+}
 
 TEST_CASE("allocated arrays are aligned and sized", "[destination]") {
   for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{4096},

@@ -20,8 +20,10 @@ class SliceReservation;
 ///
 /// Either engine-owned (allocate(): 64-byte aligned; large arrays are
 /// anonymous memory maps, so their pages go back to the system the moment the
-/// last owner lets go) or adopted caller memory (adopt(): the caller's buffer,
-/// kept alive through `keepalive` for as long as the array exists).
+/// last owner lets go, and from 2 MiB on they ask for transparent huge pages,
+/// since graphs fill them whole) or adopted caller memory (adopt(): the
+/// caller's buffer, kept alive through `keepalive` for as long as the array
+/// exists).
 ///
 /// While a graph runs, the byte ranges it writes are reserved on the array: a
 /// second graph whose slices overlap them is refused at submit time, so two

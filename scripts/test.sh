@@ -50,6 +50,16 @@ if [ -n "$pytest_python" ]; then
   echo "== Python tests (pytest, build tree)"
   DECOFLOW_TEST_PYTHONS="$other_pythons" PYTHONPATH="$PWD/build/release/bindings" \
     "$pytest_python" -m pytest -q -p no:cacheprovider -m "not slow" tests/python
+
+  # Glue and the engine's lifecycle on the other CPython too: subinterpreters,
+  # thread states and interrupts behave differently between 3.12 and 3.13.
+  IFS=';' read -ra others <<< "$other_pythons"
+  for pair in "${others[@]}"; do
+    [ -n "$pair" ] || continue
+    echo "== Python glue and execution tests on ${pair%%=*}"
+    PYTHONPATH="${pair#*=}" "${pair%%=*}" -m pytest -q -p no:cacheprovider -m "not slow" \
+      tests/python/test_glue.py tests/python/test_execution.py tests/python/test_lifecycle.py
+  done
 fi
 
 echo "== address + undefined sanitizers"

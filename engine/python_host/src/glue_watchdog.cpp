@@ -86,7 +86,8 @@ void GlueWatchdog::interrupt(GlueCallSlot& slot, std::uint64_t call,
   // Still the same call? It cannot end while we hold the GIL.
   if (slot.call.load(std::memory_order_acquire) == call) {
     slot.interrupted = why;
-    PyObject* exception = why == GlueCallSlot::timed_out ? PyExc_TimeoutError : PyExc_KeyboardInterrupt;
+    PyObject* exception =
+        why == GlueCallSlot::timed_out ? PyExc_TimeoutError : PyExc_KeyboardInterrupt;
     PyThreadState_SetAsyncExc(slot.thread_ident, exception);
   }
   PyThreadState_Clear(attached);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The first command to run: sets up, builds decoflow-decode, and decodes
 # generated multi-frame zstd / lz4 files in parallel, checking every output
-# against the original bytes and timing it beside the reference tools.
+# against the original bytes and timing it beside the reference tools; where
+# CPython >= 3.12 is found, also runs native decode -> Python glue -> native
+# byteswap, and decoflow.root against uproot on ROOT files uproot writes.
 #   DEMO_MIB   size of the generated data in MiB (default 256)
 #   DEMO_DIR   where to work (default: a new folder under ${TMPDIR:-/tmp}, removed at the end)
 set -euo pipefail
@@ -13,10 +15,15 @@ mib=${DEMO_MIB:-256}
 
 echo "== build (release preset: decoflow-decode and the data generator)"
 python_args=()  # configure as test.sh does, so the two share one build tree
-[ -n "${DECOFLOW_PYTHON_EXE:-}" ] && python_args=(-DPython_EXECUTABLE="$DECOFLOW_PYTHON_EXE")
-cmake --preset release "${python_args[@]}" >/dev/null
 targets=(decoflow-decode decoflow-gen-physics)
-[ -n "${DECOFLOW_PYTHON_EXE:-}" ] && targets+=(decoflow-glue-pipeline)
+if [ -n "${DECOFLOW_PYTHON_EXE:-}" ]; then
+  # The development venv (NumPy, uproot, nanobind, ...) for the Python parts.
+  scripts/python_env.sh "$DECOFLOW_PYTHON_EXE" .venv
+  python_args=(-DPython_EXECUTABLE="$DECOFLOW_PYTHON_EXE"
+               -Dnanobind_DIR="$(.venv/bin/python -m nanobind --cmake_dir)")
+  targets+=(decoflow-glue-pipeline decoflow_core)
+fi
+cmake --preset release "${python_args[@]}" >/dev/null
 cmake --build --preset release -j "$threads" --target "${targets[@]}"
 decode=$repo/build/release/samples/decoflow-decode
 gen=$repo/build/release/samples/decoflow-gen-physics
@@ -80,6 +87,16 @@ if [ -n "${DECOFLOW_PYTHON_EXE:-}" ]; then
   echo "== native zstd decode -> Python glue (own-GIL subinterpreters) -> native byteswap"
   "$repo/build/release/samples/decoflow-glue-pipeline" --threads "$threads" --mib 64 \
     "$repo/samples/glue/count_fast.py"
+
+  root_mib=$(( mib < 256 ? mib : 256 ))
+  thread_list=1
+  [ "$threads" -gt 1 ] && thread_list="1,$threads"
+  echo
+  echo "== ROOT branches: decoflow.root vs uproot on files uproot writes ($root_mib MiB of"
+  echo "   output each, 32 KiB baskets; every array checked equal to uproot's)"
+  PYTHONPATH="$repo/build/release/bindings" "$repo/.venv/bin/python" "$repo/bench/root_vs_uproot.py" \
+    --mib "$root_mib" --codecs zstd,lz4 --basket-kib 32 --threads "$thread_list" --repeat 1 \
+    --dir "$work/root"
 fi
 
 echo

@@ -15,7 +15,6 @@ import argparse
 import os
 import platform
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 

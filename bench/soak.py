@@ -26,7 +26,6 @@ numbers go into docs/RELIABILITY.md.
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import random
 import sys
 import time

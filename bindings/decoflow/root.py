@@ -191,7 +191,7 @@ def _unsupported(name: str, what: str) -> UnsupportedBranchError:
         f"branch '{name}': {what}; decoflow.root decodes numeric branches only (bool, "
         "int8-int64, uint8-uint64, float32, float64; flat, fixed-size or jagged)",
         cause=what)
-    e.branch, e.basket = name, None
+    e.branch, e.basket, e.file = name, None, None
     return e
 
 

@@ -255,9 +255,25 @@ def _branch_kind(name: str, branch: Any):
     return type_name, jagged, base.newbyteorder("="), tuple(int(d) for d in inner)
 
 
-def _branch_spec(name: str, trees: list[tuple[str, Any]], entries: tuple[int, int] | None):
-    """A _Branch over every tree (their entries one after another), or an
-    UnsupportedBranchError."""
+class _Table(NamedTuple):
+    """A branch's basket table over every tree, read once from uproot's
+    metadata: per basket its seek, size, file and number in that file, and
+    n + 1 entry bounds running on from one file to the next."""
+
+    name: str
+    type_name: str
+    jagged: bool
+    dtype: np.dtype
+    inner: tuple[int, ...]
+    seeks: np.ndarray
+    sizes: np.ndarray
+    files: np.ndarray
+    numbers: np.ndarray
+    bounds: np.ndarray
+
+
+def _branch_table(name: str, trees: list[tuple[str, Any]]):
+    """A _Table of the branch over every tree, or an UnsupportedBranchError."""
     kinds = [_branch_kind(name, ttree[name]) for _, ttree in trees]
     for kind in kinds:
         if isinstance(kind, Error):
@@ -266,9 +282,6 @@ def _branch_spec(name: str, trees: list[tuple[str, Any]], entries: tuple[int, in
         differ = ", ".join(f"{path}: {kind[0]}{' jagged' if kind[1] else ''}{list(kind[3]) or ''}"
                            for (path, _), kind in zip(trees, kinds))
         return _unsupported(name, f"its type differs between the files ({differ})")
-    type_name, jagged, dtype, inner = kinds[0]
-    # The basket table of all the files: seek, size, file, number in its file,
-    # and n + 1 entry bounds running on from one file to the next.
     seeks, sizes, files, numbers, bounds = [], [], [], [], []
     base = 0
     for f, (_, ttree) in enumerate(trees):
@@ -282,24 +295,44 @@ def _branch_spec(name: str, trees: list[tuple[str, Any]], entries: tuple[int, in
         bounds.append(local[:-1] + base)
         base += int(local[-1])
     bounds.append(np.array([base], dtype=np.int64))
-    seeks, sizes, files, numbers, bounds = (np.concatenate(c) for c in
-                                            (seeks, sizes, files, numbers, bounds))
-    first, last, window = 0, len(seeks), None
+    return _Table(name, *kinds[0], *(np.concatenate(c) for c in
+                                     (seeks, sizes, files, numbers, bounds)))
+
+
+def _tables(trees: list[tuple[str, Any]], names: list[str],
+            explicit: bool) -> tuple[list[_Table], list[Error]]:
+    """The tables of the branches decoflow can read, and the errors of those
+    it cannot (only when the caller named them: otherwise they are skipped)."""
+    tables, errors = [], []
+    for name in names:
+        got = _branch_table(name, trees)
+        if isinstance(got, Error):
+            if explicit:
+                errors.append(got)
+        else:
+            tables.append(got)
+    return tables, errors
+
+
+def _select(table: _Table, entries: tuple[int, int] | None) -> _Branch:
+    """The baskets of `table` that hold an entry of [start, stop) (every
+    basket when `entries` is None), as a _Branch."""
+    first, last, window = 0, len(table.seeks), None
     if entries is not None:
         start, stop = entries
         if start < stop:
-            # The baskets holding an entry of [start, stop).
-            first = int(np.searchsorted(bounds[1:], start, side="right"))
-            last = int(np.searchsorted(bounds[:-1], stop, side="left"))
+            first = int(np.searchsorted(table.bounds[1:], start, side="right"))
+            last = int(np.searchsorted(table.bounds[:-1], stop, side="left"))
         else:
             first = last = 0
-        window = (start - int(bounds[first]), stop - start) if first < last else (0, 0)
+        window = (start - int(table.bounds[first]), stop - start) if first < last else (0, 0)
     spec = None
     if first < last or entries is None:
-        items = int(np.prod(inner)) if inner else 1
-        spec = (name, type_name, jagged, items, seeks[first:last], sizes[first:last],
-                bounds[first:last + 1], files[first:last], numbers[first:last])
-    return _Branch(name, spec, dtype, inner, jagged, window)
+        items = int(np.prod(table.inner)) if table.inner else 1
+        spec = (table.name, table.type_name, table.jagged, items, table.seeks[first:last],
+                table.sizes[first:last], table.bounds[first:last + 1], table.files[first:last],
+                table.numbers[first:last])
+    return _Branch(table.name, spec, table.dtype, table.inner, table.jagged, window)
 
 
 # ------------------------------------------------------------------ reading
@@ -371,9 +404,9 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
         raise ValueError(f"library must be 'np' or 'ak', not {library!r}")
     trees, owned = _open_trees(source, tree)
     try:
-        names, explicit = _branch_names(trees[0][1], branches)
+        tables, errors = _tables(trees, *_branch_names(trees[0][1], branches))
         entries = _entry_range(entry_start, entry_stop, _total_entries(trees))
-        pending = _submit(trees, names, explicit, entries, executor, stages, library)
+        pending = _submit(trees, tables, errors, entries, executor, stages, library)
     finally:
         for f in owned:
             f.close()
@@ -468,20 +501,12 @@ class _PendingRead:
         return RootRead(self.paths, self.tree_name, out, basket_results)
 
 
-def _submit(trees: list[tuple[str, Any]], names: list[str], explicit: bool,
+def _submit(trees: list[tuple[str, Any]], tables: list[_Table], errors: list[Error],
             entries: tuple[int, int] | None, executor: Executor | None,
             stages: Sequence[Stage], library: str) -> _PendingRead:
-    """Plans the branches from uproot's metadata, builds one graph over every
-    file and submits it; collect() on the result waits and returns the arrays."""
-    errors: list[Error] = []
-    planned: list[_Branch] = []
-    for name in names:
-        got = _branch_spec(name, trees, entries)
-        if isinstance(got, Error):
-            if explicit:
-                errors.append(got)
-            continue
-        planned.append(got)
+    """Plans the entry range of the branches, builds one graph over every file
+    and submits it; collect() on the result waits and returns the arrays."""
+    planned = [_select(table, entries) for table in tables]
     paths = [path for path, _ in trees]
     tree_name = trees[0][1].name
     pending = _PendingRead(paths, tree_name, planned, errors, library)
@@ -573,11 +598,12 @@ def iterate(source: Any, branches: str | Iterable[str] | None = None, *,
     pending = None
     try:
         names, explicit = _branch_names(trees[0][1], branches)
+        tables, errors = _tables(trees, names, explicit)  # once: each step selects from them
         total = _total_entries(trees)
         start, stop = _entry_range(entry_start, entry_stop, total) or (0, total)
         step = _step_entries(step_size, trees, names, total)
         for lo in range(start, stop, step):
-            upcoming = _submit(trees, names, explicit, (lo, min(lo + step, stop)),
+            upcoming = _submit(trees, tables, errors, (lo, min(lo + step, stop)),
                                executor, (), library)
             if pending is not None:
                 done, pending = pending, upcoming

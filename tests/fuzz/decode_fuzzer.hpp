@@ -84,6 +84,13 @@ int run_decode_fuzzer(Codec codec, const std::uint8_t* data, std::size_t size,
   DECOFLOW_FUZZ_CHECK(!a.ok || std::memcmp(first.data(), second.data(), a.written) == 0,
                       "reused and fresh Decoder wrote different bytes");
 
+  // A chunk of a framed codec always holds a frame: empty input is corrupt
+  // (zstd itself reads no frame from no bytes and calls that success). Raw
+  // and ROOT blocks take it as empty data; their references check that.
+  if (src.empty() && codec != Codec::raw && codec != Codec::root_blocks) {
+    DECOFLOW_FUZZ_CHECK(!a.ok && a.code == ErrorCode::corrupt_input, "empty input accepted");
+    return 0;
+  }
   reference(src, dst_size, a, ConstBytes(first.data(), a.ok ? a.written : 0));
   return 0;
 }

@@ -11,10 +11,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   return fuzz::run_decode_fuzzer(
       Codec::lz4_block, data, size, std::size_t{1} << 20,
       [](ConstBytes src, std::size_t dst_size, const fuzz::DecodeOutcome& ours, ConstBytes decoded) {
-        if (src.empty()) {
-          DECOFLOW_FUZZ_CHECK(!ours.ok && ours.code == ErrorCode::corrupt_input, "empty input accepted");
-          return;
-        }
         std::unique_ptr<char[]> expected(new char[dst_size + 1]);
         const int got = LZ4_decompress_safe(reinterpret_cast<const char*>(src.data()), expected.get(),
                                             static_cast<int>(src.size()), static_cast<int>(dst_size));

@@ -42,10 +42,7 @@ std::int16_t be16s(const std::byte* p) {
 // Everything the stage needs of one basket, found by the chunk's tag.
 struct BasketInfo {
   std::uint32_t branch = 0;
-  std::uint32_t basket = 0;  // index in its spec's table
-  std::uint32_t file = 0;
-  std::uint64_t seek = 0;
-  std::uint64_t bytes = 0;
+  std::uint32_t basket = 0;  // index in its spec's table (seek, size, file there)
   std::uint64_t entry_begin = 0;
   std::uint64_t entries = 0;
   std::uint64_t content_item_begin = 0;  // jagged: where its content starts, in elements
@@ -522,9 +519,6 @@ RootBranchesPlan plan_root_branches(std::vector<std::shared_ptr<const InputBuffe
       BasketInfo info;
       info.branch = static_cast<std::uint32_t>(b);
       info.basket = static_cast<std::uint32_t>(k);
-      info.file = r.file;
-      info.seek = r.seek;
-      info.bytes = r.bytes;
       info.entry_begin = r.entry_begin;
       info.entries = r.entry_end - r.entry_begin;
       info.content_item_begin = items;
@@ -577,13 +571,14 @@ RootBranchesPlan plan_root_branches(std::vector<std::shared_ptr<const InputBuffe
     branch.planned = true;
     for (std::size_t t = first_basket; t < state->baskets.size(); ++t) {
       const BasketInfo& info = state->baskets[t];
+      const RootBasketRef& r = spec.baskets[info.basket];
       const std::uint64_t item_bytes =
           branch.width * (spec.jagged ? 1 : spec.items_per_entry);
       const std::uint64_t begin = spec.jagged ? info.content_item_begin * branch.width
                                               : (info.entry_begin - branch.first_entry) * item_bytes;
       const std::uint64_t size = spec.jagged ? info.border : info.entries * item_bytes;
       state->chunks.push_back(
-          {b, info.file, info.seek, info.bytes, begin, size, static_cast<std::int64_t>(t)});
+          {b, r.file, r.seek, r.bytes, begin, size, static_cast<std::int64_t>(t)});
     }
   }
   return RootBranchesPlan(std::move(state));

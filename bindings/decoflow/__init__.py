@@ -358,6 +358,7 @@ class Progress:
 _FINISHED = concurrent.futures._base.FINISHED
 _CANCELLED_STATES = (concurrent.futures._base.CANCELLED,
                      concurrent.futures._base.CANCELLED_AND_NOTIFIED)
+_DONE_STATES = (_FINISHED, *_CANCELLED_STATES)
 
 
 class Future(concurrent.futures.Future):
@@ -386,10 +387,14 @@ class Future(concurrent.futures.Future):
     def _deliver(self) -> None:
         with self._condition:
             if self._delivered:
+                # Another thread is delivering: its outcome is moments away, and
+                # callers of result()/cancel() must not look before it is set.
+                self._condition.wait_for(lambda: self._state in _DONE_STATES)
                 return
             self._delivered = True
         try:
             self._run.raise_error()
+            results = self._run.results()
         except CancelledError as e:
             self._cancel_error = e
             with self._condition:
@@ -402,7 +407,7 @@ class Future(concurrent.futures.Future):
         except BaseException as e:  # noqa: BLE001 - the graph's error is the result
             self.set_exception(e)
         else:
-            self.set_result(self._run.results())
+            self.set_result(results)
         ex = self._executor_ref()
         if ex is not None:
             ex._forget(self)

@@ -70,6 +70,35 @@ def test_done_callback_is_delivered_without_waiting(executor, chunked):
     assert event.wait(10)
 
 
+@pytest.mark.parametrize("ask", ["result", "exception", "cancel"])
+def test_waiter_sees_the_outcome_while_the_courier_is_still_setting_it(
+        executor, chunked, monkeypatch, ask):
+    """The graph ends, the courier starts delivering and is slow to set the
+    outcome; a thread that asks meanwhile waits for it instead of seeing a
+    future still running (result(timeout) used to raise TimeoutError)."""
+    courier_inside = threading.Event()
+    real_set_result = concurrent.futures.Future.set_result
+
+    def slow_set_result(self, value):
+        if threading.current_thread() is not threading.main_thread():
+            courier_inside.set()
+            time.sleep(0.3)
+        real_set_result(self, value)
+
+    monkeypatch.setattr(decoflow.Future, "set_result", slow_set_result)
+    g, out = graph_for(chunked)
+    fut = executor.submit(g)
+    assert courier_inside.wait(10)
+    if ask == "result":
+        assert fut.result(timeout=5).shape == (len(g),)
+    elif ask == "exception":
+        assert fut.exception(timeout=5) is None
+    else:
+        assert fut.cancel() is False
+    assert fut.done() and not fut.cancelled()
+    assert np.array_equal(np.asarray(out), chunked.original)
+
+
 def test_asyncio_wrap_future(executor, chunked):
     async def main():
         g, out = graph_for(chunked)

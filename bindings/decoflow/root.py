@@ -40,9 +40,11 @@ one uproot metadata read per branch (vectorised NumPy, no loop over baskets).
 
 from __future__ import annotations
 
+import fnmatch
 import os
+import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -119,15 +121,19 @@ class RootRead:
             the extra stages (glue) returned for each basket, 0 otherwise.
         paths: the files read, in entry order; path: the first.
         tree: the (first file's) tree's name.
+        skipped: ``{name: why}`` of the branches selected without being named
+            (``branches=None`` or ``filter_name``) that decoflow cannot decode.
     """
 
     def __init__(self, paths: list[str], tree: str, arrays: dict[str, Any],
-                 basket_results: dict[str, np.ndarray]) -> None:
+                 basket_results: dict[str, np.ndarray],
+                 skipped: dict[str, str] | None = None) -> None:
         self.paths = paths
         self.path = paths[0]
         self.tree = tree
         self.arrays = arrays
         self.basket_results = basket_results
+        self.skipped = skipped if skipped is not None else {}
 
     def __repr__(self) -> str:
         return f"<decoflow.root.RootRead {self.path}:{self.tree}: {list(self.arrays)}>"
@@ -299,19 +305,27 @@ def _branch_table(name: str, trees: list[tuple[str, Any]]):
                                      (seeks, sizes, files, numbers, bounds)))
 
 
-def _tables(trees: list[tuple[str, Any]], names: list[str],
-            explicit: bool) -> tuple[list[_Table], list[Error]]:
-    """The tables of the branches decoflow can read, and the errors of those
-    it cannot (only when the caller named them: otherwise they are skipped)."""
-    tables, errors = [], []
+class _Selection(NamedTuple):
+    """The branches a read decodes, and what became of the others selected."""
+
+    tables: list[_Table]
+    errors: list[Error]  # named by the caller, not decodable: the read raises
+    skipped: dict[str, str]  # selected by a filter or by default: left out
+
+
+def _tables(trees: list[tuple[str, Any]], names: list[str], explicit: bool) -> _Selection:
+    """The tables of the branches decoflow can read; those it cannot are
+    errors when the caller named them, otherwise skipped (with the reason)."""
+    selection = _Selection([], [], {})
     for name in names:
         got = _branch_table(name, trees)
-        if isinstance(got, Error):
-            if explicit:
-                errors.append(got)
+        if not isinstance(got, Error):
+            selection.tables.append(got)
+        elif explicit:
+            selection.errors.append(got)
         else:
-            tables.append(got)
-    return tables, errors
+            selection.skipped[name] = got.cause
+    return selection
 
 
 def _select(table: _Table, entries: tuple[int, int] | None) -> _Branch:
@@ -354,6 +368,7 @@ def _format(dtype: np.dtype) -> str:
 
 
 def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str | None = None,
+         filter_name: NameFilter = None,
          entry_start: int | None = None, entry_stop: int | None = None,
          executor: Executor | None = None, stages: Sequence[Stage] = (),
          library: str = "np") -> RootRead:
@@ -368,6 +383,12 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
         branches: a name or names (``None``: every branch decoflow can decode).
         tree: the tree's name, when ``source`` is a path without one and the
             file holds several trees.
+        filter_name: keeps only the branches (of ``branches``, or of the tree)
+            whose name matches, with uproot's rules: a glob (``"Jet_*"``), a
+            regular expression between slashes (``"/^Jet_P[xy]$/i"``), a plain
+            name, a list of those (any may match), or a callable(name) -> bool.
+            Branches it selects that decoflow cannot decode are skipped (see
+            :attr:`RootRead.skipped`) unless ``branches`` names them.
         entry_start, entry_stop: read entries ``[entry_start, entry_stop)``
             only, as uproot does (``None``: the tree's start / end; negative:
             from the end; clipped to the tree). Only the baskets holding those
@@ -402,11 +423,12 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
     """
     if library not in ("np", "ak"):
         raise ValueError(f"library must be 'np' or 'ak', not {library!r}")
+    keep = _name_filter(filter_name)
     trees, owned = _open_trees(source, tree)
     try:
-        tables, errors = _tables(trees, *_branch_names(trees[0][1], branches))
+        selection = _tables(trees, *_branch_names(trees[0][1], branches, keep))
         entries = _entry_range(entry_start, entry_stop, _total_entries(trees))
-        pending = _submit(trees, tables, errors, entries, executor, stages, library)
+        pending = _submit(trees, selection, entries, executor, stages, library)
     finally:
         for f in owned:
             f.close()
@@ -417,12 +439,51 @@ def _total_entries(trees: list[tuple[str, Any]]) -> int:
     return sum(int(ttree.num_entries) for _, ttree in trees)
 
 
-def _branch_names(ttree: Any, branches: str | Iterable[str] | None) -> tuple[list[str], bool]:
-    """The names to read, and whether the caller named them (then unsupported
-    ones are errors; otherwise they are skipped)."""
+NameFilter = str | Iterable[str] | Callable[[str], bool] | None
+
+_REGEX_FILTER = re.compile(r"^/(.*)/([imsx]*)$", re.DOTALL)
+_REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
+
+
+def _name_filter(filter_name: NameFilter) -> Callable[[str], bool]:
+    """filter_name (uproot's forms) as a predicate on branch names."""
+    if filter_name is None:
+        return lambda name: True
+    if callable(filter_name):
+        return filter_name
+    if isinstance(filter_name, str):
+        regex = _REGEX_FILTER.match(filter_name)
+        if regex is not None:
+            flags = 0
+            for letter in regex.group(2):
+                flags |= _REGEX_FLAGS[letter]
+            try:
+                pattern = re.compile(regex.group(1), flags)
+            except re.error as exc:
+                raise ValueError(f"filter_name {filter_name!r}: {exc}") from None
+            return lambda name: pattern.match(name) is not None
+        if any(c in filter_name for c in "*?["):
+            return lambda name: fnmatch.fnmatchcase(name, filter_name)
+        return lambda name: name == filter_name
+    if isinstance(filter_name, Iterable) and not isinstance(filter_name, (bytes, bytearray)):
+        patterns = list(filter_name)
+        if any(not isinstance(f, str) for f in patterns):
+            raise TypeError("filter_name: a list must hold strings (globs, /regex/ or names)")
+        each = [_name_filter(f) for f in patterns]
+        return lambda name: any(keep(name) for keep in each)
+    raise TypeError("filter_name must be None, a glob, a /regex/, a name, a list of those or "
+                    f"a callable, not {type(filter_name).__name__}")
+
+
+def _branch_names(ttree: Any, branches: str | Iterable[str] | None,
+                  keep: Callable[[str], bool]) -> tuple[list[str], bool]:
+    """The names to read (those kept by the filter), and whether the caller
+    named them (then unsupported ones are errors; otherwise they are
+    skipped)."""
     if branches is None:
-        return [b.name for b in ttree.branches], False
-    return ([branches] if isinstance(branches, str) else list(branches)), True
+        return [b.name for b in ttree.branches if keep(b.name)], False
+    names = [branches] if isinstance(branches, str) else list(branches)
+    return [name for name in names if keep(name)], True
 
 
 class _PendingRead:
@@ -430,9 +491,9 @@ class _PendingRead:
     outcome into arrays (collect())."""
 
     def __init__(self, paths: list[str], tree_name: str, planned: list[_Branch],
-                 errors: list[Error], library: str) -> None:
+                 selection: _Selection, library: str) -> None:
         self.paths, self.tree_name, self.planned = paths, tree_name, planned
-        self.errors, self.library = errors, library
+        self.errors, self.skipped, self.library = selection.errors, selection.skipped, library
         self.specs = [b.spec for b in planned if b.spec is not None]
         # Each branch's index in the plan (None: nothing to decode).
         self.indices: list[int | None] = []
@@ -498,18 +559,18 @@ class _PendingRead:
             first.arrays = out
             first.errors = errors
             raise first
-        return RootRead(self.paths, self.tree_name, out, basket_results)
+        return RootRead(self.paths, self.tree_name, out, basket_results, dict(self.skipped))
 
 
-def _submit(trees: list[tuple[str, Any]], tables: list[_Table], errors: list[Error],
+def _submit(trees: list[tuple[str, Any]], selection: _Selection,
             entries: tuple[int, int] | None, executor: Executor | None,
             stages: Sequence[Stage], library: str) -> _PendingRead:
     """Plans the entry range of the branches, builds one graph over every file
     and submits it; collect() on the result waits and returns the arrays."""
-    planned = [_select(table, entries) for table in tables]
+    planned = [_select(table, entries) for table in selection.tables]
     paths = [path for path, _ in trees]
     tree_name = trees[0][1].name
-    pending = _PendingRead(paths, tree_name, planned, errors, library)
+    pending = _PendingRead(paths, tree_name, planned, selection, library)
 
     name = f"root:{os.path.basename(paths[0])}:{tree_name}"
     if len(paths) > 1:
@@ -571,7 +632,8 @@ def _locate(e: Error, planned: list[_Branch], chunk_ranges: list, paths: list[st
 
 
 def iterate(source: Any, branches: str | Iterable[str] | None = None, *,
-            tree: str | None = None, step_size: int | str = "100 MB",
+            tree: str | None = None, filter_name: NameFilter = None,
+            step_size: int | str = "100 MB",
             entry_start: int | None = None, entry_stop: int | None = None,
             executor: Executor | None = None, library: str = "np") -> Iterator[dict[str, Any]]:
     """Yields ``{name: array}`` for consecutive entry ranges of the tree, like
@@ -585,8 +647,8 @@ def iterate(source: Any, branches: str | Iterable[str] | None = None, *,
         step_size: entries per step (an int), or a size such as ``"100 MB"``
             / ``"64 MiB"``: that many bytes of decoded values per step,
             estimated from the branches' uncompressed sizes.
-        source, branches, tree, entry_start, entry_stop, executor, library:
-            as for :func:`arrays`.
+        source, branches, tree, filter_name, entry_start, entry_stop, executor,
+            library: as for :func:`arrays`.
 
     Raises:
         The errors of :func:`arrays`, from the step that meets them (steps
@@ -594,16 +656,17 @@ def iterate(source: Any, branches: str | Iterable[str] | None = None, *,
     """
     if library not in ("np", "ak"):
         raise ValueError(f"library must be 'np' or 'ak', not {library!r}")
+    keep = _name_filter(filter_name)
     trees, owned = _open_trees(source, tree)
     pending = None
     try:
-        names, explicit = _branch_names(trees[0][1], branches)
-        tables, errors = _tables(trees, names, explicit)  # once: each step selects from them
+        names, explicit = _branch_names(trees[0][1], branches, keep)
+        selection = _tables(trees, names, explicit)  # once: each step selects from them
         total = _total_entries(trees)
         start, stop = _entry_range(entry_start, entry_stop, total) or (0, total)
-        step = _step_entries(step_size, trees, names, total)
+        step = _step_entries(step_size, trees, [t.name for t in selection.tables], total)
         for lo in range(start, stop, step):
-            upcoming = _submit(trees, tables, errors, (lo, min(lo + step, stop)),
+            upcoming = _submit(trees, selection, (lo, min(lo + step, stop)),
                                executor, (), library)
             if pending is not None:
                 done, pending = pending, upcoming
@@ -645,6 +708,7 @@ def _step_entries(step_size: int | str, trees: list[tuple[str, Any]], names: lis
 
 
 def arrays(source: Any, branches: str | Iterable[str] | None = None, *, tree: str | None = None,
+           filter_name: NameFilter = None,
            entry_start: int | None = None, entry_stop: int | None = None,
            executor: Executor | None = None, library: str = "np") -> dict[str, Any]:
     """``{name: array}`` of the branches: :func:`read` (same arguments and
@@ -655,5 +719,5 @@ def arrays(source: Any, branches: str | Iterable[str] | None = None, *, tree: st
     uproot's ``tree.arrays(library="np")``; jagged branches are :class:`Jagged`
     (offsets + content), or awkward arrays with ``library="ak"``.
     """
-    return read(source, branches, tree=tree, entry_start=entry_start, entry_stop=entry_stop,
-                executor=executor, library=library).arrays
+    return read(source, branches, tree=tree, filter_name=filter_name, entry_start=entry_start,
+                entry_stop=entry_stop, executor=executor, library=library).arrays

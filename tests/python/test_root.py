@@ -550,6 +550,45 @@ def test_unsupported_branch_type(tmp_path, executor):
     assert list(droot.arrays(str(path), executor=executor)) == ["x"]
 
 
+@pytest.mark.parametrize("filter_name", ["Jet_*", "/^jet_p[xy]$/i", "nJet", ["Muon_*", "nJet"],
+                                         lambda name: name.endswith("_Px"), "*"])
+def test_filter_name_selects_like_uproot(tmp_path, executor, filter_name):
+    ak = pytest.importorskip("awkward")
+    path = tmp_path / "filtered.root"
+    counts = np.array([2, 0, 3, 1])
+    jet = ak.unflatten(np.arange(counts.sum(), dtype=np.float32), counts)
+    data = {"Jet": ak.zip({"Px": jet, "Py": -jet}), "Muon_E": np.arange(4.0),
+            "Jet_label": ak.Array(["a", "bb", "", "c"])}
+    with uproot.recreate(path) as f:  # branches nJet, Jet_Px, Jet_Py, Muon_E, Jet_label
+        f.mktree("t", {k: v.type if isinstance(v, ak.Array) else v.dtype for k, v in data.items()})
+        f["t"].extend(data)
+    with uproot.open(path) as f:
+        tree = f["t"]
+        wanted = tree.keys(filter_name=filter_name)
+        read = droot.read(tree, filter_name=filter_name, executor=executor)
+        assert list(read.arrays) == [k for k in wanted if k != "Jet_label"]
+        assert list(read.skipped) == (["Jet_label"] if "Jet_label" in wanted else [])
+        for name, got in read.arrays.items():
+            assert_same(got, reference(tree, name), name)
+        # Named branches are filtered too (order kept); iterate filters alike.
+        named = droot.arrays(tree, ["Muon_E", "Jet_Py", "nJet"], filter_name=filter_name,
+                             executor=executor)
+        assert list(named) == [k for k in ["Muon_E", "Jet_Py", "nJet"] if k in wanted]
+        steps = list(droot.iterate(tree, filter_name=filter_name, step_size=3, executor=executor))
+        assert [list(step) for step in steps] == [list(read.arrays)] * 2
+
+
+def test_filter_name_refuses_what_it_cannot_match(two_branches, executor):
+    path, _ = two_branches
+    with pytest.raises(TypeError, match="filter_name must be"):
+        droot.arrays(path, filter_name=3, executor=executor)
+    with pytest.raises(TypeError, match="a list must hold strings"):
+        droot.arrays(path, filter_name=["a*", 3], executor=executor)
+    with pytest.raises(ValueError, match="filter_name '/\\[/'"):
+        droot.arrays(path, filter_name="/[/", executor=executor)
+    assert droot.arrays(path, filter_name="no such branch", executor=executor) == {}
+
+
 def test_jagged_helpers(two_branches):
     path, refs = two_branches
     got = droot.arrays(path, "b")["b"]

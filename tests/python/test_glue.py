@@ -4,6 +4,7 @@ cannot work in a subinterpreter."""
 
 from __future__ import annotations
 
+import pathlib
 import textwrap
 import time
 
@@ -190,3 +191,27 @@ def test_cancel_interrupts_endless_glue(executor, chunked):
     g, out = graph_for(chunked)  # the interpreters are fine afterwards
     executor.submit(g).result()
     assert np.array_equal(np.asarray(out), chunked.original)
+
+
+def thread_switches(name):
+    """Voluntary context switches (wake-ups) of this process's thread `name`."""
+    for task in pathlib.Path("/proc/self/task").iterdir():
+        if (task / "comm").read_text().strip() == name:
+            for line in (task / "status").read_text().splitlines():
+                if line.startswith("voluntary_ctxt_switches"):
+                    return int(line.split()[1])
+    return None
+
+
+@pytest.mark.skipif(not pathlib.Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_the_glue_watchdog_sleeps_while_no_glue_runs(executor):
+    """Timeouts and cancels are watched only while glue runs: an idle process
+    is not woken every few milliseconds; the next timeout still fires."""
+    with pytest.raises(decoflow.GlueError, match="time limit"):
+        executor.submit(spin_graph(timeout=0.1)).result()
+    before = thread_switches("decoflow-watch")
+    assert before is not None  # the watchdog runs, by that name
+    time.sleep(0.5)  # a watchdog that polled would wake ~50 times meanwhile
+    assert thread_switches("decoflow-watch") - before <= 2
+    with pytest.raises(decoflow.GlueError, match="time limit"):
+        executor.submit(spin_graph(timeout=0.1)).result()

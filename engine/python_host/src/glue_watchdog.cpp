@@ -1,5 +1,7 @@
 #include "glue_watchdog.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 namespace decoflow::detail {
@@ -23,7 +25,10 @@ void GlueWatchdog::add(std::shared_ptr<GlueCallSlot> slot) {
   std::lock_guard lock(mutex_);
   slots_.push_back(std::move(slot));
   if (!thread_.joinable()) {
-    thread_ = std::thread([this, generation = generation_] { loop(generation); });
+    thread_ = std::thread([this, generation = generation_] {
+      pthread_setname_np(pthread_self(), "decoflow-watch");
+      loop(generation);
+    });
   }
 }
 
@@ -31,6 +36,16 @@ void GlueWatchdog::remove(const GlueCallSlot* slot) {
   std::lock_guard lock(mutex_);
   std::erase_if(slots_, [slot](const auto& s) { return s.get() == slot; });
 }
+
+void GlueWatchdog::batch_begins() {
+  active_batches_.fetch_add(1);
+  if (idle_.load()) {
+    std::lock_guard lock(mutex_);  // the watchdog is in wait() or about to re-check
+    wake_.notify_all();
+  }
+}
+
+void GlueWatchdog::batch_ends() noexcept { active_batches_.fetch_sub(1); }
 
 void GlueWatchdog::forget_run(GlueCallSlot& slot) {
   std::lock_guard lock(slot.run_mutex);
@@ -51,6 +66,12 @@ void GlueWatchdog::stop() {
 void GlueWatchdog::loop(std::uint64_t generation) {
   std::unique_lock lock(mutex_);
   while (generation_ == generation) {
+    if (active_batches_.load() == 0) {
+      idle_.store(true);
+      wake_.wait(lock, [&] { return generation_ != generation || active_batches_.load() > 0; });
+      idle_.store(false);
+      if (generation_ != generation) break;
+    }
     wake_.wait_for(lock, scan_interval);
     if (generation_ != generation) break;
     const std::int64_t now = steady_ns();

@@ -10,6 +10,10 @@
 // in the call's thread (PyThreadState_SetAsyncExc). Pure-Python code sees it
 // at once; a blocking C call (time.sleep, a long regex) when it returns.
 //
+// It scans only while some pool thread runs a batch; in between it sleeps
+// until the next batch begins, so an idle process is not woken 100 times a
+// second.
+//
 // The race with a call that ends just then is closed by the GIL: the pool
 // thread marks its call finished while holding the GIL, and the watchdog
 // checks that the same call is still in flight after taking it. What was sent
@@ -71,6 +75,10 @@ class GlueWatchdog {
   /// Stops watching `slot`; returns once no interrupt is being sent to it, so
   /// its interpreter may then end. Call holding no GIL.
   void remove(const GlueCallSlot* slot);
+  /// Around each batch of glue calls (a pool thread, holding no GIL): the
+  /// watchdog scans while any batch runs. batch_begins() wakes it if it sleeps.
+  void batch_begins();
+  void batch_ends() noexcept;
   /// Sets `slot`'s run stop flag to null, once the watchdog is not reading it:
   /// the run may end (and its flag go) as soon as this returns.
   static void forget_run(GlueCallSlot& slot);
@@ -90,6 +98,11 @@ class GlueWatchdog {
   std::uint64_t generation_ = 0;
   std::thread thread_;
   std::vector<std::shared_ptr<GlueCallSlot>> slots_;
+  // Batches running now, and whether the watchdog sleeps until one begins.
+  // Each side writes its own flag before reading the other's (seq_cst), so
+  // a batch that begins as the watchdog goes to sleep is never missed.
+  std::atomic<unsigned> active_batches_{0};
+  std::atomic<bool> idle_{false};
 };
 
 }  // namespace decoflow::detail

@@ -123,6 +123,7 @@ void InterpreterPool::post(const PinnedJob& job) {
 }
 
 void InterpreterPool::thread_main() {
+  pthread_setname_np(pthread_self(), "decoflow-glue");  // for top -H, gdb, perf
   InterpreterState state;
   create_interpreter(state);
   if (state.thread_state != nullptr) {
@@ -148,10 +149,13 @@ void InterpreterPool::thread_main() {
     }
     if (item.stop) break;
     if (state.thread_state != nullptr && state.creation_error.empty()) {
+      auto& watchdog = GlueWatchdog::instance();
       state.call_slot->run_stopped.store(item.job.stop_flag(), std::memory_order_relaxed);
+      watchdog.batch_begins();
       PyEval_RestoreThread(state.thread_state);
       item.job.execute();
       PyEval_SaveThread();
+      watchdog.batch_ends();
       GlueWatchdog::forget_run(*state.call_slot);  // before finish() lets the run end
     } else {
       item.job.execute();  // the glue body fails each chunk with the creation error

@@ -1,9 +1,11 @@
-// decoflow-root-decode: decodes numeric TTree branches of a ROOT file in
-// parallel, given their basket table (scripts/root_basket_table.py writes it
-// with uproot), into one native-order array per branch.
+// decoflow-root-decode: decodes numeric TTree branches of ROOT files in
+// parallel, given their basket tables (scripts/root_basket_table.py writes
+// them with uproot), into one native-order array per branch.
 //
 //   FILE.root ──► mmap          TABLE.tsv (branch, type, basket, seek, bytes, entries)
-//        │                           │
+//   (one or more: read as one,       │   one per file: entries run on from one
+//    entries one after another)      │   file to the next; --entry-start/stop
+//        │                           │   keep the baskets holding that range
 //        │          plan_root_branches: one array per branch (jagged: sized
 //        │          from each TKey's fLast), one chunk per basket
 //        ▼                           ▼
@@ -12,11 +14,12 @@
 //                    via scratch, entry offsets ──► global int64 offsets)
 //                                    ▼
 //   per branch: a summary line; with --output-dir, DIR/BRANCH.bin (values)
-//   and DIR/BRANCH.offsets.bin (jagged: int64 entry offsets)
+//   and DIR/BRANCH.offsets.bin (jagged: int64 entry offsets), of the range
 //
 // Exit status: 0 when every branch decoded, 1 when a branch failed (each
 // failure named on stderr, the other branches still written), 2 for bad
-// arguments or an unreadable table.
+// arguments or an unreadable or inconsistent table.
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -24,6 +27,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -34,17 +38,26 @@
 namespace {
 
 constexpr const char* usage_text =
-    "usage: decoflow-root-decode [--threads N] [--output-dir DIR] FILE.root TABLE.tsv\n"
+    "usage: decoflow-root-decode [--threads N] [--entry-start N] [--entry-stop N]\n"
+    "                            [--output-dir DIR] FILE.root TABLE.tsv [FILE.root TABLE.tsv ...]\n"
     "\n"
     "Decodes the branches listed in TABLE.tsv (made by scripts/root_basket_table.py:\n"
     "  python scripts/root_basket_table.py FILE.root:TREE [BRANCH...] > TABLE.tsv)\n"
-    "from FILE.root in parallel. Prints one line per branch (entries, values,\n"
-    "sum of the values); with --output-dir writes DIR/BRANCH.bin (native-order\n"
-    "values) and, for jagged branches, DIR/BRANCH.offsets.bin (int64, entries + 1).\n";
+    "from FILE.root in parallel. Several FILE TABLE pairs are read as one tree, their\n"
+    "entries one after another (each table must list the same branches and types).\n"
+    "Prints one line per branch (entries, values, sum of the values); with\n"
+    "--output-dir writes DIR/BRANCH.bin (native-order values) and, for jagged\n"
+    "branches, DIR/BRANCH.offsets.bin (int64, entries + 1, starting at 0).\n"
+    "\n"
+    "  --entry-start N, --entry-stop N   only entries [N, M) (as uproot: negative\n"
+    "                                    counts from the end; clipped); only the\n"
+    "                                    baskets holding them are decoded\n"
+    "  --threads N                       engine threads (default: one per CPU)\n";
 
 // Reads the table; branches in order of first appearance. Returns false with
 // a message on a malformed line.
-bool read_table(const char* path, std::vector<decoflow::RootBranchSpec>& specs, std::string& error) {
+bool read_table(const char* path, std::vector<decoflow::RootBranchSpec>& specs,
+                std::string& error) {
   std::ifstream in(path);
   if (!in) {
     error = std::string("cannot open ") + path + ": " + std::strerror(errno);
@@ -77,9 +90,95 @@ bool read_table(const char* path, std::vector<decoflow::RootBranchSpec>& specs, 
               std::to_string(basket) + " of '" + name + "' out of order";
       return false;
     }
+    ref.number = basket;
     spec.baskets.push_back(ref);
   }
   return true;
+}
+
+// The entries a table's branches hold (each branch's last entry_end: they
+// must agree, a tree's branches have the same entries).
+std::optional<std::uint64_t> table_entries(const std::vector<decoflow::RootBranchSpec>& specs,
+                                           const char* path, std::string& error) {
+  std::optional<std::uint64_t> entries;
+  for (const auto& spec : specs) {
+    const std::uint64_t end = spec.baskets.empty() ? 0 : spec.baskets.back().entry_end;
+    if (entries && *entries != end) {
+      error = std::string(path) + ": branch '" + spec.name + "' ends at entry " +
+              std::to_string(end) + ", '" + specs.front().name + "' at " + std::to_string(*entries);
+      return std::nullopt;
+    }
+    entries = end;
+  }
+  return entries.value_or(0);
+}
+
+// Appends file `file`'s table to `merged` (the first table: becomes it): its
+// baskets join the same-named branch, entries shifted past the files before.
+bool append_file(std::vector<decoflow::RootBranchSpec>& merged,
+                 std::vector<decoflow::RootBranchSpec> table, std::uint32_t file,
+                 std::uint64_t entry_base, const char* path, std::string& error) {
+  for (auto& spec : table) {
+    for (auto& ref : spec.baskets) {
+      ref.file = file;
+      ref.entry_begin += entry_base;
+      ref.entry_end += entry_base;
+    }
+  }
+  if (file == 0) {
+    merged = std::move(table);
+    return true;
+  }
+  const auto same = [](const decoflow::RootBranchSpec& a, const decoflow::RootBranchSpec& b) {
+    return a.type == b.type && a.jagged == b.jagged && a.items_per_entry == b.items_per_entry;
+  };
+  if (table.size() != merged.size()) {
+    error = std::string(path) + ": lists " + std::to_string(table.size()) +
+            " branches, the first table " + std::to_string(merged.size());
+    return false;
+  }
+  for (auto& spec : table) {
+    auto it = std::find_if(merged.begin(), merged.end(),
+                           [&](const auto& m) { return m.name == spec.name; });
+    if (it == merged.end() || !same(*it, spec)) {
+      error = std::string(path) + ": branch '" + spec.name + "' " +
+              (it == merged.end() ? "is not in the first table"
+                                  : "differs in type from the first table's");
+      return false;
+    }
+    it->baskets.insert(it->baskets.end(), spec.baskets.begin(), spec.baskets.end());
+  }
+  return true;
+}
+
+// uproot's rules for an entry range: negative counts from the end, then
+// clipped to [0, entries], stop not before start.
+std::pair<std::uint64_t, std::uint64_t> entry_range(std::optional<long long> start,
+                                                    std::optional<long long> stop,
+                                                    std::uint64_t entries) {
+  const auto n = static_cast<long long>(entries);
+  auto resolve = [n](long long v) { return std::clamp(v < 0 ? v + n : v, 0LL, n); };
+  const long long lo = resolve(start.value_or(0));
+  const long long hi = std::max(resolve(stop.value_or(n)), lo);
+  return {static_cast<std::uint64_t>(lo), static_cast<std::uint64_t>(hi)};
+}
+
+// Keeps the baskets holding entries of [start, stop).
+void keep_baskets_of(std::vector<decoflow::RootBranchSpec>& specs, std::uint64_t start,
+                     std::uint64_t stop) {
+  for (auto& spec : specs) {
+    std::erase_if(spec.baskets, [&](const decoflow::RootBasketRef& b) {
+      return b.entry_end <= start || b.entry_begin >= stop || start == stop;
+    });
+  }
+}
+
+std::optional<long long> parse_entry(const char* text) {
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0') return std::nullopt;
+  return v;
 }
 
 std::string file_name_of(const std::string& branch) {
@@ -93,7 +192,7 @@ std::string file_name_of(const std::string& branch) {
 bool write_file(const std::string& path, const std::byte* data, std::size_t size) {
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) return false;
-  const bool ok = std::fwrite(data, 1, size, f) == size;
+  const bool ok = size == 0 || std::fwrite(data, 1, size, f) == size;
   return std::fclose(f) == 0 && ok;
 }
 
@@ -127,9 +226,47 @@ double sum_values(decoflow::RootType type, const std::byte* p, std::uint64_t n) 
 
 }  // namespace
 
+// Branch i's decoded values of entries [start, stop): where they lie in its
+// content array, and (jagged) their entry offsets starting at 0.
+struct BranchWindow {
+  const std::byte* values = nullptr;
+  std::uint64_t values_count = 0;
+  std::uint64_t entries = 0;
+  const std::int64_t* offsets = nullptr;  // jagged: entries + 1, from 0
+  std::vector<std::int64_t> rebased;      // behind `offsets` when the range starts mid-branch
+};
+
+BranchWindow window_of(const decoflow::RootBranchesPlan& plan, std::size_t i, std::uint64_t start,
+                       std::uint64_t stop) {
+  const auto& spec = plan.branch(i);
+  const std::size_t width = decoflow::root_type_width(spec.type);
+  // The arrays hold entries [first_entry, first_entry + entries) of the tree.
+  const std::uint64_t held = plan.entries(i);
+  const std::uint64_t first = std::min(start - std::min(start, plan.first_entry(i)), held);
+  BranchWindow w;
+  w.entries = std::min(stop - start, held - first);
+  const std::byte* content = plan.content(i)->data();
+  if (!spec.jagged) {
+    w.values = content + first * spec.items_per_entry * width;
+    w.values_count = w.entries * spec.items_per_entry;
+    return w;
+  }
+  const auto* all = reinterpret_cast<const std::int64_t*>(plan.offsets(i)->data()) + first;
+  w.values = content + static_cast<std::uint64_t>(all[0]) * width;
+  w.values_count = static_cast<std::uint64_t>(all[w.entries] - all[0]);
+  w.offsets = all;
+  if (all[0] != 0) {
+    w.rebased.assign(all, all + w.entries + 1);
+    for (auto& o : w.rebased) o -= all[0];
+    w.offsets = w.rebased.data();
+  }
+  return w;
+}
+
 int main(int argc, char** argv) {
   unsigned threads = 0;
   std::string output_dir;
+  std::optional<long long> entry_start, entry_stop;
   std::vector<const char*> positional;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -137,6 +274,14 @@ int main(int argc, char** argv) {
       threads = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
     } else if (arg == "--output-dir" && i + 1 < argc) {
       output_dir = argv[++i];
+    } else if ((arg == "--entry-start" || arg == "--entry-stop") && i + 1 < argc) {
+      const auto v = parse_entry(argv[++i]);
+      if (!v) {
+        std::fprintf(stderr, "decoflow-root-decode: %s wants an integer, not '%s'\n",
+                     arg.c_str(), argv[i]);
+        return 2;
+      }
+      (arg == "--entry-start" ? entry_start : entry_stop) = v;
     } else if (arg == "-h" || arg == "--help") {
       std::fputs(usage_text, stdout);
       return 0;
@@ -144,26 +289,42 @@ int main(int argc, char** argv) {
       positional.push_back(argv[i]);
     }
   }
-  if (positional.size() != 2) {
+  if (positional.empty() || positional.size() % 2 != 0) {
     std::fputs(usage_text, stderr);
     return 2;
   }
 
   std::vector<decoflow::RootBranchSpec> specs;
+  std::uint64_t total_entries = 0;
   std::string error;
-  if (!read_table(positional[1], specs, error)) {
-    std::fprintf(stderr, "decoflow-root-decode: %s\n", error.c_str());
-    return 2;
+  for (std::size_t k = 0; k < positional.size() / 2; ++k) {
+    const char* table_path = positional[2 * k + 1];
+    std::vector<decoflow::RootBranchSpec> table;
+    std::optional<std::uint64_t> entries;
+    if (!read_table(table_path, table, error) ||
+        !(entries = table_entries(table, table_path, error)) ||
+        !append_file(specs, std::move(table), static_cast<std::uint32_t>(k), total_entries,
+                     table_path, error)) {
+      std::fprintf(stderr, "decoflow-root-decode: %s\n", error.c_str());
+      return 2;
+    }
+    total_entries += *entries;
   }
+  const bool ranged = entry_start || entry_stop;
+  const auto [start, stop] = entry_range(entry_start, entry_stop, total_entries);
+  if (ranged) keep_baskets_of(specs, start, stop);
 
   try {
-    const auto start = std::chrono::steady_clock::now();
-    auto file = decoflow::InputBuffer::map_file(positional[0]);
-    auto plan = decoflow::plan_root_branches(file, specs, positional[0]);
+    const auto clock_start = std::chrono::steady_clock::now();
+    std::vector<std::shared_ptr<const decoflow::InputBuffer>> files;
+    for (std::size_t k = 0; k < positional.size(); k += 2) {
+      files.push_back(decoflow::InputBuffer::map_file(positional[k]));
+    }
+    auto plan = decoflow::plan_root_branches(std::move(files), specs, positional[0]);
     decoflow::Executor executor(threads);
     executor.run(plan.make_graph());
     const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
 
     std::vector<bool> failed(specs.size(), false);
     for (const auto& f : plan.failures()) {
@@ -173,19 +334,20 @@ int main(int argc, char** argv) {
     std::uint64_t bytes_out = 0;
     for (std::size_t i = 0; i < specs.size(); ++i) {
       if (failed[i]) continue;
-      const auto content = plan.content(i);
-      const std::uint64_t values = plan.content_items(i);
-      bytes_out += content->size();
+      const auto w = window_of(plan, i, start, stop);
+      const std::uint64_t bytes = w.values_count * decoflow::root_type_width(specs[i].type);
+      bytes_out += bytes;
       std::printf("%s\t%s%s\t%llu entries\t%llu values\tsum %.17g\n", specs[i].name.c_str(),
                   specs[i].jagged ? "var * " : "", std::string(to_string(specs[i].type)).c_str(),
-                  static_cast<unsigned long long>(plan.entries(i)),
-                  static_cast<unsigned long long>(values),
-                  sum_values(specs[i].type, content->data(), values));
+                  static_cast<unsigned long long>(w.entries),
+                  static_cast<unsigned long long>(w.values_count),
+                  sum_values(specs[i].type, w.values, w.values_count));
       if (output_dir.empty()) continue;
       const std::string base = output_dir + "/" + file_name_of(specs[i].name);
-      bool ok = write_file(base + ".bin", content->data(), content->size());
-      if (const auto offsets = plan.offsets(i)) {
-        ok = ok && write_file(base + ".offsets.bin", offsets->data(), offsets->size());
+      bool ok = write_file(base + ".bin", w.values, bytes);
+      if (specs[i].jagged) {
+        ok = ok && write_file(base + ".offsets.bin", reinterpret_cast<const std::byte*>(w.offsets),
+                              (w.entries + 1) * sizeof(std::int64_t));
       }
       if (!ok) {
         std::fprintf(stderr, "decoflow-root-decode: cannot write %s: %s\n", base.c_str(),
@@ -193,7 +355,10 @@ int main(int argc, char** argv) {
         return 1;
       }
     }
-    std::fprintf(stderr, "%s: %zu branches, %llu bytes out, %.3f s, %u threads\n", positional[0],
+    std::fprintf(stderr,
+                 "%s%s: entries [%llu, %llu), %zu branches, %llu bytes out, %.3f s, %u threads\n",
+                 positional[0], positional.size() > 2 ? " (+ more files)" : "",
+                 static_cast<unsigned long long>(start), static_cast<unsigned long long>(stop),
                  specs.size(), static_cast<unsigned long long>(bytes_out), seconds,
                  executor.threads());
     return plan.failures().empty() ? 0 : 1;

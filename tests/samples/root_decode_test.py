@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""ctest: decoflow-root-decode on a file written here with uproot, through the
-basket table of scripts/root_basket_table.py; every branch's .bin output must
-equal uproot's arrays. Exit 77 (skipped) without uproot/awkward.
+"""ctest: decoflow-root-decode on files written here with uproot, through the
+basket tables of scripts/root_basket_table.py; every branch's .bin output must
+equal uproot's arrays — one file whole, two files read as one, entry ranges
+across them. Exit 77 (skipped) without uproot/awkward.
 
 Usage: root_decode_test.py DECOFLOW_ROOT_DECODE PROJECT_ROOT
 """
@@ -60,4 +61,63 @@ with tempfile.TemporaryDirectory() as tmp:
     run = subprocess.run([tool, str(path), str(tmp / "bad.tsv")], capture_output=True, text=True)
     assert run.returncode == 1 and "branch 'x' basket 0" in run.stderr, run.stderr
     assert "jet\tvar * float32" in run.stdout, run.stdout
-print("decoflow-root-decode: every branch equals uproot's")
+    # An entry range decodes only its baskets: a broken basket 0 is not read.
+    first_bad = [l if not l.startswith("x\t") or l.split("\t")[4] != "0" else "\t".join(
+        l.split("\t")[:5] + ["999999999"] + l.split("\t")[6:]) for l in lines]
+    (tmp / "bad0.tsv").write_text("\n".join(first_bad) + "\n")
+    run = subprocess.run([tool, "--entry-start", "15000", "--output-dir", str(out), str(path),
+                          str(tmp / "bad0.tsv")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    with uproot.open(path) as f:
+        ref = f["events"]["x"].array(library="np", entry_start=15000)
+    assert np.array_equal(np.fromfile(out / "x.bin", dtype=ref.dtype), ref)
+
+    # Two files read as one, an entry range across the boundary between them:
+    # only the range, equal to uproot's arrays of both files one after another.
+    second = tmp / "second.root"
+    with uproot.recreate(second, compression=uproot.LZ4(1)) as f:
+        f.mktree("events", {"x": "float64", "n": "int32", "flag": "bool", "jet": "var * float32"})
+        for k in range(3):
+            c = rng.integers(0, 6, 3000)
+            f["events"].extend({"x": rng.normal(size=3000), "n": c.astype(np.int32),
+                                "flag": c > 2,
+                                "jet": ak.unflatten(rng.normal(size=c.sum()).astype(np.float32), c)})
+    table2 = subprocess.run([sys.executable, project / "scripts" / "root_basket_table.py",
+                             f"{second}:events"], check=True, capture_output=True, text=True).stdout
+    (tmp / "table2.tsv").write_text(table2)
+    refs = {}
+    for p in (path, second):
+        with uproot.open(p) as f:
+            for name in ("x", "n", "flag", "jet"):
+                refs.setdefault(name, []).append(f["events"][name].array(library="ak"))
+    refs = {name: ak.concatenate(parts) for name, parts in refs.items()}
+    total = len(refs["x"])  # 20000 + 9000
+    for lo, hi in [(19_000, 21_500), (-5, None), (0, None), (25_000, 25_000), (None, 3)]:
+        args = [tool, "--threads", "2", "--output-dir", str(out)]
+        args += ["--entry-start", str(lo)] if lo is not None else []
+        args += ["--entry-stop", str(hi)] if hi is not None else []
+        run = subprocess.run(args + [str(path), str(tmp / "table.tsv"), str(second),
+                                     str(tmp / "table2.tsv")], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        window = slice(lo, hi)
+        for name in ("x", "n", "flag"):
+            ref = np.asarray(refs[name][window])
+            got = np.fromfile(out / f"{name}.bin", dtype=ref.dtype)
+            assert np.array_equal(got, ref), (name, lo, hi)
+        ref = refs["jet"][window]
+        content = np.fromfile(out / "jet.bin", dtype=np.float32)
+        offsets = np.fromfile(out / "jet.offsets.bin", dtype=np.int64)
+        assert offsets[0] == 0 and np.array_equal(np.diff(offsets), np.asarray(ak.num(ref)))
+        assert np.array_equal(content, np.asarray(ak.flatten(ref))), (lo, hi)
+        assert f"jet\tvar * float32\t{len(ref)} entries" in run.stdout, run.stdout
+    assert total == 29_000
+    # Tables that disagree, and a bad range value: exit 2, saying why.
+    (tmp / "other.tsv").write_text("".join(l + "\n" for l in table2.splitlines()
+                                           if not l.startswith("flag\t")))
+    run = subprocess.run([tool, str(path), str(tmp / "table.tsv"), str(second),
+                          str(tmp / "other.tsv")], capture_output=True, text=True)
+    assert run.returncode == 2 and "other.tsv: lists 4 branches, the first table 5" in run.stderr, run.stderr
+    run = subprocess.run([tool, "--entry-start", "ten", str(path), str(tmp / "table.tsv")],
+                         capture_output=True, text=True)
+    assert run.returncode == 2 and "wants an integer" in run.stderr, run.stderr
+print("decoflow-root-decode: every branch equals uproot's, whole, over two files, in ranges")

@@ -172,24 +172,45 @@ def _open_tree(source: Any, tree: str | None):
         f = uproot.open(path)
         try:
             if tree is None:
-                trees = [k for k, c in f.classnames().items() if c == "TTree"]
-                names = sorted({k.split(";")[0] for k in trees})
+                classes = f.classnames()
+                names = sorted({k.split(";")[0] for k, c in classes.items() if c == "TTree"})
                 if len(names) != 1:
-                    raise ValueError(f"{path} holds {len(names)} trees ({', '.join(names)}): "
-                                     "name one ('file.root:tree' or tree=...)")
+                    others = sorted({k.split(";")[0] for k, c in classes.items()
+                                     if c == _RNTUPLE_CLASS})
+                    raise ValueError(
+                        f"{path} holds {len(names)} TTrees ({', '.join(names)}): name one "
+                        "('file.root:tree' or tree=...)"
+                        + (f"; its RNTuples ({', '.join(others)}) are not read by decoflow.root"
+                           if others else ""))
                 tree = names[0]
-            return path, f[tree], f
+            return path, _as_ttree(f[tree], f"{path}:{tree}"), f
         except BaseException:
             f.close()
             raise
-    obj = source
-    if not hasattr(obj, "branches") or not hasattr(obj, "file"):
-        raise TypeError("decoflow.root reads a path ('file.root:tree') or an uproot TTree, "
-                        f"not a {type(obj).__name__}")
+    obj = _as_ttree(source, None)
     path = obj.file.file_path
     if not os.path.isfile(path):
         raise ValueError(f"decoflow.root reads local files only; {path!r} is not one")
     return path, obj, None
+
+
+_RNTUPLE_CLASS = "ROOT::RNTuple"
+
+
+def _as_ttree(obj: Any, where: str | None) -> Any:
+    """obj if it is an uproot TTree; a clear error otherwise (an RNTuple, ROOT's
+    newer format that uproot >= 5.7 writes by default for ``f[name] = {...}``,
+    or anything else)."""
+    if getattr(obj, "classname", None) == _RNTUPLE_CLASS:
+        name = where or getattr(obj, "object_path", None) or getattr(obj, "name", "?")
+        raise UnsupportedFormatError(
+            f"{name} is an RNTuple, not a TTree: decoflow.root reads TTree branches only "
+            "(uproot reads RNTuples; uproot writes a TTree with f.mktree(name, types))",
+            cause="RNTuple, not a TTree")
+    if not hasattr(obj, "branches") or not hasattr(obj, "file"):
+        raise TypeError("decoflow.root reads a path ('file.root:tree') or an uproot TTree, "
+                        f"not a {type(obj).__name__}")
+    return obj
 
 
 def _unsupported(name: str, what: str) -> UnsupportedBranchError:

@@ -589,6 +589,23 @@ def test_filter_name_refuses_what_it_cannot_match(two_branches, executor):
     assert droot.arrays(path, filter_name="no such branch", executor=executor) == {}
 
 
+def test_rntuple_is_named_not_misread(tmp_path, executor):
+    """uproot >= 5.7 writes an RNTuple for f[name] = {...}: decoflow.root says
+    so, by its name, instead of failing on a missing attribute."""
+    path = tmp_path / "rntuple.root"
+    with uproot.recreate(path) as f:
+        f["ntuple"] = {"x": np.arange(5.0)}
+    if uproot.open(path).classnames().get("ntuple;1") != "ROOT::RNTuple":
+        pytest.skip("this uproot does not write RNTuples")
+    with pytest.raises(decoflow.UnsupportedFormatError, match=r"rntuple.root:ntuple is an RNTuple"):
+        droot.arrays(f"{path}:ntuple", executor=executor)
+    with uproot.open(path) as f:
+        with pytest.raises(decoflow.UnsupportedFormatError, match="is an RNTuple, not a TTree"):
+            droot.arrays(f["ntuple"], executor=executor)
+    with pytest.raises(ValueError, match=r"holds 0 TTrees \(\): .*RNTuples \(ntuple\) are not read"):
+        droot.arrays(path, executor=executor)
+
+
 def test_jagged_helpers(two_branches):
     path, refs = two_branches
     got = droot.arrays(path, "b")["b"]

@@ -251,6 +251,7 @@ class _Branch(NamedTuple):
     inner: tuple[int, ...]  # fixed-size array dimensions
     jagged: bool
     window: tuple[int, int] | None  # (first, count) entries of the decoded ones; None: all
+    baskets: range  # the baskets planned: indices into the branch's _Table
 
 
 def _branch_kind(name: str, branch: Any):
@@ -367,7 +368,8 @@ def _select(table: _Table, entries: tuple[int, int] | None) -> _Branch:
         spec = (table.name, table.type_name, table.jagged, items, table.seeks[first:last],
                 table.sizes[first:last], table.bounds[first:last + 1], table.files[first:last],
                 table.numbers[first:last])
-    return _Branch(table.name, spec, table.dtype, table.inner, table.jagged, window)
+    return _Branch(table.name, spec, table.dtype, table.inner, table.jagged, window,
+                   range(first, last))
 
 
 # ------------------------------------------------------------------ reading
@@ -512,8 +514,10 @@ class _PendingRead:
     outcome into arrays (collect())."""
 
     def __init__(self, paths: list[str], tree_name: str, planned: list[_Branch],
-                 selection: _Selection, library: str) -> None:
+                 selection: _Selection, library: str,
+                 entries: tuple[int, int] | None = None) -> None:
         self.paths, self.tree_name, self.planned = paths, tree_name, planned
+        self.entries = entries
         self.errors, self.skipped, self.library = selection.errors, selection.skipped, library
         self.specs = [b.spec for b in planned if b.spec is not None]
         # Each branch's index in the plan (None: nothing to decode).
@@ -526,6 +530,13 @@ class _PendingRead:
         self.contents: list[Array | None] = []
         self.chunk_ranges: list[range | None] = []
         self.future: Any = None
+        # Steps of iterate(): per branch, whether its first basket is the
+        # previous step's last (not decoded again: that step hands over its
+        # values, and its jagged offsets from 0); and the next step, to hand
+        # ours to.
+        self.carried: list[bool] = [False] * len(planned)
+        self.inherited: list[_BasketRest | None] = [None] * len(planned)
+        self.successor: _PendingRead | None = None
 
     def cancel(self) -> None:
         if self.future is not None:
@@ -538,7 +549,7 @@ class _PendingRead:
                 results = self.future.result()
             except Error as e:
                 # A stage after ours failed (glue): name the branch and basket too.
-                _locate(e, self.planned, self.chunk_ranges, self.paths)
+                _locate(e, self)
                 raise
         plan = self.plan
         failed = {}
@@ -546,6 +557,9 @@ class _PendingRead:
             bname = self.specs[index][0]
             err.branch, err.basket, err.file = bname, basket, self.paths[file]
             failed[bname] = err
+        self._take_inherited(failed)  # first: what we hand over may include it
+        if self.successor is not None:
+            self._hand_over(failed)
         out: dict[str, Any] = {}
         basket_results: dict[str, np.ndarray] = {}
         for b, i, content, rng in zip(self.planned, self.indices, self.contents,
@@ -583,15 +597,89 @@ class _PendingRead:
         return RootRead(self.paths, self.tree_name, out, basket_results, dict(self.skipped))
 
 
+    def _hand_over(self, failed: dict[str, Error]) -> None:
+        """Gives the next step, for each branch that starts with our last
+        basket, that basket's values from the next step's first entry on — a
+        private copy made now, before the caller sees (and may change) our
+        arrays; one we inherited whole is passed on as it is."""
+        after = self.successor
+        start = after.entries[0]
+        for k, b in enumerate(self.planned):
+            if not after.carried[k] or b.name in failed or self.contents[k] is None:
+                continue
+            if self.inherited[k] is not None and len(b.baskets) == 1:
+                after.inherited[k] = self.inherited[k]  # still the basket we were given
+                continue
+            bounds = b.spec[6]  # entry bounds of our baskets; the shared one is the last
+            first, basket_begin = int(bounds[0]), int(bounds[-2])
+            lo, hi = start - first, int(bounds[-1]) - first  # in our arrays
+            values = np.asarray(self.contents[k])
+            if not b.jagged:
+                after.inherited[k] = _BasketRest(basket_begin, start, values[lo:hi].copy())
+                continue
+            offsets = np.asarray(self.plan.offsets(self.indices[k]))
+            after.inherited[k] = _BasketRest(
+                basket_begin, start, values[offsets[lo]:offsets[hi]].copy(),
+                offsets[lo:hi + 1] - offsets[lo], int(offsets[lo] - offsets[basket_begin - first]))
+
+    def _take_inherited(self, failed: dict[str, Error]) -> None:
+        """Writes the entries of our range that the step before handed over
+        into our first basket's slice (our graph wrote the other baskets);
+        the basket's entries before our range stay unwritten, outside every
+        view we return."""
+        start, stop = self.entries if self.entries is not None else (0, 0)
+        for k, rest in enumerate(self.inherited):
+            if rest is None or self.planned[k].name in failed or self.contents[k] is None:
+                continue
+            i0, i1 = start - rest.entry, min(stop, rest.entry + rest.entries) - rest.entry
+            at = start - rest.basket_begin  # our arrays begin with this basket
+            content = np.asarray(self.contents[k])
+            if rest.offsets is None:
+                content[at:at + i1 - i0] = rest.values[i0:i1]
+                continue
+            c0, c1 = int(rest.offsets[i0]), int(rest.offsets[i1])
+            content[rest.base + c0:rest.base + c1] = rest.values[c0:c1]
+            offsets = np.asarray(self.plan.offsets(self.indices[k]))
+            np.add(rest.offsets[i0:i1 + 1], rest.base, out=offsets[at:at + i1 - i0 + 1])
+
+
+class _BasketRest(NamedTuple):
+    """A basket's values from entry `entry` to its end, copied from one step
+    of iterate() for the next ones (jagged: content and offsets from 0)."""
+
+    basket_begin: int  # the basket's first entry
+    entry: int  # the first entry held
+    values: np.ndarray  # flat: one row per entry; jagged: the content
+    offsets: np.ndarray | None = None  # jagged: entries + 1, into values
+    base: int = 0  # jagged: where values[0] sits in the basket's content
+
+    @property
+    def entries(self) -> int:
+        return len(self.values) if self.offsets is None else len(self.offsets) - 1
+
+
+def _carried_over(b: _Branch, before: _Branch) -> bool:
+    """Whether b's first basket is the previous step's (before's) last one."""
+    return (b.spec is not None and before.spec is not None and len(b.baskets) > 0
+            and len(before.baskets) > 0 and before.baskets[-1] == b.baskets[0])
+
+
 def _submit(trees: list[tuple[str, Any]], selection: _Selection,
             entries: tuple[int, int] | None, executor: Executor | None,
-            stages: Sequence[Stage], library: str) -> _PendingRead:
+            stages: Sequence[Stage], library: str,
+            previous: _PendingRead | None = None) -> _PendingRead:
     """Plans the entry range of the branches, builds one graph over every file
-    and submits it; collect() on the result waits and returns the arrays."""
+    and submits it; collect() on the result waits and returns the arrays.
+    With `previous` (the step before, still pending), a basket it decodes too
+    is not decoded again: previous.collect() copies it over."""
     planned = [_select(table, entries) for table in selection.tables]
     paths = [path for path, _ in trees]
     tree_name = trees[0][1].name
-    pending = _PendingRead(paths, tree_name, planned, selection, library)
+    pending = _PendingRead(paths, tree_name, planned, selection, library, entries)
+    if previous is not None and entries is not None and not stages:
+        pending.carried = [_carried_over(b, p) for b, p in zip(planned, previous.planned)]
+        if any(pending.carried):
+            previous.successor = pending
 
     name = f"root:{os.path.basename(paths[0])}:{tree_name}"
     if len(paths) > 1:
@@ -602,7 +690,7 @@ def _submit(trees: list[tuple[str, Any]], selection: _Selection,
     graph.add_stage(plan.stage())
     for stage in stages:
         graph.add_stage(stage)
-    for b, i in zip(planned, pending.indices):
+    for b, i, carried in zip(planned, pending.indices, pending.carried):
         content = None
         if i is not None:  # None: no basket in the entry range
             shape = ([plan.content_items(i)] if b.jagged or not b.inner
@@ -612,7 +700,10 @@ def _submit(trees: list[tuple[str, Any]], selection: _Selection,
         if content is None:
             pending.chunk_ranges.append(None)
             continue
-        offs, sizes, doffs, dsizes, tags, files = plan.chunks(i)
+        columns = plan.chunks(i)
+        if carried:  # its first basket's values come from `previous`
+            columns = tuple(c[1:] for c in columns)
+        offs, sizes, doffs, dsizes, tags, files = columns
         # One add_chunks per run of baskets from one file (they come file by
         # file): the branch's chunks stay consecutive in the graph.
         first = len(graph)
@@ -639,12 +730,13 @@ def _window(values: np.ndarray, offsets: np.ndarray | None, first: int,
     return values, offsets - offsets[0] if offsets[0] else offsets
 
 
-def _locate(e: Error, planned: list[_Branch], chunk_ranges: list, paths: list[str]) -> None:
+def _locate(e: Error, pending: _PendingRead) -> None:
     if e.chunk is None:
         return
-    for b, rng in zip(planned, chunk_ranges):
+    paths = pending.paths
+    for b, rng, carried in zip(pending.planned, pending.chunk_ranges, pending.carried):
         if rng is not None and e.chunk in rng:
-            at = e.chunk - rng.start  # the branch's chunks follow its table
+            at = e.chunk - rng.start + carried  # the branch's chunks follow its table
             file, basket = int(b.spec[7][at]), int(b.spec[8][at])  # its file, number there
             e.branch, e.basket, e.file = b.name, basket, paths[file]
             where = f" of {paths[file]}" if len(paths) > 1 else ""
@@ -661,8 +753,11 @@ def iterate(source: Any, branches: str | Iterable[str] | None = None, *,
     uproot's ``iterate``: memory bounded by the step, not the file.
 
     The next step is decoded while the caller works on the current one (two
-    steps' arrays are alive at a time). Baskets that straddle a step boundary
-    are decoded in both steps.
+    steps' arrays are alive at a time). Each basket is decoded once: one that
+    straddles a step boundary is decoded by the first step holding it, which
+    hands the later entries (a private copy, made before the caller sees the
+    step) to the next steps. Memory: a step's arrays span whole baskets (the
+    entries outside the step untouched, so not paged in).
 
     Args:
         step_size: entries per step (an int), or a size such as ``"100 MB"``
@@ -688,7 +783,7 @@ def iterate(source: Any, branches: str | Iterable[str] | None = None, *,
         step = _step_entries(step_size, trees, [t.name for t in selection.tables], total)
         for lo in range(start, stop, step):
             upcoming = _submit(trees, selection, (lo, min(lo + step, stop)),
-                               executor, (), library)
+                               executor, (), library, previous=pending)
             if pending is not None:
                 done, pending = pending, upcoming
                 yield done.collect().arrays
@@ -725,7 +820,8 @@ def _step_entries(step_size: int | str, trees: list[tuple[str, Any]], names: lis
                          f"(units: {', '.join(_SIZE_UNITS)})") from None
     per_entry = sum(int(ttree[n].uncompressed_bytes) for _, ttree in trees
                     for n in names) / max(total, 1)
-    return max(1, int(size / per_entry)) if per_entry > 0 else max(total, 1)
+    # Rounded as uproot does: the same steps as its iterate() for a whole tree.
+    return max(1, round(size / per_entry)) if per_entry > 0 else max(total, 1)
 
 
 def arrays(source: Any, branches: str | Iterable[str] | None = None, *, tree: str | None = None,

@@ -401,6 +401,42 @@ def test_iterate_in_steps_equals_uproot(tmp_path, executor):
                 next(droot.iterate(tree, names, step_size=bad, executor=executor))
 
 
+@pytest.mark.parametrize("step", [7, 300, 2999])
+def test_iterate_decodes_each_basket_once(tmp_path, executor, monkeypatch, step):
+    """Steps smaller than baskets, and steps straddling them: every basket is
+    decoded by one step only (the next steps get its values from it), the
+    arrays equal uproot's, and changing the arrays of a step in place does not
+    change the next ones."""
+    path = tmp_path / "big_baskets.root"
+    batches = [2500, 0, 1, 4000, 3]
+    write_file(path, uproot.ZSTD(1), batches)
+    decoded = []  # the file offset of every basket given to a graph
+    real_add_chunks = decoflow.Graph.add_chunks
+
+    def counting_add_chunks(graph, input, offsets, *args, **kwargs):
+        decoded.extend(np.atleast_1d(offsets).tolist())
+        return real_add_chunks(graph, input, offsets, *args, **kwargs)
+
+    monkeypatch.setattr(decoflow.Graph, "add_chunks", counting_add_chunks)
+    with uproot.open(path) as f:
+        tree = f["t"]
+        names = ["f_int64", "f_bool", "fixed3", "j_float64", "j_uint8"]
+        steps = []
+        for arrays in droot.iterate(tree, names, step_size=step, executor=executor):
+            steps.append({n: (droot.Jagged(a.offsets.copy(), a.content.copy())
+                              if isinstance(a, droot.Jagged) else a.copy())
+                          for n, a in arrays.items()})
+            for a in arrays.values():  # the caller scribbles over its step
+                (a.content if isinstance(a, droot.Jagged) else a)[...] = 0
+        assert sum(len(s["f_int64"]) for s in steps) == sum(batches)
+        for name in names:
+            assert_same(concat_steps(steps, name), reference(tree, name), name)
+        with_entries = {int(seek) for name in names
+                        for seek, n in zip(tree[name].member("fBasketSeek"), batches) if n > 0}
+    assert len(decoded) == len(set(decoded)), "a basket was decoded twice"
+    assert with_entries <= set(decoded)
+
+
 def test_iterate_yields_whole_steps_until_a_bad_basket(two_branches, executor, tmp_path):
     path, refs = two_branches
 

@@ -17,10 +17,12 @@ its slice of one array per branch::
         ...                     # {name: array} per range of entries
 
 Supported: flat branches of bool, int8-int64, uint8-uint64, float32, float64
-(also fixed-size arrays such as ``x[3]/F``), and jagged branches of those types
-(``x[n]/F``, what uproot writes for ``var * float32``). Other branches (strings,
-``std::vector``, objects, ``Float16_t``/``Double32_t``) raise
-:class:`UnsupportedBranchError` naming the branch and its interpretation; so do
+(also fixed-size arrays such as ``x[3]/F``), jagged branches of those types
+(``x[n]/F``, what uproot writes for ``var * float32``), and ``char*`` strings
+(what uproot writes for ``"string"``: :class:`Strings`, the bytes as stored plus
+each entry's start and stop). Other branches (``std::string``,
+``std::vector``, objects, ``Float16_t``/``Double32_t``, jagged fixed-size rows)
+raise :class:`UnsupportedBranchError` naming the branch and its interpretation; so do
 branches whose last basket is embedded in the TBranch object (uproot's
 ``embedded_baskets``; ROOT writes them for trees that were not closed
 properly).
@@ -50,9 +52,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import Array, Executor, Graph, Stage, _core
-from ._errors import Error, UnsupportedFormatError
+from ._errors import CorruptInputError, Error, UnsupportedFormatError
 
-__all__ = ["arrays", "iterate", "read", "Jagged", "RootRead", "UnsupportedBranchError"]
+__all__ = ["arrays", "iterate", "read", "Jagged", "RootRead", "Strings",
+           "UnsupportedBranchError"]
 
 
 class UnsupportedBranchError(UnsupportedFormatError):
@@ -110,6 +113,87 @@ class Jagged:
 
     def __repr__(self) -> str:
         return f"<decoflow.root.Jagged: {len(self)} entries, {len(self.content)} {self.content.dtype} values>"
+
+
+class Strings:
+    """A string branch (``char*``, what uproot writes for ``"string"``):
+    ``content`` holds the baskets' bytes as stored — each entry's length (one
+    byte, or 255 and four more) then its UTF-8 bytes — and entry ``i`` is
+    ``content[starts[i]:stops[i]]`` (awkward's ListArray layout; ``offsets``:
+    the ``len + 1`` entry boundaries, length bytes included). ``content``
+    shares memory with decoflow's arrays (no copy)."""
+
+    __slots__ = ("content", "offsets", "starts", "stops")
+
+    def __init__(self, offsets: np.ndarray, starts: np.ndarray, content: np.ndarray) -> None:
+        self.content = content
+        self.offsets = offsets
+        self.starts = starts
+        self.stops = offsets[1:]
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, i: int) -> str:
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(f"entry {i} out of range for {len(self)} entries")
+        return self.content[self.starts[i]:self.stops[i]].tobytes().decode(errors="surrogateescape")
+
+    def tolist(self) -> list[str]:
+        data = self.content.tobytes()
+        return [data[a:b].decode(errors="surrogateescape")
+                for a, b in zip(self.starts.tolist(), self.stops.tolist())]
+
+    def to_numpy(self) -> np.ndarray:
+        """A NumPy object array of ``str``, as uproot's ``library="np"``."""
+        out = np.empty(len(self), dtype=object)
+        out[:] = self.tolist()
+        return out
+
+    def to_awkward(self) -> Any:
+        """An ``awkward.Array`` of strings over the same bytes (needs awkward)."""
+        import awkward as ak
+
+        chars = ak.contents.NumpyArray(self.content, parameters={"__array__": "char"})
+        layout = ak.contents.ListArray(ak.index.Index64(self.starts), ak.index.Index64(self.stops),
+                                       chars, parameters={"__array__": "string"})
+        return ak.Array(layout)
+
+    def __repr__(self) -> str:
+        return f"<decoflow.root.Strings: {len(self)} entries, {len(self.content)} bytes>"
+
+
+def _strings(offsets: np.ndarray, content: np.ndarray) -> Strings:
+    """Strings over decoded string baskets, once every entry's length bytes
+    agree with its extent; CorruptInputError (with ``.entry``) otherwise."""
+    heads, ends = offsets[:-1], offsets[1:]
+    empty = np.flatnonzero(ends <= heads)  # every entry holds at least its length byte
+    if len(empty):
+        raise _bad_string(int(empty[0]), "no length byte")
+    lengths = content[heads].astype(np.int64)
+    long = np.flatnonzero(lengths == 255)  # 255, then the length as 4 big-endian bytes
+    if len(long):
+        short = np.flatnonzero(heads[long] + 5 > ends[long])
+        if len(short):
+            raise _bad_string(int(long[short[0]]), "a long string's length cut short")
+        four = content[heads[long, None] + np.arange(1, 5)].astype(np.int64)
+        lengths[long] = (four[:, 0] << 24) | (four[:, 1] << 16) | (four[:, 2] << 8) | four[:, 3]
+    starts = heads + 1
+    starts[long] += 4
+    wrong = np.flatnonzero(starts + lengths != ends)
+    if len(wrong):
+        j = int(wrong[0])
+        raise _bad_string(j, f"its length bytes say {int(lengths[j])} bytes, its extent is "
+                             f"{int(ends[j] - starts[j])}")
+    return Strings(offsets, starts, content)
+
+
+def _bad_string(entry: int, what: str) -> CorruptInputError:
+    e = CorruptInputError(f"string entry {entry}: {what}", cause=what)
+    e.entry = entry
+    return e
 
 
 class RootRead:
@@ -215,8 +299,9 @@ def _as_ttree(obj: Any, where: str | None) -> Any:
 
 def _unsupported(name: str, what: str) -> UnsupportedBranchError:
     e = UnsupportedBranchError(
-        f"branch '{name}': {what}; decoflow.root decodes numeric branches only (bool, "
-        "int8-int64, uint8-uint64, float32, float64; flat, fixed-size or jagged)",
+        f"branch '{name}': {what}; decoflow.root decodes numeric branches (bool, "
+        "int8-int64, uint8-uint64, float32, float64; flat, fixed-size or jagged) and "
+        "char* strings only",
         cause=what)
     e.branch, e.basket, e.file = name, None, None
     return e
@@ -252,35 +337,45 @@ class _Branch(NamedTuple):
     jagged: bool
     window: tuple[int, int] | None  # (first, count) entries of the decoded ones; None: all
     baskets: range  # the baskets planned: indices into the branch's _Table
+    strings: bool
 
 
 def _branch_kind(name: str, branch: Any):
-    """(engine type name, jagged, native dtype, inner shape) of a branch, or
-    an UnsupportedBranchError."""
+    """(engine type name, jagged, native dtype, inner shape, strings) of a
+    branch, or an UnsupportedBranchError. Strings decode as jagged bytes."""
     import uproot
 
     try:
         interp = branch.interpretation
     except Exception as exc:  # uproot could not identify it
         return _unsupported(name, f"uproot cannot interpret it ({exc})")
+    if len(branch.embedded_baskets) > 0:
+        return _unsupported(name, f"{len(branch.embedded_baskets)} of its baskets are embedded in "
+                                  "the TBranch object (not written out as keys): not supported")
+    if type(interp) is uproot.AsStrings:
+        if interp.header_bytes != 0 or interp.length_bytes != "1-5":  # std::string, TString
+            return _unsupported(name, f"interpretation {interp!r} is not supported")
+        return "uint8", True, np.dtype(np.uint8), (), True
+    full = interp
+
+    def refused() -> UnsupportedBranchError:
+        return _unsupported(name, f"interpretation {full!r} is not supported")
+
     jagged = False
     if type(interp) is uproot.AsJagged:
         if type(interp.content) is not uproot.AsDtype or interp.header_bytes != 0:
-            return _unsupported(name, f"interpretation {interp!r} is not supported")
+            return refused()
         jagged, interp = True, interp.content
     if type(interp) is not uproot.AsDtype:
-        return _unsupported(name, f"interpretation {interp!r} is not supported")
+        return refused()
     from_dtype = np.dtype(interp.from_dtype)
     base, inner = from_dtype.subdtype if from_dtype.subdtype else (from_dtype, ())
     type_name = _TYPE_NAMES.get((base.kind, base.itemsize))
     to_dtype = np.dtype(interp.to_dtype)
     to_base = to_dtype.subdtype[0] if to_dtype.subdtype else to_dtype
     if type_name is None or to_base != base.newbyteorder("=") or (jagged and inner):
-        return _unsupported(name, f"interpretation {interp!r} is not supported")
-    if len(branch.embedded_baskets) > 0:
-        return _unsupported(name, f"{len(branch.embedded_baskets)} of its baskets are embedded in "
-                                  "the TBranch object (not written out as keys): not supported")
-    return type_name, jagged, base.newbyteorder("="), tuple(int(d) for d in inner)
+        return refused()
+    return type_name, jagged, base.newbyteorder("="), tuple(int(d) for d in inner), False
 
 
 class _Table(NamedTuple):
@@ -293,6 +388,7 @@ class _Table(NamedTuple):
     jagged: bool
     dtype: np.dtype
     inner: tuple[int, ...]
+    strings: bool  # a string branch: jagged bytes, each entry length-prefixed
     seeks: np.ndarray
     sizes: np.ndarray
     files: np.ndarray
@@ -307,8 +403,10 @@ def _branch_table(name: str, trees: list[tuple[str, Any]]):
         if isinstance(kind, Error):
             return kind
     if any(kind != kinds[0] for kind in kinds):
-        differ = ", ".join(f"{path}: {kind[0]}{' jagged' if kind[1] else ''}{list(kind[3]) or ''}"
-                           for (path, _), kind in zip(trees, kinds))
+        differ = ", ".join(
+            f"{path}: " + ("string" if kind[4] else
+                           f"{kind[0]}{' jagged' if kind[1] else ''}{list(kind[3]) or ''}")
+            for (path, _), kind in zip(trees, kinds))
         return _unsupported(name, f"its type differs between the files ({differ})")
     seeks, sizes, files, numbers, bounds = [], [], [], [], []
     base = 0
@@ -369,7 +467,7 @@ def _select(table: _Table, entries: tuple[int, int] | None) -> _Branch:
                 table.sizes[first:last], table.bounds[first:last + 1], table.files[first:last],
                 table.numbers[first:last])
     return _Branch(table.name, spec, table.dtype, table.inner, table.jagged, window,
-                   range(first, last))
+                   range(first, last), table.strings)
 
 
 # ------------------------------------------------------------------ reading
@@ -562,8 +660,9 @@ class _PendingRead:
             self._hand_over(failed)
         out: dict[str, Any] = {}
         basket_results: dict[str, np.ndarray] = {}
-        for b, i, content, rng in zip(self.planned, self.indices, self.contents,
-                                      self.chunk_ranges):
+        bad: list[Error] = []  # string branches whose bytes disagree with their offsets
+        columns = zip(self.planned, self.indices, self.contents, self.chunk_ranges)
+        for k, (b, i, content, rng) in enumerate(columns):
             if b.name in failed:
                 continue
             if i is None:
@@ -577,7 +676,14 @@ class _PendingRead:
                 offsets = np.asarray(plan.offsets(i)) if b.jagged else None
                 if b.window is not None:
                     values, offsets = _window(values, offsets, *b.window)
-            if b.jagged:
+            if b.strings:
+                try:
+                    arr = _strings(offsets, values)
+                except CorruptInputError as e:
+                    bad.append(self._locate_entry(e, b, k))
+                    continue
+                out[b.name] = arr.to_awkward() if self.library == "ak" else arr
+            elif b.jagged:
                 arr = Jagged(offsets, values)
                 out[b.name] = arr.to_awkward() if self.library == "ak" else arr
             else:
@@ -588,7 +694,7 @@ class _PendingRead:
                 out[b.name] = values
             basket_results[b.name] = results[rng.start:rng.stop] if len(results) else np.zeros(
                 len(rng), dtype=np.int64)
-        errors = self.errors + [failed[b.name] for b in self.planned if b.name in failed]
+        errors = self.errors + [failed[b.name] for b in self.planned if b.name in failed] + bad
         if errors:
             first = errors[0]
             first.arrays = out
@@ -621,6 +727,19 @@ class _PendingRead:
             after.inherited[k] = _BasketRest(
                 basket_begin, start, values[offsets[lo]:offsets[hi]].copy(),
                 offsets[lo:hi + 1] - offsets[lo], int(offsets[lo] - offsets[basket_begin - first]))
+
+    def _locate_entry(self, e: CorruptInputError, b: _Branch, k: int) -> CorruptInputError:
+        """Names the branch, basket and file of e.entry (an entry of the
+        arrays returned) in e."""
+        bounds = b.spec[6]
+        entry = int(bounds[0]) + (b.window[0] if b.window is not None else 0) + e.entry
+        at = int(np.searchsorted(bounds, entry, side="right")) - 1
+        file, basket = int(b.spec[7][at]), int(b.spec[8][at])
+        e.branch, e.basket, e.file = b.name, basket, self.paths[file]
+        where = f" of {self.paths[file]}" if len(self.paths) > 1 else ""
+        e.args = (f"branch '{b.name}' basket {basket}{where}: string at entry {entry}: "
+                  f"{e.cause}",)
+        return e
 
     def _take_inherited(self, failed: dict[str, Error]) -> None:
         """Writes the entries of our range that the step before handed over

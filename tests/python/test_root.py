@@ -44,8 +44,11 @@ def executor():
 
 
 def reference(tree, name, entry_start=None, entry_stop=None):
-    """uproot's array of a branch: an ndarray, or (offsets, content) when jagged."""
+    """uproot's array of a branch: an ndarray, (offsets, content) when jagged,
+    a list of str for strings."""
     arr = tree[name].array(library="np", entry_start=entry_start, entry_stop=entry_stop)
+    if isinstance(tree[name].interpretation, uproot.AsStrings):
+        return list(arr)
     if arr.dtype == object:
         counts = np.array([len(a) for a in arr], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
@@ -56,7 +59,10 @@ def reference(tree, name, entry_start=None, entry_stop=None):
 
 
 def assert_same(got, ref, name):
-    if isinstance(ref, tuple):
+    if isinstance(ref, list):
+        assert isinstance(got, (droot.Strings, list)), name  # list: joined iterate() steps
+        assert (got.tolist() if isinstance(got, droot.Strings) else got) == ref, name
+    elif isinstance(ref, tuple):
         assert isinstance(got, droot.Jagged), name
         offsets, content = ref
         assert got.offsets.dtype == np.int64
@@ -256,14 +262,16 @@ def make_values(dtype, n, seed):
 
 
 def write_file(path, compression, batches):
-    """A tree 't' with a flat branch per type, a fixed-size float32[3] branch
-    and jagged int16/float64/uint8 branches, extended once per batch size (one
-    basket per branch per extend: 0 makes empty baskets, 1 one-entry ones)."""
+    """A tree 't' with a flat branch per type, a fixed-size float32[3] branch,
+    jagged int16/float64/uint8 branches and a string branch (lengths 0 to 300:
+    one and five length bytes), extended once per batch size (one basket per
+    branch per extend: 0 makes empty baskets, 1 one-entry ones)."""
     ak = pytest.importorskip("awkward")
     branch_types = {f"f_{t}": t for t in TYPES}
     branch_types["fixed3"] = np.dtype(("float32", (3,)))
     for t in ("int16", "float64", "uint8"):
         branch_types[f"j_{t}"] = f"var * {t}"
+    branch_types["label"] = "string"
     with uproot.recreate(path, compression=compression) as f:
         f.mktree("t", branch_types)
         for k, n in enumerate(batches):
@@ -273,6 +281,9 @@ def write_file(path, compression, batches):
             for t in ("int16", "float64", "uint8"):
                 content = make_values(t, int(counts.sum()), k + 7)
                 data[f"j_{t}"] = ak.unflatten(content, counts)
+            lengths = np.random.default_rng(k + 11).choice([0, 1, 7, 254, 255, 300], n)
+            texts = [("é" if i % 3 == 0 else "") + "x" * int(m) for i, m in enumerate(lengths)]
+            data["label"] = ak.Array(texts + [""])[:n]  # typed as strings when n == 0 too
             f["t"].extend(data)
 
 
@@ -366,6 +377,8 @@ def test_entry_range_decodes_only_its_baskets(two_branches, executor, tmp_path):
 def concat_steps(steps, name):
     """One branch's arrays from iterate() steps, joined (jagged: offsets rebased)."""
     parts = [step[name] for step in steps]
+    if isinstance(parts[0], droot.Strings):
+        return [text for p in parts for text in p.tolist()]
     if not isinstance(parts[0], droot.Jagged):
         return np.concatenate(parts)
     offsets, base = [np.zeros(1, np.int64)], 0
@@ -420,14 +433,16 @@ def test_iterate_decodes_each_basket_once(tmp_path, executor, monkeypatch, step)
     monkeypatch.setattr(decoflow.Graph, "add_chunks", counting_add_chunks)
     with uproot.open(path) as f:
         tree = f["t"]
-        names = ["f_int64", "f_bool", "fixed3", "j_float64", "j_uint8"]
+        names = ["f_int64", "f_bool", "fixed3", "j_float64", "j_uint8", "label"]
         steps = []
         for arrays in droot.iterate(tree, names, step_size=step, executor=executor):
             steps.append({n: (droot.Jagged(a.offsets.copy(), a.content.copy())
-                              if isinstance(a, droot.Jagged) else a.copy())
+                              if isinstance(a, droot.Jagged) else
+                              droot.Strings(a.offsets.copy(), a.starts.copy(), a.content.copy())
+                              if isinstance(a, droot.Strings) else a.copy())
                           for n, a in arrays.items()})
             for a in arrays.values():  # the caller scribbles over its step
-                (a.content if isinstance(a, droot.Jagged) else a)[...] = 0
+                getattr(a, "content", a)[...] = 0
         assert sum(len(s["f_int64"]) for s in steps) == sum(batches)
         for name in names:
             assert_same(concat_steps(steps, name), reference(tree, name), name)
@@ -556,6 +571,33 @@ def test_corrupted_basket(two_branches, executor, tmp_path, where):
     assert isinstance(info.value, expected)
 
 
+@pytest.mark.parametrize("entry", [0, 2])
+def test_string_lengths_that_disagree_with_the_offsets(tmp_path, executor, entry):
+    """A string's length byte changed in an uncompressed basket: the branch
+    fails naming the basket and the entry, the other branch is whole."""
+    ak = pytest.importorskip("awkward")
+    path = tmp_path / "labels.root"
+    with uproot.recreate(path, compression=None) as f:
+        f.mktree("t", {"s": "string", "x": "int32"})
+        for k in range(3):
+            f["t"].extend({"s": ak.Array(["ab", "", "c" * 300, "d"]),
+                           "x": np.arange(4, dtype=np.int32) + 4 * k})
+    heads = {0: 0, 2: 4}  # entry 2 starts after 1 + 2 and 1 + 0 bytes: its 255 marker
+
+    def change_length(data, seek, size, keylen):
+        data[seek + keylen + heads[entry]] ^= 0x01
+
+    bad = corrupted_copy(path, tmp_path / "bad.root", "s", 1, change_length)
+    with pytest.raises(decoflow.CorruptInputError) as info:
+        droot.arrays(str(bad), ["s", "x"], executor=executor)
+    assert info.value.branch == "s" and info.value.basket == 1
+    assert f"branch 's' basket 1: string at entry {4 + entry}" in str(info.value)
+    assert np.array_equal(info.value.arrays["x"], np.arange(12, dtype=np.int32))
+    # The entries of the other baskets still read (a range without basket 1).
+    assert droot.arrays(str(bad), ["s"], entry_stop=4, executor=executor)["s"].tolist() == \
+        ["ab", "", "c" * 300, "d"]
+
+
 def test_corrupted_lz4_checksum(tmp_path, executor):
     path = tmp_path / "lz4.root"
     with uproot.recreate(path, compression=uproot.LZ4(1)) as f:
@@ -571,19 +613,31 @@ def test_corrupted_lz4_checksum(tmp_path, executor):
     assert np.array_equal(info.value.arrays["b"], np.arange(10000, dtype=np.int32))
 
 
-def test_unsupported_branch_type(tmp_path, executor):
+def jagged_rows(counts, width=3):
+    """A var * width * float32 array (what uproot writes as float[][width])."""
     ak = pytest.importorskip("awkward")
-    path = tmp_path / "strings.root"
+    rows = np.arange(int(np.sum(counts)) * width, dtype=np.float32).reshape(-1, width)
+    return ak.unflatten(ak.to_regular(ak.Array(rows), axis=1), counts)
+
+
+def test_unsupported_branch_type(tmp_path, executor):
+    """A jagged branch of fixed-size rows (float[][3]; uproot 5.7.7 writes it
+    but cannot read it back either): a clear error when named, skipped (and
+    said so) otherwise."""
+    path = tmp_path / "rows.root"
+    p3 = jagged_rows([1, 0, 2])
     with uproot.recreate(path) as f:
-        f.mktree("t", {"s": "string", "x": "int64"})
-        f["t"].extend({"s": ak.Array(["a", "bb", "ccc"]), "x": np.arange(3)})
-    with pytest.raises(droot.UnsupportedBranchError, match="branch 's'.*AsStrings") as info:
-        droot.arrays(str(path), ["s", "x"], executor=executor)
+        f.mktree("t", {"p3": p3.type, "x": "int64"})
+        f["t"].extend({"p3": p3, "x": np.arange(3)})
+    with pytest.raises(droot.UnsupportedBranchError, match=r"branch 'p3'.*AsJagged") as info:
+        droot.arrays(str(path), ["p3", "x"], executor=executor)
     assert isinstance(info.value, decoflow.UnsupportedFormatError)
-    assert info.value.branch == "s"
+    assert info.value.branch == "p3"
     assert np.array_equal(info.value.arrays["x"], np.arange(3))
     # Without names, every branch decoflow can decode.
-    assert list(droot.arrays(str(path), executor=executor)) == ["x"]
+    read = droot.read(str(path), executor=executor)
+    assert list(read.arrays) == ["np3", "x"] and list(read.skipped) == ["p3"]
+    assert "AsJagged" in read.skipped["p3"]
 
 
 @pytest.mark.parametrize("filter_name", ["Jet_*", "/^jet_p[xy]$/i", "nJet", ["Muon_*", "nJet"],
@@ -594,16 +648,17 @@ def test_filter_name_selects_like_uproot(tmp_path, executor, filter_name):
     counts = np.array([2, 0, 3, 1])
     jet = ak.unflatten(np.arange(counts.sum(), dtype=np.float32), counts)
     data = {"Jet": ak.zip({"Px": jet, "Py": -jet}), "Muon_E": np.arange(4.0),
-            "Jet_label": ak.Array(["a", "bb", "", "c"])}
-    with uproot.recreate(path) as f:  # branches nJet, Jet_Px, Jet_Py, Muon_E, Jet_label
+            "Jet_label": ak.Array(["a", "bb", "", "c"]), "Jet_pos": jagged_rows(counts)}
+    # branches nJet, Jet_Px, Jet_Py, Muon_E, Jet_label, nJet_pos, Jet_pos (not supported)
+    with uproot.recreate(path) as f:
         f.mktree("t", {k: v.type if isinstance(v, ak.Array) else v.dtype for k, v in data.items()})
         f["t"].extend(data)
     with uproot.open(path) as f:
         tree = f["t"]
         wanted = tree.keys(filter_name=filter_name)
         read = droot.read(tree, filter_name=filter_name, executor=executor)
-        assert list(read.arrays) == [k for k in wanted if k != "Jet_label"]
-        assert list(read.skipped) == (["Jet_label"] if "Jet_label" in wanted else [])
+        assert list(read.arrays) == [k for k in wanted if k != "Jet_pos"]
+        assert list(read.skipped) == (["Jet_pos"] if "Jet_pos" in wanted else [])
         for name, got in read.arrays.items():
             assert_same(got, reference(tree, name), name)
         # Named branches are filtered too (order kept); iterate filters alike.

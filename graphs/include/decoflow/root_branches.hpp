@@ -67,6 +67,11 @@ struct RootBasketRef {
 /// A numeric branch to decode: flat (`items_per_entry` values per entry: 1 for
 /// `x/F`, 3 for `x[3]/F`) or jagged (`x[n]/F`: a variable number of values per
 /// entry, with an entry-offsets trailer in each basket).
+///
+/// A `char*` string branch decodes as jagged uint8: its content is the bytes as
+/// stored (each entry's length — one byte, or 255 and four big-endian bytes —
+/// then the string) and its offsets are the entries' byte boundaries;
+/// decoflow.root's Strings skips the length bytes and checks them.
 struct RootBranchSpec {
   std::string name;
   RootType type = RootType::float64;

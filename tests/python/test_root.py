@@ -219,6 +219,33 @@ def test_hzz_several_files_read_as_one(executor, tmp_path):
                 "NJet")
 
 
+def test_written_files_as_one_in_small_steps(tmp_path, executor):
+    """Two written files (strings and jagged included) read as one in steps
+    smaller than their baskets: each basket decoded once, across the border."""
+    paths = [tmp_path / "a.root", tmp_path / "b.root"]
+    write_file(paths[0], uproot.ZSTD(1), [700, 0, 450])
+    write_file(paths[1], uproot.LZ4(1), [1, 900])
+    names = ["f_uint16", "fixed3", "j_int16", "label"]
+    refs = {}
+    for p in paths:
+        with uproot.open(p) as f:
+            for n in names:
+                refs.setdefault(n, []).append(reference(f["t"], n))
+    steps = list(droot.iterate([f"{p}:t" for p in paths], names, step_size=250,
+                               executor=executor))
+    assert [len(s["f_uint16"]) for s in steps] == [250] * 8 + [51]
+    for n in names:
+        parts = refs[n]
+        if isinstance(parts[0], list):
+            whole = parts[0] + parts[1]
+        elif isinstance(parts[0], tuple):
+            whole = concat_steps([{n: droot.Jagged(*part)} for part in parts], n)
+            whole = (whole.offsets, whole.content)
+        else:
+            whole = np.concatenate(parts)
+        assert_same(concat_steps(steps, n), whole, n)
+
+
 def test_several_files_must_agree_on_types(tmp_path, executor):
     paths = []
     for k, dtype in enumerate(("float32", "float64")):

@@ -2,8 +2,10 @@
 # On the 16-core device: decoflow.root vs uproot (bench/root_vs_uproot.py) at
 # 1-16 threads, with what bench/build_device_root.sh built here (the device's
 # python3 supplies only CPython 3.12 and NumPy). The files are written there
-# by uproot itself, several at once; then bench/glue_startup.py at 1, 4 and 16
-# threads. Writes $OUT/root.txt and $OUT/root.json.
+# by uproot itself, several at once; then a string branch (bench/root_strings.py)
+# and iterate() (bench/root_iterate.py) at 16 threads, and
+# bench/glue_startup.py at 1, 4 and 16 threads. Writes $OUT/root.txt and
+# $OUT/root.json.
 #
 # Environment: ROOT_MIB (uncompressed MiB per file, default 512), ROOT_THREADS
 # (default 1,2,4,8,16), ROOT_REPEAT (default 2), ROOT_CODECS (default
@@ -23,6 +25,11 @@ print(f"# Python {sys.version.split()[0]}, NumPy {numpy.__version__}, uproot {up
     --threads "${ROOT_THREADS:-1,2,4,8,16}" --repeat "${ROOT_REPEAT:-2}" \
     --codecs "${ROOT_CODECS:-zstd,lz4,zlib}" --write-jobs 6 \
     --dir "${TMPDIR:-/tmp}/decoflow-root-bench" --json "$out/root.json"
+  # Strings and iterate() at 16 threads (the 2-core figures are in PERFORMANCE.md).
+  "$python" "$root/bench/root_strings.py" --threads 16 --repeat 2 \
+    --dir "${TMPDIR:-/tmp}/decoflow-root-bench" || echo "strings benchmark failed"
+  "$python" "$root/bench/root_iterate.py" --threads 16 --mib 256 --steps "3000000,20000" \
+    --repeat 2 --dir "${TMPDIR:-/tmp}/decoflow-root-bench" || echo "iterate benchmark failed"
   # Glue start-up on many threads: lazy creation against Executor.start_glue().
   "$python" "$root/bench/glue_startup.py" --threads 1,4,16 --repeat 3 || echo "glue start-up failed"
 } 2>&1 | tee "$out/root.txt"

@@ -2,8 +2,8 @@
 # On the 16-core device: decoflow.root vs uproot (bench/root_vs_uproot.py) at
 # 1-16 threads, with what bench/build_device_root.sh built here (the device's
 # python3 supplies only CPython 3.12 and NumPy). The files are written there
-# by uproot itself, several at once; then a string branch (bench/root_strings.py)
-# and iterate() (bench/root_iterate.py) at 16 threads, and
+# by uproot itself, several at once; then a string branch (bench/root_strings.py),
+# iterate() (bench/root_iterate.py) and jagged branches (bench/root_jagged.py), and
 # bench/glue_startup.py at 1, 4 and 16 threads. Writes $OUT/root.txt and
 # $OUT/root.json.
 #
@@ -30,6 +30,8 @@ print(f"# Python {sys.version.split()[0]}, NumPy {numpy.__version__}, uproot {up
     --dir "${TMPDIR:-/tmp}/decoflow-root-bench" || echo "strings benchmark failed"
   "$python" "$root/bench/root_iterate.py" --threads 16 --mib 256 --steps "3000000,20000" \
     --repeat 2 --dir "${TMPDIR:-/tmp}/decoflow-root-bench" || echo "iterate benchmark failed"
+  "$python" "$root/bench/root_jagged.py" --threads 1,4,16 --repeat 3 \
+    --dir "${TMPDIR:-/tmp}/decoflow-root-bench" || echo "jagged benchmark failed"
   # Glue start-up on many threads: lazy creation against Executor.start_glue().
   "$python" "$root/bench/glue_startup.py" --threads 1,4,16 --repeat 3 || echo "glue start-up failed"
 } 2>&1 | tee "$out/root.txt"

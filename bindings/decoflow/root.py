@@ -43,6 +43,7 @@ one uproot metadata read per branch (vectorised NumPy, no loop over baskets).
 from __future__ import annotations
 
 import fnmatch
+import glob
 import os
 import re
 import threading
@@ -231,6 +232,7 @@ def _open_trees(source: Any, tree: str | None) -> tuple[list[tuple[str, Any]], l
     sources = list(source) if isinstance(source, (list, tuple)) else [source]
     if not sources:
         raise ValueError("decoflow.root: no ROOT files given")
+    sources = [expanded for item in sources for expanded in _glob(item)]
     trees, owned = [], []
     try:
         for item in sources:
@@ -243,6 +245,26 @@ def _open_trees(source: Any, tree: str | None) -> tuple[list[tuple[str, Any]], l
             f.close()
         raise
     return trees, owned
+
+
+def _glob(source: Any) -> list[Any]:
+    """A path with wildcards in its file part (``"data/*.root:events"``), as
+    uproot takes them: the matching files in sorted order, each with the
+    tree's name; anything else as it is."""
+    if not isinstance(source, (str, os.PathLike)):
+        return [source]
+    text = os.fspath(source)
+    if os.path.exists(text):
+        return [source]
+    pattern, sep, tree = text.rpartition(":") if ":" in text else (text, "", "")
+    if not pattern or not glob.has_magic(pattern):
+        pattern, sep, tree = text, "", ""
+        if not glob.has_magic(pattern):
+            return [source]
+    matches = sorted(glob.glob(pattern))
+    if not matches:
+        raise FileNotFoundError(f"decoflow.root: no file matches {pattern!r}")
+    return [f"{path}{sep}{tree}" for path in matches]
 
 
 def _open_tree(source: Any, tree: str | None):
@@ -500,7 +522,8 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
             TTree of a local file; or a list of them, one tree each, read as
             one (their entries one after another, each basket straight into
             its slice of the one array per branch, like
-            ``uproot.concatenate``).
+            ``uproot.concatenate``). Wildcards in a path's file part
+            (``"data/run_*.root:events"``) name the matching files, sorted.
         branches: a name or names (``None``: every branch decoflow can decode).
         tree: the tree's name, when ``source`` is a path without one and the
             file holds several trees.

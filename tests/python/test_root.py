@@ -246,6 +246,35 @@ def test_written_files_as_one_in_small_steps(tmp_path, executor):
         assert_same(concat_steps(steps, n), whole, n)
 
 
+def test_wildcards_name_several_files(tmp_path, executor):
+    """"dir/run_*.root:t" reads the matching files in sorted order, as uproot's
+    iterate and concatenate take them."""
+    for k, batches in enumerate([[5, 3], [4], [0, 2]]):
+        write_file(tmp_path / f"run_{k}.root", uproot.ZSTD(1), batches)
+    write_file(tmp_path / "other.root", uproot.ZSTD(1), [9])
+    paths = [f"{tmp_path}/run_{k}.root:t" for k in range(3)]
+    names = ["f_int32", "j_uint8", "label"]
+    got = droot.arrays(f"{tmp_path}/run_*.root:t", names, executor=executor)
+    want = droot.read(paths, names, executor=executor)
+    assert len(got["f_int32"]) == 14 and want.paths == [p[:-2] for p in paths]
+    for n in names:
+        assert_same(got[n], reference_of(want.arrays[n]), n)
+    steps = list(droot.iterate(f"{tmp_path}/run_?.root", names, tree="t", step_size=4,
+                               executor=executor))
+    assert sum(len(s["f_int32"]) for s in steps) == 14
+    with pytest.raises(FileNotFoundError, match="no file matches"):
+        droot.arrays(f"{tmp_path}/nothing_*.root:t", names, executor=executor)
+
+
+def reference_of(arr):
+    """A decoflow array in the form reference() gives uproot's."""
+    if isinstance(arr, droot.Strings):
+        return arr.tolist()
+    if isinstance(arr, droot.Jagged):
+        return arr.offsets, arr.content
+    return arr
+
+
 def test_several_files_must_agree_on_types(tmp_path, executor):
     paths = []
     for k, dtype in enumerate(("float32", "float64")):

@@ -247,6 +247,15 @@ def _open_trees(source: Any, tree: str | None) -> tuple[list[tuple[str, Any]], l
     return trees, owned
 
 
+def _uproot() -> Any:
+    try:
+        import uproot
+    except ImportError as exc:
+        raise ImportError("decoflow.root reads ROOT metadata with uproot, which is not "
+                          f"installed here ({exc}): pip install uproot awkward") from None
+    return uproot
+
+
 def _glob(source: Any) -> list[Any]:
     """A path with wildcards in its file part (``"data/*.root:events"``), as
     uproot takes them: the matching files in sorted order, each with the
@@ -270,8 +279,7 @@ def _glob(source: Any) -> list[Any]:
 def _open_tree(source: Any, tree: str | None):
     """Returns (path, TTree, file to close or None)."""
     if isinstance(source, (str, os.PathLike)):
-        import uproot
-
+        uproot = _uproot()
         path = os.fspath(source)
         if tree is None and not os.path.exists(path) and ":" in path:
             path, tree = path.rsplit(":", 1)
@@ -365,7 +373,7 @@ class _Branch(NamedTuple):
 def _branch_kind(name: str, branch: Any):
     """(engine type name, jagged, native dtype, inner shape, strings) of a
     branch, or an UnsupportedBranchError. Strings decode as jagged bytes."""
-    import uproot
+    uproot = _uproot()
 
     try:
         interp = branch.interpretation

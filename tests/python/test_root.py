@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -734,6 +735,12 @@ def test_filter_name_refuses_what_it_cannot_match(two_branches, executor):
     with pytest.raises(ValueError, match="filter_name '/\\[/'"):
         droot.arrays(path, filter_name="/[/", executor=executor)
     assert droot.arrays(path, filter_name="no such branch", executor=executor) == {}
+
+
+def test_without_uproot_the_error_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "uproot", None)  # import uproot now fails
+    with pytest.raises(ImportError, match="pip install uproot"):
+        droot.arrays(str(tmp_path / "any.root:t"))
 
 
 def test_rntuple_is_named_not_misread(tmp_path, executor):

@@ -196,7 +196,7 @@ TEST_CASE("zstd scan: bad files", "[scan][zstd][bad]") {
   }
   SECTION("truncated skippable frame") {
     Bytes bad = concat({view(frame), view(pzstd_header(100))});
-    bad.resize(bad.size() - 2);
+    bad.erase(bad.end() - 2, bad.end());  // not resize(): GCC 12 -Wstringop-overflow
     scan_error(ErrorCode::corrupt_input, bad, &scan_zstd_frames);
   }
   SECTION("garbage between frames") {

@@ -644,28 +644,31 @@ class _PendingRead:
 
     def __init__(self, paths: list[str], tree_name: str, planned: list[_Branch],
                  selection: _Selection, library: str,
-                 entries: tuple[int, int] | None = None) -> None:
+                 entries: tuple[int, int] | None = None,
+                 carried: list[bool] | None = None) -> None:
         self.paths, self.tree_name, self.planned = paths, tree_name, planned
         self.entries = entries
         self.errors, self.skipped, self.library = selection.errors, selection.skipped, library
-        self.specs = [b.spec for b in planned if b.spec is not None]
+        # Steps of iterate(): per branch, whether its first basket is the
+        # previous step's last (not decoded again: that step hands over the
+        # values, a _BasketRest); and the next step, to hand ours to. A branch
+        # whose range lies inside that basket is not planned at all: its
+        # arrays are views of the rest handed over.
+        self.carried = carried if carried is not None else [False] * len(planned)
+        self.inherited: list[_BasketRest | None] = [None] * len(planned)
+        self.successor: _PendingRead | None = None
+        self.from_rest = [c and len(b.baskets) == 1 for b, c in zip(planned, self.carried)]
         # Each branch's index in the plan (None: nothing to decode).
         self.indices: list[int | None] = []
-        n = 0
-        for b in planned:
-            self.indices.append(None if b.spec is None else n)
-            n += b.spec is not None
+        self.specs = []
+        for b, from_rest in zip(planned, self.from_rest):
+            self.indices.append(None if b.spec is None or from_rest else len(self.specs))
+            if self.indices[-1] is not None:
+                self.specs.append(b.spec)
         self.plan: Any = None
         self.contents: list[Array | None] = []
         self.chunk_ranges: list[range | None] = []
         self.future: Any = None
-        # Steps of iterate(): per branch, whether its first basket is the
-        # previous step's last (not decoded again: that step hands over its
-        # values, and its jagged offsets from 0); and the next step, to hand
-        # ours to.
-        self.carried: list[bool] = [False] * len(planned)
-        self.inherited: list[_BasketRest | None] = [None] * len(planned)
-        self.successor: _PendingRead | None = None
 
     def cancel(self) -> None:
         if self.future is not None:
@@ -696,7 +699,13 @@ class _PendingRead:
         for k, (b, i, content, rng) in enumerate(columns):
             if b.name in failed:
                 continue
-            if i is None:
+            if self.from_rest[k]:
+                if self.inherited[k] is None:  # the step before raised: never yielded
+                    raise RuntimeError(f"decoflow.root: branch '{b.name}': the step before "
+                                       "did not hand over its last basket")
+                values, offsets = self.inherited[k].window(*self.entries)
+                rng = range(0)
+            elif i is None:
                 values = np.empty((0, *b.inner), b.dtype)
                 offsets = np.zeros(1, np.int64) if b.jagged else None
                 rng = range(0)
@@ -742,10 +751,12 @@ class _PendingRead:
         after = self.successor
         start = after.entries[0]
         for k, b in enumerate(self.planned):
-            if not after.carried[k] or b.name in failed or self.contents[k] is None:
+            if not after.carried[k] or b.name in failed:
                 continue
-            if self.inherited[k] is not None and len(b.baskets) == 1:
+            if self.from_rest[k] or (self.inherited[k] is not None and len(b.baskets) == 1):
                 after.inherited[k] = self.inherited[k]  # still the basket we were given
+                continue
+            if self.contents[k] is None:
                 continue
             bounds = b.spec[6]  # entry bounds of our baskets; the shared one is the last
             first, basket_begin = int(bounds[0]), int(bounds[-2])
@@ -779,7 +790,8 @@ class _PendingRead:
         view we return."""
         start, stop = self.entries if self.entries is not None else (0, 0)
         for k, rest in enumerate(self.inherited):
-            if rest is None or self.planned[k].name in failed or self.contents[k] is None:
+            if (rest is None or self.from_rest[k] or self.planned[k].name in failed
+                    or self.contents[k] is None):
                 continue
             i0, i1 = start - rest.entry, min(stop, rest.entry + rest.entries) - rest.entry
             at = start - rest.basket_begin  # our arrays begin with this basket
@@ -807,6 +819,14 @@ class _BasketRest(NamedTuple):
     def entries(self) -> int:
         return len(self.values) if self.offsets is None else len(self.offsets) - 1
 
+    def window(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Entries [start, stop) (inside this rest): views, jagged offsets from 0."""
+        lo, hi = start - self.entry, stop - self.entry
+        if self.offsets is None:
+            return self.values[lo:hi], None
+        offsets = self.offsets[lo:hi + 1]
+        return self.values[offsets[0]:offsets[-1]], offsets - offsets[0]
+
 
 def _carried_over(b: _Branch, before: _Branch) -> bool:
     """Whether b's first basket is the previous step's (before's) last one."""
@@ -825,11 +845,12 @@ def _submit(trees: list[tuple[str, Any]], selection: _Selection,
     planned = [_select(table, entries) for table in selection.tables]
     paths = [path for path, _ in trees]
     tree_name = trees[0][1].name
-    pending = _PendingRead(paths, tree_name, planned, selection, library, entries)
+    carried = None
     if previous is not None and entries is not None and not stages:
-        pending.carried = [_carried_over(b, p) for b, p in zip(planned, previous.planned)]
-        if any(pending.carried):
-            previous.successor = pending
+        carried = [_carried_over(b, p) for b, p in zip(planned, previous.planned)]
+    pending = _PendingRead(paths, tree_name, planned, selection, library, entries, carried)
+    if carried is not None and any(carried):
+        previous.successor = pending
 
     name = f"root:{os.path.basename(paths[0])}:{tree_name}"
     if len(paths) > 1:
@@ -906,7 +927,8 @@ def iterate(source: Any, branches: str | Iterable[str] | None = None, *,
     steps' arrays are alive at a time). Each basket is decoded once: one that
     straddles a step boundary is decoded by the first step holding it, which
     hands the later entries (a private copy, made before the caller sees the
-    step) to the next steps. Memory: a step's arrays span whole baskets (the
+    step) to the next steps; a step that lies inside such a basket returns
+    views of that copy. Memory: a step's arrays span whole baskets (the
     entries outside the step untouched, so not paged in).
 
     Args:

@@ -17,7 +17,6 @@ import argparse
 import os
 import platform
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,20 +26,11 @@ import uproot
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import decoflow  # noqa: E402
 import decoflow.root  # noqa: E402
-from root_vs_uproot import BRANCHES, write_file  # noqa: E402
+from root_vs_uproot import BRANCHES, timed, write_file  # noqa: E402
 
 
 def step_value(text: str) -> int | str:
     return int(text) if text.strip().isdigit() else text.strip()
-
-
-def best_time(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def main() -> int:
@@ -79,7 +69,7 @@ def main() -> int:
         def consume(steps):
             return sum(float(s["px"].sum(dtype=np.float64)) for s in steps)
 
-        whole = best_time(lambda: decoflow.root.arrays(tree, names, executor=ex), args.repeat)
+        whole = timed(lambda: decoflow.root.arrays(tree, names, executor=ex), args.repeat)[0]
         print("| step | steps | decoflow iterate s | uproot iterate s | × uproot "
               "| decoflow arrays (whole) s |")
         print("|---|---|---|---|---|---|")
@@ -88,8 +78,8 @@ def main() -> int:
             for a, b in zip(ours(step), theirs(step), strict=True):
                 assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
                 count += 1
-            t_ours = best_time(lambda: consume(ours(step)), args.repeat)
-            t_theirs = best_time(lambda: consume(theirs(step)), args.repeat)
+            t_ours = timed(lambda: consume(ours(step)), args.repeat)[0]
+            t_theirs = timed(lambda: consume(theirs(step)), args.repeat)[0]
             print(f"| {step} | {count} | {t_ours:.3f} | {t_theirs:.3f} | "
                   f"{t_theirs / t_ours:.2f} | {whole:.3f} |")
     return 0

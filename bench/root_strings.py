@@ -14,7 +14,6 @@ import argparse
 import os
 import platform
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,8 +21,10 @@ import awkward as ak
 import numpy as np
 import uproot
 
-import decoflow
-import decoflow.root
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import decoflow  # noqa: E402
+import decoflow.root  # noqa: E402
+from root_vs_uproot import timed  # noqa: E402
 
 COMPRESSION = {"zstd": lambda: uproot.ZSTD(3), "lz4": lambda: uproot.LZ4(1),
                "zlib": lambda: uproot.ZLIB(1)}
@@ -45,15 +46,6 @@ def write(path: Path, codec: str, entries: int) -> None:
     tmp.rename(path)
 
 
-def best_time(fn, repeat: int):
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--entries", type=int, default=4_000_000)
@@ -69,9 +61,9 @@ def main() -> int:
     n = args.threads
     with uproot.open(f"{path}:t") as tree, decoflow.Executor(n) as ex, \
             ThreadPoolExecutor(n) as pool:
-        ours_t, ours = best_time(lambda: decoflow.root.arrays(
+        ours_t, _, ours = timed(lambda: decoflow.root.arrays(
             tree, ["label"], library="ak", executor=ex)["label"], args.repeat)
-        theirs_t, theirs = best_time(lambda: tree["label"].array(
+        theirs_t, _, theirs = timed(lambda: tree["label"].array(
             library="ak", decompression_executor=pool, interpretation_executor=pool), args.repeat)
         assert ak.array_equal(ours, theirs)
         size = os.path.getsize(path) / 2**20

@@ -104,6 +104,18 @@ class Jagged:
         """One array per entry (views of ``content``), like ``np.split``."""
         return np.split(self.content, self.offsets[1:-1])
 
+    def tolist(self) -> list[list]:
+        """One Python list per entry."""
+        return [part.tolist() for part in self.split()]
+
+    def to_numpy(self) -> np.ndarray:
+        """A NumPy object array of per-entry arrays (views), as uproot's
+        ``library="np"``."""
+        out = np.empty(len(self), dtype=object)
+        for i, part in enumerate(self.split() if len(self) else []):
+            out[i] = part  # one by one: equal-length parts would broadcast
+        return out
+
     def to_awkward(self) -> Any:
         """An ``awkward.Array`` over the same memory (needs awkward)."""
         import awkward as ak

@@ -771,6 +771,15 @@ def test_jagged_helpers(two_branches):
     with pytest.raises(IndexError):
         got[3000]
     assert "3000 entries" in repr(got)
+    with uproot.open(path) as f:
+        theirs = f["t"]["b"].array(library="np")  # an object array of arrays
+    ours = got.to_numpy()
+    assert ours.dtype == object and ours.shape == theirs.shape
+    assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(ours, theirs))
+    assert got.tolist()[:8] == [list(a) for a in theirs[:8]]
+    same_length = droot.Jagged(np.array([0, 2, 4]), np.arange(4))  # would broadcast
+    assert [list(a) for a in same_length.to_numpy()] == [[0, 1], [2, 3]]
+    assert droot.Jagged(np.zeros(1, np.int64), np.zeros(0)).to_numpy().shape == (0,)
 
 
 # ------------------------------------------------------------------ glue on real baskets

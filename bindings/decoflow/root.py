@@ -88,11 +88,14 @@ class Jagged:
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
-    def __getitem__(self, i: int) -> np.ndarray:
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(f"entry {i} out of range for {len(self)} entries")
+    def __getitem__(self, i: int | slice) -> np.ndarray | Jagged:
+        """Entry i (a view of ``content``), or the entries of a slice (step 1)
+        as a Jagged (content a view, offsets from 0)."""
+        if isinstance(i, slice):
+            lo, hi = _entry_slice(i, len(self))
+            offsets = self.offsets[lo:hi + 1]
+            return Jagged(offsets - offsets[0], self.content[offsets[0]:offsets[-1]])
+        i = _entry_index(i, len(self))
         return self.content[self.offsets[i]:self.offsets[i + 1]]
 
     @property
@@ -128,6 +131,22 @@ class Jagged:
         return f"<decoflow.root.Jagged: {len(self)} entries, {len(self.content)} {self.content.dtype} values>"
 
 
+def _entry_index(i: int, n: int) -> int:
+    i = int(i)  # a NumPy integer too
+    if i < 0:
+        i += n
+    if not 0 <= i < n:
+        raise IndexError(f"entry {i} out of range for {n} entries")
+    return i
+
+
+def _entry_slice(s: slice, n: int) -> tuple[int, int]:
+    lo, hi, step = s.indices(n)
+    if step != 1:
+        raise ValueError("decoflow.root: slices of entries take step 1")
+    return lo, max(lo, hi)
+
+
 class Strings:
     """A string branch (``char*``, what uproot writes for ``"string"``):
     ``content`` holds the baskets' bytes as stored — each entry's length (one
@@ -147,16 +166,19 @@ class Strings:
     def __len__(self) -> int:
         return len(self.starts)
 
-    def __getitem__(self, i: int) -> str:
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(f"entry {i} out of range for {len(self)} entries")
+    def __getitem__(self, i: int | slice) -> str | Strings:
+        """Entry i as ``str``, or the entries of a slice (step 1) as Strings
+        (views)."""
+        if isinstance(i, slice):
+            lo, hi = _entry_slice(i, len(self))
+            return Strings(self.offsets[lo:hi + 1], self.starts[lo:hi], self.content)
+        i = _entry_index(i, len(self))
         return self.content[self.starts[i]:self.stops[i]].tobytes().decode(errors="surrogateescape")
 
     def tolist(self) -> list[str]:
-        data = self.content.tobytes()
-        return [data[a:b].decode(errors="surrogateescape")
+        base = int(self.offsets[0])  # a slice's entries need only their own bytes
+        data = self.content[base:int(self.offsets[-1])].tobytes()
+        return [data[a - base:b - base].decode(errors="surrogateescape")
                 for a, b in zip(self.starts.tolist(), self.stops.tolist())]
 
     def to_numpy(self) -> np.ndarray:

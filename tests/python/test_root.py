@@ -628,6 +628,24 @@ def test_corrupted_basket(two_branches, executor, tmp_path, where):
     assert isinstance(info.value, expected)
 
 
+def test_strings_helpers(tmp_path, executor):
+    ak = pytest.importorskip("awkward")
+    path = tmp_path / "labels.root"
+    write_file(path, uproot.LZ4(1), [40, 25])
+    with uproot.open(path) as f:
+        ref = list(f["t"]["label"].array(library="np"))
+    got = droot.arrays(f"{path}:t", ["label"], executor=executor)["label"]
+    assert len(got) == 65 and got.tolist() == ref and got[-1] == ref[-1]
+    assert list(got.to_numpy()) == ref and got.to_numpy().dtype == object
+    part = got[30:50]  # across the two baskets: views, not copies
+    assert isinstance(part, droot.Strings) and part.tolist() == ref[30:50]
+    assert np.shares_memory(part.content, got.content)
+    assert ak.to_list(part.to_awkward()) == ref[30:50] and part[0] == ref[30]
+    assert got[64:100].tolist() == ref[64:] and got[10:10].tolist() == []
+    with pytest.raises(IndexError):
+        got[65]
+
+
 @pytest.mark.parametrize("entry", [0, 2])
 def test_string_lengths_that_disagree_with_the_offsets(tmp_path, executor, entry):
     """A string's length byte changed in an uncompressed basket: the branch
@@ -756,7 +774,8 @@ def test_rntuple_is_named_not_misread(tmp_path, executor):
     with uproot.open(path) as f:
         with pytest.raises(decoflow.UnsupportedFormatError, match="is an RNTuple, not a TTree"):
             droot.arrays(f["ntuple"], executor=executor)
-    with pytest.raises(ValueError, match=r"holds 0 TTrees \(\): .*RNTuples \(ntuple\) are not read"):
+    with pytest.raises(ValueError,
+                       match=r"holds 0 TTrees \(\): .*RNTuples \(ntuple\) are not read"):
         droot.arrays(path, executor=executor)
 
 
@@ -777,6 +796,13 @@ def test_jagged_helpers(two_branches):
     assert ours.dtype == object and ours.shape == theirs.shape
     assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(ours, theirs))
     assert got.tolist()[:8] == [list(a) for a in theirs[:8]]
+    part = got[10:20]  # a slice: a Jagged of views, offsets from 0
+    assert isinstance(part, droot.Jagged) and len(part) == 10 and part.offsets[0] == 0
+    assert all(np.array_equal(part[j], got[10 + j]) for j in range(10))
+    assert len(got[2990:5000]) == 10 and len(got[7:3]) == 0
+    assert np.array_equal(got[np.int64(4)], got[4])
+    with pytest.raises(ValueError, match="step 1"):
+        got[::2]
     same_length = droot.Jagged(np.array([0, 2, 4]), np.arange(4))  # would broadcast
     assert [list(a) for a in same_length.to_numpy()] == [[0, 1], [2, 3]]
     assert droot.Jagged(np.zeros(1, np.int64), np.zeros(0)).to_numpy().shape == (0,)

@@ -58,7 +58,8 @@ def main() -> int:
           f"{n} threads, uproot {uproot.__version__}, Python {platform.python_version()}, "
           f"{os.cpu_count()} CPUs, best of {args.repeat}")
 
-    with decoflow.Executor(n) as ex, ThreadPoolExecutor(n) as pool, uproot.open(source) as tree:
+    with decoflow.Executor(n) as ex, ThreadPoolExecutor(n) as pool, \
+            uproot.open(source, array_cache=None, object_cache=None) as tree:  # no caches
         def ours(step):
             return decoflow.root.iterate(tree, names, step_size=step, executor=ex)
 

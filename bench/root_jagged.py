@@ -26,11 +26,11 @@ import awkward as ak
 import numpy as np
 import uproot
 
-import decoflow
-import decoflow.root
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import decoflow  # noqa: E402
+import decoflow.root  # noqa: E402
+from root_vs_uproot import COMPRESSION  # noqa: E402
 
-COMPRESSION = {"zstd": lambda: uproot.ZSTD(3), "lz4": lambda: uproot.LZ4(1),
-               "zlib": lambda: uproot.ZLIB(1)}
 NAMES = ["Jet_pt", "Jet_eta", "Jet_phi", "Jet_mass"]
 
 
@@ -74,7 +74,9 @@ def main() -> int:
     path = args.dir / f"jagged-{args.codec}-{args.events}-{args.events_per_basket}.root"
     if not path.exists():
         write(path, args.codec, args.events, args.events_per_basket)
-    with uproot.open(f"{path}:t") as tree:
+    # No uproot caches: every timed call reads the file (array_cache would
+    # return the previous result).
+    with uproot.open(f"{path}:t", array_cache=None, object_cache=None) as tree:
         values = int(tree["nJet"].array(library="np").sum())
         print(f"# {path.name}: {args.events} events, {values} jets, "
               f"{tree['Jet_pt'].num_baskets} baskets per branch, "

@@ -24,10 +24,7 @@ import uproot
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import decoflow  # noqa: E402
 import decoflow.root  # noqa: E402
-from root_vs_uproot import timed  # noqa: E402
-
-COMPRESSION = {"zstd": lambda: uproot.ZSTD(3), "lz4": lambda: uproot.LZ4(1),
-               "zlib": lambda: uproot.ZLIB(1)}
+from root_vs_uproot import COMPRESSION, timed  # noqa: E402
 
 
 def write(path: Path, codec: str, entries: int) -> None:
@@ -59,7 +56,9 @@ def main() -> int:
     if not path.exists():
         write(path, args.codec, args.entries)
     n = args.threads
-    with uproot.open(f"{path}:t") as tree, decoflow.Executor(n) as ex, \
+    # No uproot caches: every timed call reads the file.
+    with uproot.open(f"{path}:t", array_cache=None, object_cache=None) as tree, \
+            decoflow.Executor(n) as ex, \
             ThreadPoolExecutor(n) as pool:
         ours_t, _, ours = timed(lambda: decoflow.root.arrays(
             tree, ["label"], library="ak", executor=ex)["label"], args.repeat)

@@ -787,7 +787,7 @@ class _PendingRead:
         for k, b in enumerate(self.planned):
             if not after.carried[k] or b.name in failed:
                 continue
-            if self.from_rest[k] or (self.inherited[k] is not None and len(b.baskets) == 1):
+            if self.from_rest[k]:
                 after.inherited[k] = self.inherited[k]  # still the basket we were given
                 continue
             if self.contents[k] is None:

@@ -700,6 +700,7 @@ class _PendingRead:
             if self.indices[-1] is not None:
                 self.specs.append(b.spec)
         self.plan: Any = None
+        self.graph_name = ""
         self.contents: list[Array | None] = []
         self.chunk_ranges: list[range | None] = []
         self.future: Any = None
@@ -805,16 +806,22 @@ class _PendingRead:
                 offsets[lo:hi + 1] - offsets[lo], int(offsets[lo] - offsets[basket_begin - first]))
 
     def _locate_entry(self, e: CorruptInputError, b: _Branch, k: int) -> CorruptInputError:
-        """Names the branch, basket and file of e.entry (an entry of the
-        arrays returned) in e."""
+        """Names the graph, the check, the chunk (the basket's, when this
+        step's graph decoded it), the branch, basket and file of e.entry (an
+        entry of the arrays returned) in e."""
         bounds = b.spec[6]
         entry = int(bounds[0]) + (b.window[0] if b.window is not None else 0) + e.entry
         at = int(np.searchsorted(bounds, entry, side="right")) - 1
         file, basket = int(b.spec[7][at]), int(b.spec[8][at])
+        rng = self.chunk_ranges[k]
+        chunk = rng.start + at - self.carried[k] if rng and at >= self.carried[k] else None
+        e.graph, e.node, e.chunk = self.graph_name, "strings", chunk
         e.branch, e.basket, e.file = b.name, basket, self.paths[file]
         where = f" of {self.paths[file]}" if len(self.paths) > 1 else ""
-        e.args = (f"branch '{b.name}' basket {basket}{where}: string at entry {entry}: "
-                  f"{e.cause}",)
+        located = f"graph '{self.graph_name}', node 'strings'" + (
+            f", chunk {chunk}" if chunk is not None else "")
+        e.args = (f"{located}: corrupt_input: branch '{b.name}' basket {basket}{where}: "
+                  f"string at entry {entry}: {e.cause}",)
         return e
 
     def _take_inherited(self, failed: dict[str, Error]) -> None:
@@ -889,6 +896,7 @@ def _submit(trees: list[tuple[str, Any]], selection: _Selection,
     name = f"root:{os.path.basename(paths[0])}:{tree_name}"
     if len(paths) > 1:
         name += f" +{len(paths) - 1} files"
+    pending.graph_name = name
     plan = pending.plan = _core._root_plan(paths, pending.specs, name)
     graph = Graph(name)
     inputs = [graph.add_file(path) for path in paths]

@@ -667,6 +667,10 @@ def test_string_lengths_that_disagree_with_the_offsets(tmp_path, executor, entry
         droot.arrays(str(bad), ["s", "x"], executor=executor)
     assert info.value.branch == "s" and info.value.basket == 1
     assert f"branch 's' basket 1: string at entry {4 + entry}" in str(info.value)
+    # Located like the engine's errors: the graph, the check, basket 1's chunk.
+    assert info.value.graph == "root:bad.root:t"
+    assert info.value.node == "strings" and info.value.chunk == 1
+    assert str(info.value).startswith(f"graph '{info.value.graph}', node 'strings', chunk 1: ")
     assert np.array_equal(info.value.arrays["x"], np.arange(12, dtype=np.int32))
     # The entries of the other baskets still read (a range without basket 1).
     assert droot.arrays(str(bad), ["s"], entry_stop=4, executor=executor)["s"].tolist() == \

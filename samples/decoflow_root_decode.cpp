@@ -1,20 +1,23 @@
-// decoflow-root-decode: decodes numeric TTree branches of ROOT files in
-// parallel, given their basket tables (scripts/root_basket_table.py writes
-// them with uproot), into one native-order array per branch.
+// decoflow-root-decode: decodes TTree branches of ROOT files in parallel,
+// given their basket tables (scripts/root_basket_table.py writes them with
+// uproot), into one native-order array per branch.
 //
-//   FILE.root ──► mmap          TABLE.tsv (branch, type, basket, seek, bytes, entries)
+//   FILE.root ──► mmap          TABLE.tsv (branch, type, layout, basket, seek, bytes, entries)
 //   (one or more: read as one,       │   one per file: entries run on from one
-//    entries one after another)      │   file to the next; --entry-start/stop
-//        │                           │   keep the baskets holding that range
-//        │          plan_root_branches: one array per branch (jagged: sized
-//        │          from each TKey's fLast), one chunk per basket
-//        ▼                           ▼
-//   basket i ──► "baskets" stage: TKey checked ──► ROOT blocks (ZS/L4/ZL/XZ/raw)
-//                ──► slice of its branch's array, byteswapped (jagged: content
-//                    via scratch, entry offsets ──► global int64 offsets)
-//                                    ▼
-//   per branch: a summary line; with --output-dir, DIR/BRANCH.bin (values)
-//   and DIR/BRANCH.offsets.bin (jagged: int64 entry offsets), of the range
+//    entries one after another)      │   file to the next
+//        └───────────┬───────────────┘
+//                    ▼
+//   RootTree ──plan(--entry-start/stop)──► one chunk per basket holding an entry
+//                    ▼                     of the range (jagged, strings: sized
+//   "baskets" stage: TKey checked ──►     from each TKey's fLast)
+//     ROOT blocks (ZS/L4/ZL/XZ/raw) ──► slice of its branch's array, byteswapped;
+//     jagged, strings: entry offsets ──► global int64 offsets; strings: each
+//     entry's length bytes checked against its extent
+//                    ▼ collect()
+//   per branch: a summary line; with --output-dir, DIR/BRANCH.bin (values;
+//   strings: the bytes as stored, length bytes included), DIR/BRANCH.offsets.bin
+//   (jagged, strings: int64 entry offsets from 0) and DIR/BRANCH.starts.bin
+//   (strings: int64, where each entry's bytes begin after its length), of the range
 //
 // Exit status: 0 when every branch decoded, 1 when a branch failed (each
 // failure named on stderr, the other branches still written), 2 for bad
@@ -45,9 +48,12 @@ constexpr const char* usage_text =
     "  python scripts/root_basket_table.py FILE.root:TREE [BRANCH...] > TABLE.tsv)\n"
     "from FILE.root in parallel. Several FILE TABLE pairs are read as one tree, their\n"
     "entries one after another (each table must list the same branches and types).\n"
-    "Prints one line per branch (entries, values, sum of the values); with\n"
-    "--output-dir writes DIR/BRANCH.bin (native-order values) and, for jagged\n"
-    "branches, DIR/BRANCH.offsets.bin (int64, entries + 1, starting at 0).\n"
+    "Branches are fixed (x/F, x[3]/F), jagged (x[n]/F) or strings (char*: each\n"
+    "entry's length bytes are checked). Prints one line per branch (entries, values,\n"
+    "sum of the values); with --output-dir writes DIR/BRANCH.bin (native-order\n"
+    "values; strings: the bytes as stored), for jagged and strings branches\n"
+    "DIR/BRANCH.offsets.bin (int64, entries + 1, starting at 0), and for strings\n"
+    "DIR/BRANCH.starts.bin (int64: where each entry's bytes begin after its length).\n"
     "\n"
     "  --entry-start N, --entry-stop N   only entries [N, M) (as uproot: negative\n"
     "                                    counts from the end; clipped); only the\n"
@@ -68,21 +74,25 @@ bool read_table(const char* path, std::vector<decoflow::RootBranchSpec>& specs,
   for (std::size_t line_no = 1; std::getline(in, line); ++line_no) {
     if (line.empty() || line[0] == '#') continue;
     std::istringstream cols(line);
-    std::string name, type;
-    int jagged = 0;
+    std::string name, type, layout;
     std::uint64_t items = 0, basket = 0;
     decoflow::RootBasketRef ref;
     std::getline(cols, name, '\t');
-    cols >> type >> jagged >> items >> basket >> ref.seek >> ref.bytes >> ref.entry_begin >>
+    cols >> type >> layout >> items >> basket >> ref.seek >> ref.bytes >> ref.entry_begin >>
         ref.entry_end;
+    // Tables written before strings were read say 0 / 1 for fixed / jagged.
+    if (layout == "0" || layout == "1") layout = layout == "1" ? "jagged" : "fixed";
     const auto parsed = decoflow::root_type_from_string(type);
-    if (!cols || name.empty() || !parsed) {
-      error = std::string(path) + ":" + std::to_string(line_no) + ": malformed line";
+    const auto parsed_layout = decoflow::column_layout_from_string(layout);
+    if (!cols || name.empty() || !parsed || !parsed_layout) {
+      error = std::string(path) + ":" + std::to_string(line_no) +
+              ": malformed line (want: branch, type, layout, items, basket, seek, bytes, "
+              "entry_begin, entry_end, tab-separated)";
       return false;
     }
     auto [it, inserted] = index.try_emplace(name, specs.size());
     if (inserted) {
-      specs.push_back({name, *parsed, jagged != 0, items, {}});
+      specs.push_back({name, *parsed, *parsed_layout, items, {}});
     }
     auto& spec = specs[it->second];
     if (basket != spec.baskets.size()) {
@@ -130,7 +140,7 @@ bool append_file(std::vector<decoflow::RootBranchSpec>& merged,
     return true;
   }
   const auto same = [](const decoflow::RootBranchSpec& a, const decoflow::RootBranchSpec& b) {
-    return a.type == b.type && a.jagged == b.jagged && a.items_per_entry == b.items_per_entry;
+    return a.type == b.type && a.layout == b.layout && a.items_per_entry == b.items_per_entry;
   };
   if (table.size() != merged.size()) {
     error = std::string(path) + ": lists " + std::to_string(table.size()) +
@@ -161,16 +171,6 @@ std::pair<std::uint64_t, std::uint64_t> entry_range(std::optional<long long> sta
   const long long lo = resolve(start.value_or(0));
   const long long hi = std::max(resolve(stop.value_or(n)), lo);
   return {static_cast<std::uint64_t>(lo), static_cast<std::uint64_t>(hi)};
-}
-
-// Keeps the baskets holding entries of [start, stop).
-void keep_baskets_of(std::vector<decoflow::RootBranchSpec>& specs, std::uint64_t start,
-                     std::uint64_t stop) {
-  for (auto& spec : specs) {
-    std::erase_if(spec.baskets, [&](const decoflow::RootBasketRef& b) {
-      return b.entry_end <= start || b.entry_begin >= stop || start == stop;
-    });
-  }
 }
 
 std::optional<long long> parse_entry(const char* text) {
@@ -226,41 +226,12 @@ double sum_values(decoflow::RootType type, const std::byte* p, std::uint64_t n) 
 
 }  // namespace
 
-// Branch i's decoded values of entries [start, stop): where they lie in its
-// content array, and (jagged) their entry offsets starting at 0.
-struct BranchWindow {
-  const std::byte* values = nullptr;
-  std::uint64_t values_count = 0;
-  std::uint64_t entries = 0;
-  const std::int64_t* offsets = nullptr;  // jagged: entries + 1, from 0
-  std::vector<std::int64_t> rebased;      // behind `offsets` when the range starts mid-branch
-};
-
-BranchWindow window_of(const decoflow::RootBranchesPlan& plan, std::size_t i, std::uint64_t start,
-                       std::uint64_t stop) {
-  const auto& spec = plan.branch(i);
-  const std::size_t width = decoflow::root_type_width(spec.type);
-  // The arrays hold entries [first_entry, first_entry + entries) of the tree.
-  const std::uint64_t held = plan.entries(i);
-  const std::uint64_t first = std::min(start - std::min(start, plan.first_entry(i)), held);
-  BranchWindow w;
-  w.entries = std::min(stop - start, held - first);
-  const std::byte* content = plan.content(i)->data();
-  if (!spec.jagged) {
-    w.values = content + first * spec.items_per_entry * width;
-    w.values_count = w.entries * spec.items_per_entry;
-    return w;
-  }
-  const auto* all = reinterpret_cast<const std::int64_t*>(plan.offsets(i)->data()) + first;
-  w.values = content + static_cast<std::uint64_t>(all[0]) * width;
-  w.values_count = static_cast<std::uint64_t>(all[w.entries] - all[0]);
-  w.offsets = all;
-  if (all[0] != 0) {
-    w.rebased.assign(all, all + w.entries + 1);
-    for (auto& o : w.rebased) o -= all[0];
-    w.offsets = w.rebased.data();
-  }
-  return w;
+// Whether the file at `path` starts like a ROOT file ("root" magic): tells
+// FILE.root and TABLE.tsv apart when they are given the wrong way round.
+bool looks_like_root(const char* path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  return in.read(magic, 4) && std::memcmp(magic, "root", 4) == 0;
 }
 
 int main(int argc, char** argv) {
@@ -294,6 +265,16 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  for (std::size_t k = 0; k < positional.size(); k += 2) {
+    if (!looks_like_root(positional[k]) && looks_like_root(positional[k + 1])) {
+      std::fprintf(stderr,
+                   "decoflow-root-decode: '%s' is a ROOT file and '%s' is not: give each "
+                   "FILE.root first, then its TABLE.tsv\n",
+                   positional[k + 1], positional[k]);
+      return 2;
+    }
+  }
+
   std::vector<decoflow::RootBranchSpec> specs;
   std::uint64_t total_entries = 0;
   std::string error;
@@ -312,7 +293,6 @@ int main(int argc, char** argv) {
   }
   const bool ranged = entry_start || entry_stop;
   const auto [start, stop] = entry_range(entry_start, entry_stop, total_entries);
-  if (ranged) keep_baskets_of(specs, start, stop);
 
   try {
     const auto clock_start = std::chrono::steady_clock::now();
@@ -320,34 +300,49 @@ int main(int argc, char** argv) {
     for (std::size_t k = 0; k < positional.size(); k += 2) {
       files.push_back(decoflow::InputBuffer::map_file(positional[k]));
     }
-    auto plan = decoflow::plan_root_branches(std::move(files), specs, positional[0]);
+    const decoflow::RootTree tree(std::move(files), specs, positional[0]);
+    auto plan = tree.plan(ranged ? std::optional<decoflow::EntryRange>({start, stop}) : std::nullopt);
     decoflow::Executor executor(threads);
     executor.run(plan.make_graph());
+    const auto results = plan.collect();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
 
-    std::vector<bool> failed(specs.size(), false);
-    for (const auto& f : plan.failures()) {
-      failed[f.branch] = true;
-      std::fprintf(stderr, "decoflow-root-decode: %s\n", f.error.what());
-    }
     std::uint64_t bytes_out = 0;
+    bool failed = false;
     for (std::size_t i = 0; i < specs.size(); ++i) {
-      if (failed[i]) continue;
-      const auto w = window_of(plan, i, start, stop);
-      const std::uint64_t bytes = w.values_count * decoflow::root_type_width(specs[i].type);
+      const decoflow::RootBranchResult& r = results[i];
+      if (r.failure) {
+        failed = true;
+        std::fprintf(stderr, "decoflow-root-decode: %s\n", r.failure->error.what());
+        continue;
+      }
+      const auto& spec = specs[i];
+      const std::size_t width = decoflow::root_type_width(spec.type);
+      const std::byte* values = r.content->data() + r.content_begin * width;
+      const std::uint64_t bytes = r.content_items * width;
       bytes_out += bytes;
-      std::printf("%s\t%s%s\t%llu entries\t%llu values\tsum %.17g\n", specs[i].name.c_str(),
-                  specs[i].jagged ? "var * " : "", std::string(to_string(specs[i].type)).c_str(),
-                  static_cast<unsigned long long>(w.entries),
-                  static_cast<unsigned long long>(w.values_count),
-                  sum_values(specs[i].type, w.values, w.values_count));
+      const char* shape = spec.layout == decoflow::ColumnLayout::jagged    ? "var * "
+                          : spec.layout == decoflow::ColumnLayout::strings ? "strings of "
+                                                                           : "";
+      std::printf("%s\t%s%s\t%llu entries\t%llu values\tsum %.17g\n", spec.name.c_str(), shape,
+                  std::string(to_string(spec.type)).c_str(),
+                  static_cast<unsigned long long>(r.entries),
+                  static_cast<unsigned long long>(r.content_items),
+                  sum_values(spec.type, values, r.content_items));
       if (output_dir.empty()) continue;
-      const std::string base = output_dir + "/" + file_name_of(specs[i].name);
-      bool ok = write_file(base + ".bin", w.values, bytes);
-      if (specs[i].jagged) {
-        ok = ok && write_file(base + ".offsets.bin", reinterpret_cast<const std::byte*>(w.offsets),
-                              (w.entries + 1) * sizeof(std::int64_t));
+      const std::string base = output_dir + "/" + file_name_of(spec.name);
+      const auto int64_range = [](const decoflow::DestinationArray& a, std::uint64_t first) {
+        return a.data() + first * sizeof(std::int64_t);
+      };
+      bool ok = write_file(base + ".bin", values, bytes);
+      if (r.offsets) {
+        ok = ok && write_file(base + ".offsets.bin", int64_range(*r.offsets, r.entry_begin),
+                              (r.entries + 1) * sizeof(std::int64_t));
+      }
+      if (r.starts) {
+        ok = ok && write_file(base + ".starts.bin", int64_range(*r.starts, r.entry_begin),
+                              r.entries * sizeof(std::int64_t));
       }
       if (!ok) {
         std::fprintf(stderr, "decoflow-root-decode: cannot write %s: %s\n", base.c_str(),
@@ -361,7 +356,7 @@ int main(int argc, char** argv) {
                  static_cast<unsigned long long>(start), static_cast<unsigned long long>(stop),
                  specs.size(), static_cast<unsigned long long>(bytes_out), seconds,
                  executor.threads());
-    return plan.failures().empty() ? 0 : 1;
+    return failed ? 1 : 0;
   } catch (const decoflow::Error& e) {
     std::fprintf(stderr, "decoflow-root-decode: %s\n", e.what());
     return 1;

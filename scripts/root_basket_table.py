@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the basket table of numeric TTree branches, for decoflow-root-decode.
+"""Writes the basket table of TTree branches, for decoflow-root-decode.
 
 Usage (uproot and numpy needed):
 
@@ -7,13 +7,15 @@ Usage (uproot and numpy needed):
   decoflow-root-decode FILE.root table.tsv --output-dir out/
 
 Without BRANCH names, every branch decoflow can decode is listed (numeric flat,
-fixed-size and jagged branches; others are named on stderr and left out).
+fixed-size and jagged branches, char* strings; others are named on stderr and
+left out).
 One tab-separated line per basket (lines starting with ``#`` are comments):
 
   branch        the branch's name
   type          bool, int8, int16, int32, int64, uint8, ..., uint64, float32, float64
-  jagged        1 for a jagged branch (``x[n]/F``, an entry-offsets trailer per basket), else 0
-  items         values per entry of a flat branch (3 for ``x[3]/F``), 1 when jagged
+  layout        fixed (``x/F``, ``x[3]/F``), jagged (``x[n]/F``: an entry-offsets trailer
+                per basket) or strings (``char*``: uint8, length-prefixed entries)
+  items         values per entry of a fixed branch (3 for ``x[3]/F``), else 1
   basket        the basket's index in its branch
   seek          fBasketSeek: file offset of the basket's TKey
   bytes         fBasketBytes: TKey + compressed payload
@@ -37,8 +39,14 @@ TYPES = {("b", 1): "bool", ("i", 1): "int8", ("i", 2): "int16", ("i", 4): "int32
 
 
 def describe(branch):
-    """(type, jagged, items) or a reason it is not supported."""
+    """(type, layout, items) or a reason it is not supported."""
     interp = branch.interpretation
+    if len(branch.embedded_baskets):
+        return "baskets embedded in the TBranch object"
+    if type(interp) is uproot.AsStrings:
+        if interp.header_bytes != 0 or interp.length_bytes != "1-5":
+            return f"interpretation {interp!r}"
+        return "uint8", "strings", 1
     jagged = type(interp) is uproot.AsJagged
     if jagged:
         if interp.header_bytes != 0:
@@ -51,9 +59,7 @@ def describe(branch):
     name = TYPES.get((base.kind, base.itemsize))
     if name is None or (jagged and inner):
         return f"interpretation {interp!r}"
-    if len(branch.embedded_baskets):
-        return "baskets embedded in the TBranch object"
-    return name, int(jagged), int(np.prod(inner)) if inner else 1
+    return name, "jagged" if jagged else "fixed", int(np.prod(inner)) if inner else 1
 
 
 def main(argv: list[str]) -> int:
@@ -74,7 +80,7 @@ def main(argv: list[str]) -> int:
         names = names or [b.name for b in tree.branches]
         out = [f"# basket table of {path}:{tree_name} (scripts/root_basket_table.py, "
                f"uproot {uproot.__version__})",
-               "# branch\ttype\tjagged\titems\tbasket\tseek\tbytes\tentry_begin\tentry_end"]
+               "# branch\ttype\tlayout\titems\tbasket\tseek\tbytes\tentry_begin\tentry_end"]
         status = 0
         for name in names:
             branch = tree[name]
@@ -83,12 +89,12 @@ def main(argv: list[str]) -> int:
                 print(f"branch '{name}' not supported: {what}", file=sys.stderr)
                 status = 1 if explicit else status
                 continue
-            type_name, jagged, items = what
+            type_name, layout, items = what
             n = branch.num_baskets
             seeks = np.asarray(branch.member("fBasketSeek")[:n], dtype=np.int64)
             sizes = np.asarray(branch.member("fBasketBytes")[:n], dtype=np.int64)
             edges = np.asarray(branch.entry_offsets, dtype=np.int64)
-            out.extend(f"{name}\t{type_name}\t{jagged}\t{items}\t{i}\t{seeks[i]}\t{sizes[i]}\t"
+            out.extend(f"{name}\t{type_name}\t{layout}\t{items}\t{i}\t{seeks[i]}\t{sizes[i]}\t"
                        f"{edges[i]}\t{edges[i + 1]}" for i in range(n))
     sys.stdout.write("\n".join(out) + "\n")
     return status

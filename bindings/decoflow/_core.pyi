@@ -177,35 +177,23 @@ def _stop_courier() -> None:
 def _forked_after_start() -> bool: ...
 
 class _RootPlan:
-    """The plan of one ROOT branches read (see decoflow.root)."""
+    """A planned ROOT read (see decoflow.root)."""
 
-    @property
-    def branch_count(self) -> int: ...
+    def collect(self) -> list:
+        """Once the graph has run: every branch's window and failure (call once)."""
 
-    def first_entry(self, branch: int) -> int: ...
+    def locate(self, chunk: int) -> tuple | None:
+        """(branch, file, basket, where) of a graph chunk, or None."""
 
-    def entries(self, branch: int) -> int: ...
+class _RootTree:
+    """Branches of one tree in mapped ROOT files."""
 
-    def content_items(self, branch: int) -> int: ...
-
-    def content(self, branch: int, format: str, itemsize: int, shape: Sequence[int]) -> Array | None:
-        """Branch i's content array with this element format and shape, or None."""
-
-    def offsets(self, branch: int) -> Array | None:
-        """Jagged branch i's int64 entry offsets, or None."""
-
-    def chunks(self, branch: int) -> tuple:
+    def __init__(self, paths: Sequence[str], tables: list, name: str) -> None:
         """
-        (input_offsets, input_sizes, dest_offsets, dest_sizes, tags, files) of branch i's baskets.
+        Maps the files (one tree each, read as one) with each branch's table: (name, type, layout, items_per_entry, seeks, sizes, entry_bounds, files, numbers).
         """
 
-    def stage(self) -> Stage:
-        """The native 'baskets' stage."""
-
-    def failures(self) -> list:
-        """The failed branches: [(branch, file, basket, decoflow.Error)]."""
-
-def _root_plan(paths: Sequence[str], specs: list, name: str) -> _RootPlan:
-    """
-    Plans decoding branches of the ROOT files at `paths`, one tree each, read as one (see decoflow.root.arrays).
-    """
+    def plan(self, graph: _Graph, window: tuple[int, int] | None, stages: Sequence[Stage], previous: _RootPlan | None) -> _RootPlan:
+        """
+        Plans entries [start, stop) (None: every basket) and makes `graph` (an empty decoflow.Graph) its graph, `stages` after the native one; `previous`: the step before, whose last baskets are not decoded again.
+        """

@@ -19,6 +19,7 @@ __all__ = [
     "CorruptInputError",
     "SizeMismatchError",
     "UnsupportedFormatError",
+    "UnsupportedBranchError",
     "ChecksumError",
     "FileIOError",
     "CancelledError",
@@ -38,9 +39,27 @@ class Error(Exception):
         graph: the graph's name, or ``None``.
         node: the stage's name, or ``None``.
         chunk: the failing chunk's index within its graph, or ``None``.
+
+    Reads of ROOT files (:mod:`decoflow.root`) also say where in the data:
+
+    Attributes:
+        branch: the failing branch's name, or ``None``.
+        basket: the failing basket's number among its branch's baskets in its
+            file, or ``None``.
+        file: the path of the file holding that basket, or ``None``.
+        arrays: ``{name: array}`` of every branch of the read that did decode
+            (not pickled).
+        errors: every failure of the read, this one first (not pickled).
     """
 
     code: str = "error"
+    branch: str | None = None
+    basket: int | None = None
+    file: str | None = None
+    arrays: dict | None = None
+    errors: list | None = None
+
+    _LOCATION = ("branch", "basket", "file")
 
     def __init__(self, message: str = "", *, cause: str | None = None, graph: str | None = None,
                  node: str | None = None, chunk: int | None = None) -> None:
@@ -51,7 +70,9 @@ class Error(Exception):
         self.chunk = chunk
 
     def __reduce__(self):  # picklable across processes, with its location
-        return (_rebuild, (type(self), str(self), self.cause, self.graph, self.node, self.chunk))
+        where = {k: self.__dict__[k] for k in self._LOCATION if k in self.__dict__}
+        return (_rebuild, (type(self), str(self), self.cause, self.graph, self.node, self.chunk),
+                where)
 
 
 def _rebuild(cls, message, cause, graph, node, chunk):
@@ -87,6 +108,11 @@ class UnsupportedFormatError(Error):
     """A format decoflow recognises but does not decode (ROOT's old ``CS``)."""
 
     code = "unsupported_format"
+
+
+class UnsupportedBranchError(UnsupportedFormatError):
+    """A ROOT branch whose type decoflow.root does not decode (the message
+    names it and its uproot interpretation; ``branch`` is its name)."""
 
 
 class ChecksumError(CorruptInputError):

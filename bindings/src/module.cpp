@@ -34,6 +34,7 @@
 #include "decoflow/python_host.hpp"
 #include "decoflow/stage.hpp"
 #include "py_array.hpp"
+#include "py_graph.hpp"
 #include "root_plan.hpp"
 
 namespace nb = nanobind;
@@ -153,35 +154,6 @@ class Column {
   std::int64_t stride_ = 0;
 };
 
-struct PyGraph {
-  // Copy-on-write: submit() shares this graph with the run; the next change
-  // while that run still holds it copies first, so submitting never copies.
-  std::shared_ptr<Graph> graph;
-  std::unordered_map<const DestinationArray*, std::uint32_t> array_ids;
-
-  explicit PyGraph(std::string name) : graph(std::make_shared<Graph>(std::move(name))) {}
-
-  Graph& edit() {
-    if (graph.use_count() > 1) graph = std::make_shared<Graph>(*graph);
-    return *graph;
-  }
-
-  std::uint32_t array_id(const PyArray& a) {
-    auto it = array_ids.find(a.array.get());
-    if (it != array_ids.end()) return it->second;
-    const std::uint32_t id = edit().add_array(a.array);
-    array_ids.emplace(a.array.get(), id);
-    return id;
-  }
-
-  std::uint32_t input_id(std::int64_t input) const {
-    if (input < 0 || static_cast<std::size_t>(input) >= graph->inputs().size()) {
-      throw Error(ErrorCode::invalid_argument,
-                  "unknown input id " + std::to_string(input) + " (add_input() returns ids)");
-    }
-    return static_cast<std::uint32_t>(input);
-  }
-};
 
 std::uint32_t add_buffer_input(PyGraph& g, nb::handle data) {
   Py_buffer view{};

@@ -65,6 +65,12 @@ lzma_stream& Decoder::Contexts::xz_restart() {
 }
 
 Decoder::Decoder() : contexts_(std::make_unique<Contexts>()) {}
+
+Decoder& thread_decoder() {
+  // Contexts reused across chunks, graphs, executors and stages.
+  thread_local Decoder decoder;
+  return decoder;
+}
 Decoder::~Decoder() = default;
 Decoder::Decoder(Decoder&&) noexcept = default;
 Decoder& Decoder::operator=(Decoder&&) noexcept = default;

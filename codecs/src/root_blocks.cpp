@@ -23,12 +23,6 @@ std::uint32_t load_le24(const std::byte* p) {
          static_cast<std::uint32_t>(p[2]) << 16;
 }
 
-std::uint64_t load_be64(const std::byte* p) {
-  std::uint64_t value = 0;
-  for (int i = 0; i < 8; ++i) value = value << 8 | static_cast<std::uint64_t>(p[i]);
-  return value;
-}
-
 /// The two tag bytes as text: "ZS", or "0x00 0x1f" when not printable.
 std::string tag_text(const std::byte* p) {
   const auto printable = [](std::byte b) {
@@ -214,7 +208,7 @@ std::size_t Decoder::root_blocks_into(ConstBytes src, MutableBytes dst) {
                                                    " is too small for the checksum and a block");
       }
       const ConstBytes block_data = payload.subspan(l4_checksum_size);
-      const std::uint64_t expected = load_be64(payload.data());
+      const std::uint64_t expected = load_be<8>(payload.data());
       const std::uint64_t actual = XXH64(block_data.data(), block_data.size(), 0);
       if (expected != actual) {
         detail::fail(ErrorCode::checksum_mismatch,

@@ -88,12 +88,6 @@ void ensure_worker_threads(unsigned threads) {
   current = wanted;
 }
 
-Decoder& thread_decoder() {
-  // One per engine thread, contexts reused across chunks, graphs and executors.
-  thread_local Decoder decoder;
-  return decoder;
-}
-
 // Decodes one chunk. Slices must be filled exactly; scratch may be filled in
 // part (its size was an upper bound). Returns the bytes produced.
 std::size_t decode_chunk(const ChunkSpec& chunk, ConstBytes in, MutableBytes out, bool exact) {

@@ -1,7 +1,6 @@
 #include "decoflow/root_branches.hpp"
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <cstring>
 #include <limits>
@@ -9,56 +8,13 @@
 #include <new>
 #include <utility>
 
-#include "decoflow/byteswap.hpp"
-#include "decoflow/decoder.hpp"
-
 namespace decoflow {
 
 namespace {
 
-constexpr std::array<std::string_view, 11> kTypeNames = {
-    "bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
-    "float32", "float64"};
-constexpr std::array<unsigned, 11> kTypeWidths = {1, 1, 1, 2, 2, 4, 4, 8, 8, 4, 8};
+constexpr auto max_u64 = std::numeric_limits<std::uint64_t>::max();
 
-// TKey: fNbytes i32, fVersion i16, fObjlen i32, fDatime u32, fKeylen i16,
-// fCycle i16, then two seeks (32- or 64-bit), class name, name and title.
-// The TBasket header ends the key: fVersion u16, fBufferSize i32, fNevBufSize
-// i32, fNevBuf i32, fLast i32, a flag byte (uproot's TBasket.py reads it at
-// fKeylen - 19 the same way, skipping the strings).
-constexpr std::size_t kKeyFixed = 18;
-constexpr std::size_t kBasketHeader = 19;
-
-std::uint32_t be32(const std::byte* p) {
-  return (std::to_integer<std::uint32_t>(p[0]) << 24) | (std::to_integer<std::uint32_t>(p[1]) << 16) |
-         (std::to_integer<std::uint32_t>(p[2]) << 8) | std::to_integer<std::uint32_t>(p[3]);
-}
-std::int32_t be32s(const std::byte* p) { return static_cast<std::int32_t>(be32(p)); }
-std::int16_t be16s(const std::byte* p) {
-  return static_cast<std::int16_t>((std::to_integer<unsigned>(p[0]) << 8) |
-                                   std::to_integer<unsigned>(p[1]));
-}
-
-// Everything the stage needs of one basket, found by the chunk's tag.
-struct BasketInfo {
-  std::uint32_t branch = 0;
-  std::uint32_t basket = 0;  // index in its spec's table (seek, size, file there)
-  std::uint64_t entry_begin = 0;
-  std::uint64_t entries = 0;
-  std::uint64_t content_item_begin = 0;  // jagged: where its content starts, in elements
-  std::uint64_t border = 0;              // jagged: fLast - fKeylen, read while planning
-};
-
-struct BranchState {
-  std::uint64_t first_entry = 0;  // the first basket's first entry: element 0 of the arrays
-  std::uint64_t entries = 0;
-  std::uint64_t content_items = 0;
-  unsigned width = 1;
-  std::shared_ptr<DestinationArray> content;
-  std::shared_ptr<DestinationArray> offsets;
-  std::int64_t* offsets_data = nullptr;  // entries + 1 values; [0] = 0
-  bool planned = false;
-};
+bool has_offsets(ColumnLayout layout) { return layout != ColumnLayout::fixed; }
 
 // The number errors give spec.baskets[index].
 std::uint64_t basket_number(const RootBranchSpec& spec, std::size_t index) {
@@ -87,342 +43,562 @@ std::string where(const RootBranchSpec& spec, std::size_t index,
   return s;
 }
 
+std::shared_ptr<DestinationArray> allocate_int64(std::uint64_t count) {
+  return DestinationArray::allocate(static_cast<std::size_t>(count) * sizeof(std::int64_t));
+}
+
+std::int64_t* int64_data(const std::shared_ptr<DestinationArray>& array) {
+  return array ? reinterpret_cast<std::int64_t*>(array->data()) : nullptr;
+}
+
+// Where one basket's values live: in a plan's arrays, or in a copy handed
+// from one iterate() step to the next. `offsets`/`starts` point at the
+// basket's first entry; `base` is the content element where the basket
+// starts (what offsets hold there).
+struct BasketValues {
+  std::byte* content = nullptr;  // at content element `base`
+  std::int64_t* offsets = nullptr;
+  std::int64_t* starts = nullptr;
+  std::int64_t base = 0;
+};
+
+// A basket's values from one step for the next ones, when a step's whole
+// window lies inside it: arrays over the whole basket, written from the
+// entry where the first receiving step starts (the entries before stay
+// untouched: never paged in, never viewed).
+struct BasketRest {
+  std::uint64_t basket_begin = 0;
+  std::uint64_t basket_end = 0;
+  std::shared_ptr<DestinationArray> content, offsets, starts;
+
+  BasketValues values() const {
+    return {content->data(), int64_data(offsets), int64_data(starts), 0};
+  }
+};
+
+// Copies entries [first, last) of a basket (counted from its first entry)
+// from `src` to `dst`, its offsets and starts rebased to dst.base.
+void copy_entries(const BasketValues& src, const BasketValues& dst, std::uint64_t first,
+                  std::uint64_t last, const RootBranchSpec& spec) {
+  const std::uint64_t width = root_type_width(spec.type);
+  if (!has_offsets(spec.layout)) {
+    const std::uint64_t row = spec.items_per_entry * width;
+    if (last > first) {
+      std::memcpy(dst.content + first * row, src.content + first * row, (last - first) * row);
+    }
+    return;
+  }
+  const auto c0 = static_cast<std::uint64_t>(src.offsets[first] - src.base);
+  const auto c1 = static_cast<std::uint64_t>(src.offsets[last] - src.base);
+  if (c1 > c0) std::memcpy(dst.content + c0 * width, src.content + c0 * width, (c1 - c0) * width);
+  for (std::uint64_t j = first; j <= last; ++j) dst.offsets[j] = src.offsets[j] - src.base + dst.base;
+  if (spec.layout == ColumnLayout::strings) {
+    for (std::uint64_t j = first; j < last; ++j) dst.starts[j] = src.starts[j] - src.base + dst.base;
+  }
+}
+
 }  // namespace
 
-// ------------------------------------------------------------------ types
+// ------------------------------------------------------------------ tree
 
-std::string_view to_string(RootType type) noexcept {
-  const auto i = static_cast<std::size_t>(type);
-  return i < kTypeNames.size() ? kTypeNames[i] : "unknown";
-}
+struct RootTree::Data {
+  std::string name;
+  std::vector<std::shared_ptr<const InputBuffer>> files;
+  std::vector<RootBranchSpec> specs;
+};
 
-std::optional<RootType> root_type_from_string(std::string_view name) noexcept {
-  for (std::size_t i = 0; i < kTypeNames.size(); ++i) {
-    if (kTypeNames[i] == name) return static_cast<RootType>(i);
-  }
-  return std::nullopt;
-}
-
-unsigned root_type_width(RootType type) noexcept {
-  const auto i = static_cast<std::size_t>(type);
-  return i < kTypeWidths.size() ? kTypeWidths[i] : 1;
-}
-
-// ------------------------------------------------------------------ keys
-
-RootBasketKey parse_root_basket_key(ConstBytes basket) {
-  const auto corrupt = [](const std::string& what) {
-    return Error(ErrorCode::corrupt_input, "TKey: " + what);
+RootTree::RootTree(std::vector<std::shared_ptr<const InputBuffer>> files,
+                   std::vector<RootBranchSpec> branches, std::string name) {
+  const auto invalid = [](const std::string& what) {
+    return Error(ErrorCode::invalid_argument, "RootTree: " + what);
   };
-  if (basket.size() < kKeyFixed) {
-    throw corrupt("truncated: " + std::to_string(basket.size()) + " bytes, the key needs " +
-                  std::to_string(kKeyFixed) + "+");
+  if (files.empty()) throw invalid("no files");
+  for (const auto& file : files) {
+    if (!file) throw invalid("a null file");
   }
-  const std::byte* p = basket.data();
-  const std::int32_t nbytes = be32s(p);
-  const std::int32_t objlen = be32s(p + 6);
-  const std::int16_t keylen = be16s(p + 14);
-  if (nbytes < 0 || objlen < 0 || keylen < 0) {
-    throw corrupt("negative size (fNbytes " + std::to_string(nbytes) + ", fObjlen " +
-                  std::to_string(objlen) + ", fKeylen " + std::to_string(keylen) + ")");
+  if (name.empty()) throw invalid("an empty name");
+  for (const RootBranchSpec& spec : branches) {
+    if (spec.items_per_entry == 0) throw invalid("branch '" + spec.name + "': items_per_entry is 0");
+    if (has_offsets(spec.layout) && spec.items_per_entry != 1) {
+      throw invalid("branch '" + spec.name + "': a " + std::string(to_string(spec.layout)) +
+                    " branch has items_per_entry 1, not " + std::to_string(spec.items_per_entry));
+    }
+    if (spec.layout == ColumnLayout::strings && spec.type != RootType::uint8) {
+      throw invalid("branch '" + spec.name + "': a strings branch holds uint8 bytes, not " +
+                    std::string(to_string(spec.type)));
+    }
   }
-  const auto klen = static_cast<std::uint64_t>(keylen);
-  if (klen < kKeyFixed + kBasketHeader || klen > static_cast<std::uint64_t>(nbytes)) {
-    throw corrupt("fKeylen " + std::to_string(keylen) + " outside [" +
-                  std::to_string(kKeyFixed + kBasketHeader) + ", fNbytes " +
-                  std::to_string(nbytes) + "]");
-  }
-  if (basket.size() < klen) {
-    throw corrupt("truncated: " + std::to_string(basket.size()) + " bytes, fKeylen is " +
-                  std::to_string(keylen));
-  }
-  const std::byte* h = p + klen - kBasketHeader;
-  const std::int32_t nevbuf = be32s(h + 10);
-  const std::int32_t last = be32s(h + 14);
-  if (nevbuf < 0) throw corrupt("negative fNevBuf " + std::to_string(nevbuf));
-  if (last < keylen || static_cast<std::uint64_t>(last) - klen > static_cast<std::uint64_t>(objlen)) {
-    throw corrupt("fLast " + std::to_string(last) + " outside [fKeylen " + std::to_string(keylen) +
-                  ", fKeylen + fObjlen " + std::to_string(std::int64_t{keylen} + objlen) + "]");
-  }
-  return RootBasketKey{static_cast<std::uint64_t>(nbytes), static_cast<std::uint64_t>(objlen), klen,
-                       static_cast<std::uint64_t>(nevbuf), static_cast<std::uint64_t>(last) - klen};
+  auto data = std::make_shared<Data>();
+  data->name = std::move(name);
+  data->files = std::move(files);
+  data->specs = std::move(branches);
+  data_ = std::move(data);
+}
+
+const std::string& RootTree::name() const noexcept { return data_->name; }
+std::size_t RootTree::branch_count() const noexcept { return data_->specs.size(); }
+const RootBranchSpec& RootTree::branch(std::size_t i) const { return data_->specs.at(i); }
+const std::vector<std::shared_ptr<const InputBuffer>>& RootTree::files() const noexcept {
+  return data_->files;
 }
 
 // ------------------------------------------------------------------ plan state
 
-struct RootBranchesPlan::State {
-  std::string name;
-  std::vector<std::shared_ptr<const InputBuffer>> files;
-  std::vector<RootBranchSpec> specs;
+namespace {
+
+struct BranchState {
+  std::size_t first_basket = 0;  // the planned baskets: [first_basket, last_basket) of the table
+  std::size_t last_basket = 0;
+  std::uint64_t first_entry = 0;  // the first basket's first entry: element 0 of the arrays
+  std::uint64_t entries = 0;
+  std::uint64_t content_items = 0;
+  std::shared_ptr<DestinationArray> content, offsets, starts;
+  std::uint64_t chunk_begin = 0, chunk_end = 0;
+  // iterate(): the first basket is the previous step's last (not decoded
+  // here); when the whole window lies inside it, nothing is planned and the
+  // values come as a rest.
+  bool carried = false;
+  bool from_rest = false;
+  bool received = false;  // the carried basket's values arrived
+  std::shared_ptr<const BasketRest> rest;
+  std::uint64_t last_basket_item = 0;  // content element where the last basket starts
+};
+
+}  // namespace
+
+struct RootReadPlan::State {
+  std::shared_ptr<const RootTree::Data> tree;
+  std::optional<EntryRange> window;
   std::vector<BranchState> branches;
-  std::vector<BasketInfo> baskets;  // by chunk tag
-  std::vector<RootBasketChunk> chunks;
+  std::vector<ColumnChunk> chunks;  // by tag
+  ScratchPool scratch;
+  bool collected = false;
+  std::weak_ptr<State> successor;  // the next iterate() step, sharing our last baskets
 
   // Failures: the lowest-numbered failing basket of each branch. Rare, so
   // one mutex; `failed` lets the branch's other baskets skip their work.
   mutable std::mutex failures_mutex;
   std::vector<std::optional<RootBranchFailure>> failures;
-  std::vector<std::size_t> failed_index;  // the table index of each failure
+  std::vector<std::size_t> failed_index;
   std::unique_ptr<std::atomic<bool>[]> failed;
 
-  // Scratch for baskets whose decoded payload is more than their content (a
-  // jagged basket's offsets trailer): a pool, so that steady state allocates
-  // nothing per basket and the memory goes when the plan does. It grows to
-  // the number of baskets decoded at once (the executor's threads).
-  struct Scratch {
-    std::unique_ptr<std::byte[]> data;
-    std::size_t capacity = 0;
-  };
-  std::mutex scratch_mutex;
-  std::vector<Scratch> scratch_pool;
+  const RootBranchSpec& spec(std::size_t b) const { return tree->specs[b]; }
 
-  // `basket` indexes specs[branch].baskets; the first in table order wins.
+  // `basket` indexes spec(branch).baskets; the first in table order wins.
   void fail(std::size_t branch, std::size_t basket, const Error& error) {
     failed[branch].store(true, std::memory_order_relaxed);
-    const RootBranchSpec& spec = specs[branch];
-    const std::uint32_t file = basket < spec.baskets.size() ? spec.baskets[basket].file : 0;
+    const RootBranchSpec& s = spec(branch);
+    const std::uint32_t file = basket < s.baskets.size() ? s.baskets[basket].file : 0;
     std::lock_guard lock(failures_mutex);
     auto& slot = failures[branch];
     if (!slot || basket < failed_index[branch]) {
-      slot = RootBranchFailure{branch, file, basket_number(spec, basket), error};
+      slot = RootBranchFailure{branch, file, basket_number(s, basket), error};
       failed_index[branch] = basket;
     }
   }
 
-  // Records `e` against a basket, with the branch and basket in its cause.
-  void fail_basket(const BasketInfo& info, std::int64_t chunk, const std::string& node,
-                   ErrorCode code, const std::string& cause) {
-    fail(info.branch, info.basket,
-         Error(code, where(specs[info.branch], info.basket, files) + ": " + cause, name, node,
+  void fail_at(std::size_t branch, std::size_t basket, ErrorCode code, const std::string& cause,
+               const std::string& node, std::int64_t chunk) {
+    fail(branch, basket,
+         Error(code, where(spec(branch), basket, tree->files) + ": " + cause, tree->name, node,
                chunk));
   }
 
-  void run_basket(const ChunkView& view);
-  void decode_basket(const ChunkView& view, const BasketInfo& info);
-  void write_offsets(const BasketInfo& info, ConstBytes trailer, std::uint64_t keylen);
+  void run_chunk(const ChunkView& view);
+  void plan_branch(std::size_t b, const BranchState* before);
+  void hand_over(State& next);
+  RootBranchResult result_of(std::size_t b);
 };
 
-namespace {
-
-// A scratch buffer of the pool, given back when the basket is done (or failed).
-class ScratchLease {
- public:
-  ScratchLease(RootBranchesPlan::State& state, std::size_t size) : state_(state) {
-    {
-      std::lock_guard lock(state_.scratch_mutex);
-      if (!state_.scratch_pool.empty()) {
-        scratch_ = std::move(state_.scratch_pool.back());
-        state_.scratch_pool.pop_back();
-      }
-    }
-    if (scratch_.capacity < size) {
-      scratch_.data.reset();  // before allocating: never hold both
-      scratch_.data = std::make_unique_for_overwrite<std::byte[]>(size);
-      scratch_.capacity = size;
-    }
-  }
-  ~ScratchLease() {
-    std::lock_guard lock(state_.scratch_mutex);
-    state_.scratch_pool.push_back(std::move(scratch_));
-  }
-  ScratchLease(const ScratchLease&) = delete;
-  ScratchLease& operator=(const ScratchLease&) = delete;
-  MutableBytes bytes(std::size_t size) const { return {scratch_.data.get(), size}; }
-
- private:
-  RootBranchesPlan::State& state_;
-  RootBranchesPlan::State::Scratch scratch_;
-};
-
-Decoder& thread_decoder() {
-  // One per engine thread, reused for every basket (zstd / lzma contexts).
-  thread_local Decoder decoder;
-  return decoder;
-}
-
-}  // namespace
-
-void RootBranchesPlan::State::run_basket(const ChunkView& view) {
-  if (view.tag < 0 || static_cast<std::uint64_t>(view.tag) >= baskets.size()) {
+void RootReadPlan::State::run_chunk(const ChunkView& view) {
+  if (view.tag < 0 || static_cast<std::uint64_t>(view.tag) >= chunks.size()) {
     throw Error(ErrorCode::internal, "chunk tag " + std::to_string(view.tag) +
-                                         " is no basket of root plan '" + name + "'");
+                                         " is no basket of root plan '" + tree->name + "'");
   }
-  const BasketInfo& info = baskets[static_cast<std::size_t>(view.tag)];
-  // One failure per branch is enough: its array is not returned anyway.
-  if (failed[info.branch].load(std::memory_order_relaxed)) return;
-  const auto chunk = static_cast<std::int64_t>(view.index);
+  const ColumnChunk& chunk = chunks[static_cast<std::size_t>(view.tag)];
+  // One failure per branch is enough: its arrays are not returned anyway.
+  if (failed[chunk.column].load(std::memory_order_relaxed)) return;
+  const BranchState& branch = branches[chunk.column];
+  const ColumnTargets targets{int64_data(branch.offsets), int64_data(branch.starts)};
+  const auto fail_here = [&](ErrorCode code, const std::string& cause) {
+    // The chunk's basket: its index in the table, from its number's position.
+    const std::size_t basket = branch.first_basket + (branch.carried ? 1 : 0) +
+                               static_cast<std::size_t>(view.tag) - branch.chunk_begin;
+    fail_at(chunk.column, basket, code, cause, "baskets", static_cast<std::int64_t>(view.index));
+  };
   try {
-    decode_basket(view, info);
+    decode_column_chunk(chunk, view.input, view.output, targets, thread_decoder(), scratch);
   } catch (const Error& e) {
-    fail_basket(info, chunk, "baskets", e.code(), e.cause());
+    fail_here(e.code(), e.cause());
   } catch (const std::bad_alloc&) {
-    fail_basket(info, chunk, "baskets", ErrorCode::resource_error, "out of memory for scratch");
+    fail_here(ErrorCode::resource_error, "out of memory for scratch");
   } catch (const std::exception& e) {
-    fail_basket(info, chunk, "baskets", ErrorCode::stage_error, e.what());
+    fail_here(ErrorCode::stage_error, e.what());
   }
 }
 
-void RootBranchesPlan::State::decode_basket(const ChunkView& view, const BasketInfo& info) {
-  const RootBranchSpec& spec = specs[info.branch];
-  const BranchState& branch = branches[info.branch];
-  const RootBasketKey key = parse_root_basket_key(view.input);
-  // The key must agree with the table: a table that points at the wrong
-  // bytes must not decode into some other basket's data.
-  if (key.nbytes != view.input.size()) {
-    throw Error(ErrorCode::corrupt_input, "TKey says fNbytes = " + std::to_string(key.nbytes) +
-                                              ", the basket table fBasketBytes = " +
-                                              std::to_string(view.input.size()));
-  }
-  if (key.entries != info.entries) {
-    throw Error(ErrorCode::corrupt_input, "TBasket holds " + std::to_string(key.entries) +
-                                              " entries (fNevBuf), the basket table " +
-                                              std::to_string(info.entries));
-  }
-  const MutableBytes content = view.output;
-  if (key.border != content.size()) {
-    throw Error(ErrorCode::size_mismatch,
-                "TBasket content is " + std::to_string(key.border) + " bytes (fLast - fKeylen), " +
-                    (spec.jagged ? "planned " : "entries × items × width = ") +
-                    std::to_string(content.size()));
-  }
-  const ConstBytes payload = view.input.subspan(static_cast<std::size_t>(key.keylen));
-  const auto objlen = static_cast<std::size_t>(key.objlen);
-  Decoder& decoder = thread_decoder();
+void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) {
+  const RootBranchSpec& spec = tree->specs[b];
+  BranchState& branch = branches[b];
+  const unsigned width = root_type_width(spec.type);
+  const auto plan_fail = [&](std::size_t basket, ErrorCode code, const std::string& cause) {
+    fail_at(b, basket, code, cause, "plan", no_chunk);
+  };
 
-  if (objlen == content.size()) {
-    // No trailer: decode straight into the slice, then native order in place.
-    if (spec.jagged && key.entries != 0) {
-      throw Error(ErrorCode::corrupt_input, "a jagged basket without its entry-offsets trailer");
+  // The baskets holding an entry of the window (all of them without one).
+  std::size_t first = 0, last = spec.baskets.size();
+  if (window) {
+    const auto& bs = spec.baskets;
+    if (window->start < window->stop) {
+      first = static_cast<std::size_t>(
+          std::partition_point(bs.begin(), bs.end(),
+                               [&](const RootBasketRef& r) { return r.entry_end <= window->start; }) -
+          bs.begin());
+      last = static_cast<std::size_t>(
+          std::partition_point(bs.begin() + static_cast<std::ptrdiff_t>(first), bs.end(),
+                               [&](const RootBasketRef& r) { return r.entry_begin < window->stop; }) -
+          bs.begin());
+    } else {
+      first = last = 0;
     }
-    const std::size_t written = decoder.root_blocks_into(payload, content);
-    if (written != objlen) {
-      throw Error(ErrorCode::size_mismatch, "decoded " + std::to_string(written) +
-                                                " bytes, fObjlen says " + std::to_string(objlen));
-    }
-    byteswap_in_place(content, branch.width);
-    return;
+  }
+  branch.first_basket = first;
+  branch.last_basket = last;
+  branch.first_entry = first < last ? spec.baskets[first].entry_begin : (window ? window->start : 0);
+  if (first < last && before != nullptr && before->first_basket < before->last_basket &&
+      before->last_basket - 1 == first) {
+    branch.carried = true;
+    branch.from_rest = last - first == 1;
   }
 
-  // Content + trailer: decode into scratch, keep the content (byteswapped on
-  // the way) and turn the trailer into global offsets.
-  ScratchLease scratch(*this, objlen);
-  const MutableBytes decoded = scratch.bytes(objlen);
-  const std::size_t written = decoder.root_blocks_into(payload, decoded);
-  if (written != objlen) {
-    throw Error(ErrorCode::size_mismatch, "decoded " + std::to_string(written) +
-                                              " bytes, fObjlen says " + std::to_string(objlen));
+  // The table itself: contiguous entries, every basket inside its file.
+  std::uint64_t next_entry = branch.first_entry;
+  for (std::size_t k = first; k < last; ++k) {
+    const RootBasketRef& r = spec.baskets[k];
+    if (r.entry_begin != next_entry || r.entry_end < r.entry_begin) {
+      plan_fail(k, ErrorCode::invalid_argument,
+                "basket table entries are not contiguous (expected the basket to start at entry " +
+                    std::to_string(next_entry) + ")");
+      return;
+    }
+    if (r.file >= tree->files.size()) {
+      plan_fail(k, ErrorCode::invalid_argument,
+                "file " + std::to_string(r.file) + " of " + std::to_string(tree->files.size()));
+      return;
+    }
+    if (const std::size_t size = tree->files[r.file]->bytes().size();
+        r.seek > size || r.bytes > size - r.seek) {
+      plan_fail(k, ErrorCode::corrupt_input,
+                "the basket table points outside the file (a " + std::to_string(size) +
+                    "-byte file): a truncated file or a wrong table");
+      return;
+    }
+    next_entry = r.entry_end;
   }
-  byteswap_copy(decoded.first(content.size()), content, branch.width);
-  if (spec.jagged) write_offsets(info, decoded.subspan(content.size()), key.keylen);
+  branch.entries = next_entry - branch.first_entry;
+  if (branch.from_rest) return;  // the previous step hands the values over
+
+  // Where each basket's values go. Fixed: entries × items × width, known from
+  // the table. Jagged, strings: fLast - fKeylen from each key.
+  const std::size_t first_chunk = chunks.size();
+  std::vector<ColumnChunk> planned;
+  planned.reserve(last - first);
+  std::uint64_t items = 0;
+  for (std::size_t k = first; k < last; ++k) {
+    const RootBasketRef& r = spec.baskets[k];
+    ColumnChunk c;
+    c.file = r.file;
+    c.offset = r.seek;
+    c.size = r.bytes;
+    c.layout = spec.layout;
+    c.width = static_cast<std::uint8_t>(width);
+    c.column = static_cast<std::uint32_t>(b);
+    c.entry_begin = r.entry_begin;
+    c.entries = r.entry_end - r.entry_begin;
+    c.entry_slot = r.entry_begin - branch.first_entry;
+    c.content_item = items;
+    c.number = basket_number(spec, k);
+    if (has_offsets(spec.layout)) {
+      try {
+        const RootBasketKey key = parse_root_basket_key(tree->files[r.file]->bytes().subspan(
+            static_cast<std::size_t>(r.seek), static_cast<std::size_t>(r.bytes)));
+        if (key.nbytes != r.bytes) {
+          throw Error(ErrorCode::corrupt_input, "TKey says fNbytes = " + std::to_string(key.nbytes) +
+                                                    ", the basket table fBasketBytes = " +
+                                                    std::to_string(r.bytes));
+        }
+        if (key.border % width != 0) {
+          throw Error(ErrorCode::corrupt_input, "content of " + std::to_string(key.border) +
+                                                    " bytes is not a multiple of " +
+                                                    std::to_string(width));
+        }
+        c.content_bytes = key.border;
+      } catch (const Error& e) {
+        plan_fail(k, e.code(), e.cause());
+        return;
+      }
+    } else {
+      if (c.entries > max_u64 / spec.items_per_entry / width) {
+        plan_fail(k, ErrorCode::invalid_argument, "entry count overflows");
+        return;
+      }
+      c.content_bytes = c.entries * spec.items_per_entry * width;
+    }
+    if (items > max_u64 / width - c.content_bytes / width) {
+      plan_fail(k, ErrorCode::invalid_argument, "content size overflows");
+      return;
+    }
+    branch.last_basket_item = items;
+    items += c.content_bytes / width;
+    planned.push_back(c);
+  }
+  branch.content_items = items;
+  branch.content = DestinationArray::allocate(static_cast<std::size_t>(items * width));
+  if (has_offsets(spec.layout)) {
+    branch.offsets = allocate_int64(branch.entries + 1);
+    int64_data(branch.offsets)[0] = 0;
+  }
+  if (spec.layout == ColumnLayout::strings) branch.starts = allocate_int64(branch.entries);
+  // The carried basket is not a chunk: its values arrive from the step before.
+  chunks.insert(chunks.end(), planned.begin() + (branch.carried ? 1 : 0), planned.end());
+  branch.chunk_begin = first_chunk;
+  branch.chunk_end = chunks.size();
 }
 
-// The trailer is [count, start_0 + fKeylen, ..., start_{n-1} + fKeylen, x]
-// (big-endian int32; ROOT writes count = n and x = 0, uproot count = n + 1
-// and x = fLast), as uproot's TBasket.py reads it. Entry j ends where entry
-// j + 1 starts, the last one at the border; this basket writes the global
-// offsets of its entries' ends, [entry_begin + 1, entry_begin + n], so
-// baskets never write the same element (offsets[0] = 0 is written when
-// planning).
-void RootBranchesPlan::State::write_offsets(const BasketInfo& info, ConstBytes trailer,
-                                            std::uint64_t keylen) {
-  const std::uint64_t n = info.entries;
-  if (trailer.size() < 4 * (n + 1)) {
-    throw Error(ErrorCode::corrupt_input, "entry-offsets trailer of " +
-                                              std::to_string(trailer.size()) + " bytes for " +
-                                              std::to_string(n) + " entries");
-  }
-  const std::uint32_t count = be32(trailer.data());
-  if (count != n && count != n + 1) {
-    throw Error(ErrorCode::corrupt_input, "entry-offsets trailer counts " + std::to_string(count) +
-                                              " offsets for " + std::to_string(n) + " entries");
-  }
-  const BranchState& branch = branches[info.branch];
-  const std::uint64_t width = branch.width;
-  const std::uint64_t border = info.border;
-  std::int64_t* out = branch.offsets_data + (info.entry_begin - branch.first_entry) + 1;
-  const std::byte* starts = trailer.data() + 4;
-  std::uint64_t previous = 0;
-  for (std::uint64_t j = 0; j < n; ++j) {
-    const std::uint64_t start = static_cast<std::uint64_t>(be32(starts + 4 * j)) - keylen;
-    const std::uint64_t end =
-        j + 1 < n ? static_cast<std::uint64_t>(be32(starts + 4 * (j + 1))) - keylen : border;
-    // Unsigned wrap-around makes an offset below fKeylen fail here too.
-    if (start != previous || end < start || end > border || end % width != 0) {
-      throw Error(ErrorCode::corrupt_input,
-                  "entry " + std::to_string(info.entry_begin + j) + " spans content bytes [" +
-                      std::to_string(static_cast<std::int64_t>(start)) + ", " +
-                      std::to_string(static_cast<std::int64_t>(end)) + ") of " +
-                      std::to_string(border) + " (element width " + std::to_string(width) + ")");
+// Gives `next` the values of each basket it shares with us (our last, its
+// first), from its window's first entry on: straight into its slice, or as a
+// rest it views when its whole window lies inside that basket.
+void RootReadPlan::State::hand_over(State& next) {
+  for (std::size_t b = 0; b < branches.size(); ++b) {
+    BranchState& to = next.branches[b];
+    const BranchState& from = branches[b];
+    if (!to.carried || failures[b] || next.failures[b]) continue;
+    const RootBranchSpec& spec = tree->specs[b];
+    const RootBasketRef& basket = spec.baskets[to.first_basket];
+    const std::uint64_t first = next.window->start - basket.entry_begin;
+    const std::uint64_t last = basket.entry_end - basket.entry_begin;
+    if (to.from_rest && from.from_rest) {
+      to.rest = from.rest;  // still the basket we were given
+      to.received = true;
+      continue;
     }
-    out[j] = static_cast<std::int64_t>(info.content_item_begin + end / width);
-    previous = end;
+    BasketValues src;
+    if (from.from_rest) {
+      src = from.rest->values();
+    } else {
+      const std::uint64_t width = root_type_width(spec.type);
+      const std::uint64_t slot = basket.entry_begin - from.first_entry;
+      const std::uint64_t item = has_offsets(spec.layout) ? from.last_basket_item
+                                                           : slot * spec.items_per_entry;
+      src.content = from.content->data() + item * width;
+      src.base = static_cast<std::int64_t>(item);
+      if (from.offsets) src.offsets = int64_data(from.offsets) + slot;
+      if (from.starts) src.starts = int64_data(from.starts) + slot;
+    }
+    if (to.from_rest) {
+      // A private copy (made before our caller sees, and may change, our arrays).
+      auto rest = std::make_shared<BasketRest>();
+      rest->basket_begin = basket.entry_begin;
+      rest->basket_end = basket.entry_end;
+      const std::uint64_t width = root_type_width(spec.type);
+      const std::uint64_t items = has_offsets(spec.layout)
+                                      ? static_cast<std::uint64_t>(src.offsets[last] - src.base)
+                                      : last * spec.items_per_entry;
+      rest->content = DestinationArray::allocate(static_cast<std::size_t>(items * width));
+      if (has_offsets(spec.layout)) rest->offsets = allocate_int64(last + 1);
+      if (spec.layout == ColumnLayout::strings) rest->starts = allocate_int64(last);
+      copy_entries(src, rest->values(), first, last, spec);
+      to.rest = std::move(rest);
+    } else {
+      // The shared basket is the first of `next`'s arrays: it starts at 0.
+      copy_entries(src, {to.content->data(), int64_data(to.offsets), int64_data(to.starts), 0},
+                   first, last, spec);
+    }
+    to.received = true;
   }
+}
+
+RootBranchResult RootReadPlan::State::result_of(std::size_t b) {
+  const RootBranchSpec& spec = tree->specs[b];
+  BranchState& branch = branches[b];
+  RootBranchResult r;
+  r.chunk_begin = branch.chunk_begin;
+  r.chunk_end = branch.chunk_end;
+  if (failures[b]) {
+    r.failure = failures[b];
+    return r;
+  }
+  const bool jagged = has_offsets(spec.layout);
+  // The window, in entries of the arrays.
+  std::uint64_t w0 = 0, count = branch.entries;
+  if (window) {
+    w0 = std::min(window->start - std::min(window->start, branch.first_entry), branch.entries);
+    count = std::min(window->stop - window->start, branch.entries - w0);
+  }
+  if (branch.from_rest) {
+    // Views of the shared rest: the content as it is, offsets and starts
+    // copied (rebased from 0; other steps view the same rest).
+    const BasketRest& rest = *branch.rest;
+    const std::uint64_t at = window->start - rest.basket_begin;
+    r.content = rest.content;
+    r.entries = count;
+    if (!jagged) {
+      r.content_begin = at * spec.items_per_entry;
+      r.content_items = count * spec.items_per_entry;
+      return r;
+    }
+    const std::int64_t* off = int64_data(rest.offsets) + at;
+    r.content_begin = static_cast<std::uint64_t>(off[0]);
+    r.content_items = static_cast<std::uint64_t>(off[count] - off[0]);
+    r.offsets = allocate_int64(count + 1);
+    std::int64_t* out = int64_data(r.offsets);
+    for (std::uint64_t j = 0; j <= count; ++j) out[j] = off[j] - off[0];
+    if (rest.starts) {
+      r.starts = allocate_int64(count);
+      const std::int64_t* starts = int64_data(rest.starts) + at;
+      std::int64_t* s = int64_data(r.starts);
+      for (std::uint64_t j = 0; j < count; ++j) s[j] = starts[j] - off[0];
+    }
+    r.entries = count;
+    return r;
+  }
+  if (!branch.content) {  // no basket holds an entry of the window
+    r.content = DestinationArray::allocate(0);
+    if (jagged) {
+      r.offsets = allocate_int64(1);
+      int64_data(r.offsets)[0] = 0;
+    }
+    if (spec.layout == ColumnLayout::strings) r.starts = allocate_int64(0);
+    return r;
+  }
+  r.content = branch.content;
+  r.offsets = branch.offsets;
+  r.starts = branch.starts;
+  r.entry_begin = w0;
+  r.entries = count;
+  if (!jagged) {
+    r.content_begin = w0 * spec.items_per_entry;
+    r.content_items = count * spec.items_per_entry;
+    return r;
+  }
+  std::int64_t* off = int64_data(branch.offsets) + w0;
+  const std::int64_t base = off[0];
+  r.content_begin = static_cast<std::uint64_t>(base);
+  r.content_items = static_cast<std::uint64_t>(off[count] - base);
+  if (base != 0) {  // in place: after hand_over, which reads them as decoded
+    for (std::uint64_t j = 0; j <= count; ++j) off[j] -= base;
+    if (branch.starts) {
+      std::int64_t* s = int64_data(branch.starts) + w0;
+      for (std::uint64_t j = 0; j < count; ++j) s[j] -= base;
+    }
+  }
+  return r;
 }
 
 // ------------------------------------------------------------------ plan
 
-RootBranchesPlan::RootBranchesPlan(std::shared_ptr<State> state) : state_(std::move(state)) {}
-RootBranchesPlan::RootBranchesPlan(RootBranchesPlan&&) noexcept = default;
-RootBranchesPlan& RootBranchesPlan::operator=(RootBranchesPlan&&) noexcept = default;
-RootBranchesPlan::~RootBranchesPlan() = default;
+RootReadPlan RootTree::plan(std::optional<EntryRange> window, RootReadPlan* previous) const {
+  if (window && window->stop < window->start) {
+    throw Error(ErrorCode::invalid_argument,
+                "RootTree::plan: entry window [" + std::to_string(window->start) + ", " +
+                    std::to_string(window->stop) + ") ends before it starts");
+  }
+  RootReadPlan::State* before = nullptr;
+  if (previous != nullptr) {
+    before = previous->state_.get();
+    if (before->tree != data_) {
+      throw Error(ErrorCode::invalid_argument, "RootTree::plan: the previous plan is of another tree");
+    }
+    if (!window || !before->window || before->collected) before = nullptr;
+  }
+  auto state = std::make_shared<RootReadPlan::State>();
+  state->tree = data_;
+  state->window = window;
+  const std::size_t n = data_->specs.size();
+  state->branches.resize(n);
+  state->failures.resize(n);
+  state->failed_index.resize(n);
+  state->failed = std::make_unique<std::atomic<bool>[]>(n);
+  for (std::size_t b = 0; b < n; ++b) {
+    const BranchState* prior = before != nullptr && !before->failures[b] ? &before->branches[b] : nullptr;
+    state->plan_branch(b, prior);
+  }
+  if (before != nullptr) before->successor = state;
+  return RootReadPlan(std::move(state));
+}
 
-std::size_t RootBranchesPlan::branch_count() const noexcept { return state_->specs.size(); }
+RootReadPlan::RootReadPlan(std::shared_ptr<State> state) : state_(std::move(state)) {}
+RootReadPlan::RootReadPlan(RootReadPlan&&) noexcept = default;
+RootReadPlan& RootReadPlan::operator=(RootReadPlan&&) noexcept = default;
+RootReadPlan::~RootReadPlan() = default;
 
-const RootBranchSpec& RootBranchesPlan::branch(std::size_t i) const { return state_->specs.at(i); }
-
-std::uint64_t RootBranchesPlan::first_entry(std::size_t i) const {
+std::size_t RootReadPlan::branch_count() const noexcept { return state_->branches.size(); }
+const RootBranchSpec& RootReadPlan::branch(std::size_t i) const { return state_->tree->specs.at(i); }
+std::uint64_t RootReadPlan::first_entry(std::size_t i) const {
   return state_->branches.at(i).first_entry;
 }
-
-std::uint64_t RootBranchesPlan::entries(std::size_t i) const { return state_->branches.at(i).entries; }
-
-std::uint64_t RootBranchesPlan::content_items(std::size_t i) const {
+std::uint64_t RootReadPlan::entries(std::size_t i) const { return state_->branches.at(i).entries; }
+std::uint64_t RootReadPlan::content_items(std::size_t i) const {
   return state_->branches.at(i).content_items;
 }
-
-std::shared_ptr<DestinationArray> RootBranchesPlan::content(std::size_t i) const {
+std::shared_ptr<DestinationArray> RootReadPlan::content(std::size_t i) const {
   return state_->branches.at(i).content;
 }
-
-std::shared_ptr<DestinationArray> RootBranchesPlan::offsets(std::size_t i) const {
+std::shared_ptr<DestinationArray> RootReadPlan::offsets(std::size_t i) const {
   return state_->branches.at(i).offsets;
 }
-
-const std::vector<RootBasketChunk>& RootBranchesPlan::chunks() const noexcept {
-  return state_->chunks;
+std::shared_ptr<DestinationArray> RootReadPlan::starts(std::size_t i) const {
+  return state_->branches.at(i).starts;
+}
+const std::vector<ColumnChunk>& RootReadPlan::chunks() const noexcept { return state_->chunks; }
+const std::vector<std::shared_ptr<const InputBuffer>>& RootReadPlan::files() const noexcept {
+  return state_->tree->files;
 }
 
-Stage RootBranchesPlan::stage() const {
-  // The stage shares the state: the arrays, the basket table and the scratch
-  // pool live as long as any graph holding the stage.
+Stage RootReadPlan::stage() const {
+  // The stage shares the state: the arrays, the chunks and the scratch pool
+  // live as long as any graph holding the stage.
   std::shared_ptr<State> state = state_;
-  return Stage::native("baskets", [state](const ChunkView& view) { state->run_basket(view); });
+  return Stage::native("baskets", [state](const ChunkView& view) { state->run_chunk(view); });
 }
 
-const std::vector<std::shared_ptr<const InputBuffer>>& RootBranchesPlan::files() const noexcept {
-  return state_->files;
-}
-
-Graph RootBranchesPlan::make_graph() const {
-  Graph graph(state_->name);
+Graph RootReadPlan::make_graph(std::vector<Stage> more) const {
+  const State& s = *state_;
+  Graph graph(s.tree->name);
   std::vector<std::uint32_t> inputs;
-  for (const auto& file : state_->files) inputs.push_back(graph.add_input(file));
-  std::vector<std::uint32_t> array_ids(state_->branches.size(), 0);
-  for (std::size_t i = 0; i < state_->branches.size(); ++i) {
-    if (state_->branches[i].content) array_ids[i] = graph.add_array(state_->branches[i].content);
+  for (const auto& file : s.tree->files) inputs.push_back(graph.add_input(file));
+  std::vector<std::uint32_t> array_ids(s.branches.size(), 0);
+  for (std::size_t i = 0; i < s.branches.size(); ++i) {
+    if (s.branches[i].content && s.branches[i].chunk_end > s.branches[i].chunk_begin) {
+      array_ids[i] = graph.add_array(s.branches[i].content);
+    }
   }
   graph.add_stage(stage());
-  graph.reserve_chunks(state_->chunks.size());
-  for (const RootBasketChunk& c : state_->chunks) {
-    graph.add_chunk({.input = inputs[c.file], .input_offset = c.input_offset,
-                     .input_size = c.input_size, .array = array_ids[c.branch],
-                     .dest_offset = c.dest_offset, .dest_size = c.dest_size,
-                     .codec = Codec::root_blocks, .tag = c.tag});
+  for (Stage& extra : more) graph.add_stage(std::move(extra));
+  graph.reserve_chunks(s.chunks.size());
+  for (std::size_t t = 0; t < s.chunks.size(); ++t) {
+    const ColumnChunk& c = s.chunks[t];
+    const std::uint64_t width = c.width;
+    graph.add_chunk({.input = inputs[c.file], .input_offset = c.offset, .input_size = c.size,
+                     .array = array_ids[c.column], .dest_offset = c.content_item * width,
+                     .dest_size = c.content_bytes, .codec = Codec::root_blocks,
+                     .tag = static_cast<std::int64_t>(t)});
   }
   return graph;
 }
 
-std::vector<RootBranchFailure> RootBranchesPlan::failures() const {
+std::optional<RootChunkLocation> RootReadPlan::locate(std::size_t index) const {
+  const State& s = *state_;
+  if (index >= s.chunks.size()) return std::nullopt;
+  const ColumnChunk& c = s.chunks[index];
+  const BranchState& branch = s.branches[c.column];
+  const std::size_t basket = branch.first_basket + (branch.carried ? 1 : 0) + index - branch.chunk_begin;
+  const RootBranchSpec& spec = s.spec(c.column);
+  return RootChunkLocation{c.column, c.file, basket_number(spec, basket),
+                           where(spec, basket, s.tree->files)};
+}
+
+std::vector<RootBranchFailure> RootReadPlan::failures() const {
   std::lock_guard lock(state_->failures_mutex);
   std::vector<RootBranchFailure> out;
   for (const auto& f : state_->failures) {
@@ -431,157 +607,42 @@ std::vector<RootBranchFailure> RootBranchesPlan::failures() const {
   return out;
 }
 
-void RootBranchesPlan::check() const {
+void RootReadPlan::check() const {
   const auto all = failures();
   if (!all.empty()) throw all.front().error;
 }
 
-RootBranchesPlan plan_root_branches(std::shared_ptr<const InputBuffer> file,
-                                    std::vector<RootBranchSpec> branches, std::string name) {
-  if (!file) throw Error(ErrorCode::invalid_argument, "plan_root_branches: null file");
-  std::vector<std::shared_ptr<const InputBuffer>> files{std::move(file)};
-  return plan_root_branches(std::move(files), std::move(branches), std::move(name));
+std::vector<RootBranchResult> RootReadPlan::collect() {
+  State& s = *state_;
+  if (s.collected) throw Error(ErrorCode::invalid_argument, "RootReadPlan::collect: called twice");
+  s.collected = true;
+  std::vector<RootBranchResult> out;
+  out.reserve(s.branches.size());
+  // First what the step before handed over is checked (and becomes part of
+  // what we hand on), then the next step gets its share, then the windows.
+  for (std::size_t b = 0; b < s.branches.size(); ++b) {
+    BranchState& branch = s.branches[b];
+    if (branch.carried && !branch.received && !s.failures[b]) {
+      s.fail_at(b, branch.first_basket, ErrorCode::internal,
+                "the step before did not hand over this basket (it failed, or was not "
+                "collected first)",
+                "plan", no_chunk);
+    }
+  }
+  if (auto next = s.successor.lock(); next && !next->collected) s.hand_over(*next);
+  for (std::size_t b = 0; b < s.branches.size(); ++b) out.push_back(s.result_of(b));
+  return out;
 }
 
-RootBranchesPlan plan_root_branches(std::vector<std::shared_ptr<const InputBuffer>> files,
-                                    std::vector<RootBranchSpec> branches, std::string name) {
-  if (files.empty()) throw Error(ErrorCode::invalid_argument, "plan_root_branches: no files");
-  for (const auto& file : files) {
-    if (!file) throw Error(ErrorCode::invalid_argument, "plan_root_branches: null file");
-  }
-  if (name.empty()) throw Error(ErrorCode::invalid_argument, "plan_root_branches: empty name");
-  for (const RootBranchSpec& spec : branches) {
-    if (spec.jagged && spec.items_per_entry != 1) {
-      throw Error(ErrorCode::invalid_argument, "branch '" + spec.name +
-                                                   "': a jagged branch has items_per_entry 1, not " +
-                                                   std::to_string(spec.items_per_entry));
-    }
-    if (spec.items_per_entry == 0) {
-      throw Error(ErrorCode::invalid_argument, "branch '" + spec.name + "': items_per_entry is 0");
-    }
-  }
+RootReadPlan plan_root_branches(std::vector<std::shared_ptr<const InputBuffer>> files,
+                                std::vector<RootBranchSpec> branches, std::string name) {
+  return RootTree(std::move(files), std::move(branches), std::move(name)).plan();
+}
 
-  auto state = std::make_shared<RootBranchesPlan::State>();
-  state->name = std::move(name);
-  state->files = std::move(files);
-  state->specs = std::move(branches);
-  const std::size_t nbranches = state->specs.size();
-  state->branches.resize(nbranches);
-  state->failures.resize(nbranches);
-  state->failed_index.resize(nbranches);
-  state->failed = std::make_unique<std::atomic<bool>[]>(nbranches);
-  constexpr auto max_u64 = std::numeric_limits<std::uint64_t>::max();
-
-  for (std::size_t b = 0; b < nbranches; ++b) {
-    const RootBranchSpec& spec = state->specs[b];
-    BranchState& branch = state->branches[b];
-    branch.width = root_type_width(spec.type);
-    const auto plan_fail = [&](std::size_t basket, ErrorCode code, const std::string& cause) {
-      state->fail(b, basket, Error(code, where(spec, basket, state->files) + ": " + cause,
-                                   state->name, "plan", no_chunk));
-    };
-
-    // The table itself: contiguous entries (from the first basket's first
-    // entry: a table may start anywhere, to read an entry range), every basket
-    // inside the file.
-    bool ok = true;
-    branch.first_entry = spec.baskets.empty() ? 0 : spec.baskets.front().entry_begin;
-    std::uint64_t next_entry = branch.first_entry;
-    for (std::size_t k = 0; k < spec.baskets.size() && ok; ++k) {
-      const RootBasketRef& r = spec.baskets[k];
-      if (r.entry_begin != next_entry || r.entry_end < r.entry_begin) {
-        plan_fail(k, ErrorCode::invalid_argument,
-                  "basket table entries are not contiguous (expected the basket to start at entry " +
-                      std::to_string(next_entry) + ")");
-        ok = false;
-      } else if (r.file >= state->files.size()) {
-        plan_fail(k, ErrorCode::invalid_argument,
-                  "file " + std::to_string(r.file) + " of " + std::to_string(state->files.size()));
-        ok = false;
-      } else if (const std::size_t size = state->files[r.file]->bytes().size();
-                 r.seek > size || r.bytes > size - r.seek) {
-        plan_fail(k, ErrorCode::corrupt_input,
-                  "the basket table points outside the file (a " + std::to_string(size) +
-                      "-byte file): a truncated file or a wrong table");
-        ok = false;
-      }
-      next_entry = r.entry_end;
-    }
-    if (!ok) continue;
-    branch.entries = next_entry - branch.first_entry;
-
-    // Where each basket's content goes. Flat: entries × items × width, known
-    // from the table. Jagged: fLast - fKeylen from each key.
-    const std::size_t first_basket = state->baskets.size();
-    std::uint64_t items = 0;
-    for (std::size_t k = 0; k < spec.baskets.size() && ok; ++k) {
-      const RootBasketRef& r = spec.baskets[k];
-      BasketInfo info;
-      info.branch = static_cast<std::uint32_t>(b);
-      info.basket = static_cast<std::uint32_t>(k);
-      info.entry_begin = r.entry_begin;
-      info.entries = r.entry_end - r.entry_begin;
-      info.content_item_begin = items;
-      std::uint64_t basket_items = 0;
-      if (spec.jagged) {
-        try {
-          const RootBasketKey key = parse_root_basket_key(state->files[r.file]->bytes().subspan(
-              static_cast<std::size_t>(r.seek), static_cast<std::size_t>(r.bytes)));
-          if (key.nbytes != r.bytes) {
-            throw Error(ErrorCode::corrupt_input, "TKey says fNbytes = " + std::to_string(key.nbytes) +
-                                                      ", the basket table fBasketBytes = " +
-                                                      std::to_string(r.bytes));
-          }
-          if (key.border % branch.width != 0) {
-            throw Error(ErrorCode::corrupt_input, "content of " + std::to_string(key.border) +
-                                                      " bytes is not a multiple of " +
-                                                      std::to_string(branch.width));
-          }
-          info.border = key.border;
-          basket_items = key.border / branch.width;
-        } catch (const Error& e) {
-          plan_fail(k, e.code(), e.cause());
-          ok = false;
-        }
-      } else {
-        const std::uint64_t per_entry = spec.items_per_entry;
-        if (info.entries > max_u64 / per_entry / branch.width) {
-          plan_fail(k, ErrorCode::invalid_argument, "entry count overflows");
-          ok = false;
-        }
-        basket_items = info.entries * per_entry;
-      }
-      items += basket_items;
-      state->baskets.push_back(info);
-    }
-    if (!ok || items > max_u64 / branch.width) {
-      if (ok) plan_fail(0, ErrorCode::invalid_argument, "content size overflows");
-      state->baskets.resize(first_basket);
-      continue;
-    }
-    branch.content_items = items;
-
-    branch.content = DestinationArray::allocate(static_cast<std::size_t>(items * branch.width));
-    if (spec.jagged) {
-      branch.offsets = DestinationArray::allocate(static_cast<std::size_t>(branch.entries + 1) *
-                                                  sizeof(std::int64_t));
-      branch.offsets_data = reinterpret_cast<std::int64_t*>(branch.offsets->data());
-      branch.offsets_data[0] = 0;
-    }
-    branch.planned = true;
-    for (std::size_t t = first_basket; t < state->baskets.size(); ++t) {
-      const BasketInfo& info = state->baskets[t];
-      const RootBasketRef& r = spec.baskets[info.basket];
-      const std::uint64_t item_bytes =
-          branch.width * (spec.jagged ? 1 : spec.items_per_entry);
-      const std::uint64_t begin = spec.jagged ? info.content_item_begin * branch.width
-                                              : (info.entry_begin - branch.first_entry) * item_bytes;
-      const std::uint64_t size = spec.jagged ? info.border : info.entries * item_bytes;
-      state->chunks.push_back(
-          {b, r.file, r.seek, r.bytes, begin, size, static_cast<std::int64_t>(t)});
-    }
-  }
-  return RootBranchesPlan(std::move(state));
+RootReadPlan plan_root_branches(std::shared_ptr<const InputBuffer> file,
+                                std::vector<RootBranchSpec> branches, std::string name) {
+  std::vector<std::shared_ptr<const InputBuffer>> files{std::move(file)};
+  return plan_root_branches(std::move(files), std::move(branches), std::move(name));
 }
 
 }  // namespace decoflow

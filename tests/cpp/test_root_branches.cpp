@@ -77,13 +77,13 @@ RootBranchSpec spec_of(const std::string& name, const std::vector<Basket>& baske
   std::uint64_t entry = 0;
   for (const Basket& b : baskets) {
     const auto key = decoflow::parse_root_basket_key(file.subspan(b.seek, b.bytes));
-    spec.jagged = spec.jagged || key.border != key.objlen;
+    if (key.border != key.objlen) spec.layout = decoflow::ColumnLayout::jagged;
     // Flat bytes: every value's bytes are items of one entry.
     if (type == RootType::uint8 && key.entries > 0) spec.items_per_entry = key.border / key.entries;
     spec.baskets.push_back({b.seek, b.bytes, entry, entry + key.entries});
     entry += key.entries;
   }
-  if (spec.jagged) spec.items_per_entry = 1;
+  if (spec.layout == decoflow::ColumnLayout::jagged) spec.items_per_entry = 1;
   return spec;
 }
 
@@ -137,7 +137,7 @@ TEST_CASE("HZZ branches decode to the uncompressed file's bytes and offsets", "[
       REQUIRE(array);
       REQUIRE(array->size() == content.size());
       CHECK(std::equal(content.begin(), content.end(), array->data()));
-      if (spec.jagged) {
+      if (spec.layout == decoflow::ColumnLayout::jagged) {
         ++jagged;
         const auto off = plan.offsets(i);
         REQUIRE(off);
@@ -315,7 +315,7 @@ TEST_CASE("branches of several files decode into one array each", "[root_branche
   for (const auto& n : names) files.push_back(decoflow::InputBuffer::map_file((root_dir() / n).string()));
   decoflow::Executor executor(2);
   // One file at a time: the expected arrays.
-  std::vector<decoflow::RootBranchesPlan> singles;
+  std::vector<decoflow::RootReadPlan> singles;
   for (std::size_t f = 0; f < files.size(); ++f) {
     const auto& branches = table.at(names[f]);
     singles.push_back(decoflow::plan_root_branches(
@@ -333,7 +333,7 @@ TEST_CASE("branches of several files decode into one array each", "[root_branche
                                    RootType::float32);
       all.name = one.name;
       all.type = one.type;
-      all.jagged = one.jagged;
+      all.layout = one.layout;
       for (std::size_t k = 0; k < one.baskets.size(); ++k) {
         RootBasketRef r = one.baskets[k];
         r.entry_begin += base;

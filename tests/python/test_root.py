@@ -480,14 +480,14 @@ def test_iterate_decodes_each_basket_once(tmp_path, executor, monkeypatch, step)
     path = tmp_path / "big_baskets.root"
     batches = [2500, 0, 1, 4000, 3]
     write_file(path, uproot.ZSTD(1), batches)
-    decoded = []  # the file offset of every basket given to a graph
-    real_add_chunks = decoflow.Graph.add_chunks
+    decoded = []  # the file offset of every basket in a graph submitted
+    real_submit = decoflow.Executor.submit
 
-    def counting_add_chunks(graph, input, offsets, *args, **kwargs):
-        decoded.extend(np.atleast_1d(offsets).tolist())
-        return real_add_chunks(graph, input, offsets, *args, **kwargs)
+    def counting_submit(ex, graph, **kwargs):
+        decoded.extend(graph._chunk(i)[1] for i in range(len(graph)))
+        return real_submit(ex, graph, **kwargs)
 
-    monkeypatch.setattr(decoflow.Graph, "add_chunks", counting_add_chunks)
+    monkeypatch.setattr(decoflow.Executor, "submit", counting_submit)
     with uproot.open(path) as f:
         tree = f["t"]
         names = ["f_int64", "f_bool", "fixed3", "j_float64", "j_uint8", "label"]
@@ -666,11 +666,13 @@ def test_string_lengths_that_disagree_with_the_offsets(tmp_path, executor, entry
     with pytest.raises(decoflow.CorruptInputError) as info:
         droot.arrays(str(bad), ["s", "x"], executor=executor)
     assert info.value.branch == "s" and info.value.basket == 1
-    assert f"branch 's' basket 1: string at entry {4 + entry}" in str(info.value)
-    # Located like the engine's errors: the graph, the check, basket 1's chunk.
+    assert f"branch 's' basket 1 (entries 4-8, file bytes [" in str(info.value)
+    assert f"): string at entry {4 + entry}: " in str(info.value)
+    # Located like the engine's errors: the graph, the stage that checks the
+    # strings while decoding, basket 1's chunk.
     assert info.value.graph == "root:bad.root:t"
-    assert info.value.node == "strings" and info.value.chunk == 1
-    assert str(info.value).startswith(f"graph '{info.value.graph}', node 'strings', chunk 1: ")
+    assert info.value.node == "baskets" and info.value.chunk == 1
+    assert str(info.value).startswith(f"graph '{info.value.graph}', node 'baskets', chunk 1: ")
     assert np.array_equal(info.value.arrays["x"], np.arange(12, dtype=np.int32))
     # The entries of the other baskets still read (a range without basket 1).
     assert droot.arrays(str(bad), ["s"], entry_stop=4, executor=executor)["s"].tolist() == \

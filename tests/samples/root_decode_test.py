@@ -120,4 +120,40 @@ with tempfile.TemporaryDirectory() as tmp:
     run = subprocess.run([tool, "--entry-start", "ten", str(path), str(tmp / "table.tsv")],
                          capture_output=True, text=True)
     assert run.returncode == 2 and "wants an integer" in run.stderr, run.stderr
-print("decoflow-root-decode: every branch equals uproot's, whole, over two files, in ranges")
+
+    # char* strings: decoded and their length bytes checked, like Python does.
+    labels = tmp / "labels.root"
+    words = ["ab", "", "c" * 300, "d", "\u00e9t\u00e9"]
+    with uproot.recreate(labels, compression=None) as f:
+        f.mktree("t", {"s": "string", "x": "int32"})
+        for k in range(3):
+            f["t"].extend({"s": ak.Array(words), "x": np.arange(5, dtype=np.int32) + 5 * k})
+    table3 = subprocess.run([sys.executable, project / "scripts" / "root_basket_table.py",
+                             f"{labels}:t"], check=True, capture_output=True, text=True).stdout
+    assert "s\tuint8\tstrings\t" in table3, table3
+    (tmp / "labels.tsv").write_text(table3)
+    run = subprocess.run([tool, "--output-dir", str(out), str(labels), str(tmp / "labels.tsv")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    data = np.fromfile(out / "s.bin", dtype=np.uint8).tobytes()
+    starts = np.fromfile(out / "s.starts.bin", dtype=np.int64)
+    stops = np.fromfile(out / "s.offsets.bin", dtype=np.int64)[1:]
+    assert [data[a:b].decode() for a, b in zip(starts, stops)] == words * 3
+    # Entry 7 (basket 1's third entry) loses one from its 255 marker's length.
+    with uproot.open(labels) as f:
+        seek = int(f["t"]["s"].member("fBasketSeek")[1])
+    raw = bytearray(labels.read_bytes())
+    keylen = int.from_bytes(raw[seek + 14:seek + 16], "big")
+    raw[seek + keylen + 4] ^= 0x01  # 1 + 2 and 1 + 0 bytes in: entry 7's length byte
+    (tmp / "bad_labels.root").write_bytes(bytes(raw))
+    run = subprocess.run([tool, str(tmp / "bad_labels.root"), str(tmp / "labels.tsv")],
+                         capture_output=True, text=True)
+    assert run.returncode == 1, run.stderr
+    assert "branch 's' basket 1 (entries 5-10" in run.stderr, run.stderr
+    assert "string at entry 7" in run.stderr and "x\tint32\t15 entries" in run.stdout, run
+    # FILE and TABLE the wrong way round: exit 2, saying which is which.
+    run = subprocess.run([tool, str(tmp / "labels.tsv"), str(labels)], capture_output=True,
+                         text=True)
+    assert run.returncode == 2 and "give each FILE.root first" in run.stderr, run.stderr
+print("decoflow-root-decode: every branch equals uproot's, whole, over two files, in ranges; "
+      "strings checked")

@@ -59,4 +59,9 @@ class Decoder {
   std::unique_ptr<Contexts> contexts_;
 };
 
+/// The calling thread's Decoder, created on first use: every stage that
+/// decodes on an engine thread shares it, so a thread holds one set of codec
+/// contexts. Thread-safe (each thread gets its own).
+Decoder& thread_decoder();
+
 }  // namespace decoflow

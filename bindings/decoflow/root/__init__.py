@@ -1,0 +1,64 @@
+"""decoflow.root: numeric TTree branches of ROOT files, decoded in parallel into NumPy arrays.
+
+uproot reads the file's metadata (which baskets each branch has, where, how
+big); decoflow does the rest natively, with no Python per basket: one graph per
+read, one chunk per basket, every basket decompressed (``ZS``, ``L4``,
+``ZL``, ``XZ`` or stored raw), turned into native byte order and written into
+its slice of one array per branch::
+
+    import decoflow.root
+    arrays = decoflow.root.arrays("HZZ.root:events", ["MET_px", "Jet_Px"])
+    arrays["MET_px"]            # numpy.ndarray, float32
+    arrays["Jet_Px"].content    # numpy.ndarray of every jet's Px
+    arrays["Jet_Px"].offsets    # int64, len(entries) + 1
+    arrays["Jet_Px"].to_awkward()
+
+    for step in decoflow.root.iterate("HZZ.root:events", ["MET_px"], step_size="100 MB"):
+        ...                     # {name: array} per range of entries
+
+Supported: flat branches of bool, int8-int64, uint8-uint64, float32, float64
+(also fixed-size arrays such as ``x[3]/F``), jagged branches of those types
+(``x[n]/F``, what uproot writes for ``var * float32``), and ``char*`` strings
+(what uproot writes for ``"string"``: :class:`Strings`, the bytes as stored plus
+each entry's start and stop). Other branches (``std::string``,
+``std::vector``, objects, ``Float16_t``/``Double32_t``, jagged fixed-size rows)
+raise :class:`UnsupportedBranchError` naming the branch and its interpretation; so do
+branches whose last basket is embedded in the TBranch object (uproot's
+``embedded_baskets``; ROOT writes them for trees that were not closed
+properly).
+
+Several files (a list of paths or trees, one tree each) are read as one: one
+graph, every basket of every file straight into its slice of one array per
+branch.
+
+A basket that fails (a truncated file, a basket table pointing outside the
+file, bytes that do not decode, string lengths that disagree with the entry
+offsets) fails its branch only; the others are decoded whole. The exception
+raised names the branch and the basket, and carries the branches that did
+decode in ``.arrays``. What is detected: every structure and size (the TKey
+against the basket table, the block headers, the decoded sizes, the entry
+offsets, the string lengths) and the checksums the file holds (``L4``'s
+xxhash64, zlib's adler32, the xz check). A byte changed inside a zstd payload
+that still decodes to the right size cannot be seen: ROOT writes zstd blocks
+without a checksum (uproot cannot see it either).
+
+Per-basket Python: nothing. Reading the basket tables costs one uproot
+metadata read per branch (vectorised NumPy, no loop over baskets); the engine
+then plans, decodes, checks and windows every branch in C++
+(decoflow/root_branches.hpp), one call to plan and one to collect.
+
+The package, one concept per module: ``_uproot`` (opening trees, branch kinds
+and basket tables from uproot's metadata), ``_select`` (filter_name, entry
+ranges, step sizes), ``_results`` (Jagged, Strings, RootRead), ``_read``
+(read, arrays: the engine's plan, submit, collect), ``_iterate``.
+"""
+
+from __future__ import annotations
+
+from .._errors import UnsupportedBranchError
+from ._iterate import iterate
+from ._read import arrays, read
+from ._results import Jagged, RootRead, Strings
+
+__all__ = ["arrays", "iterate", "read", "Jagged", "RootRead", "Strings",
+           "UnsupportedBranchError"]

@@ -1,0 +1,164 @@
+// decoflow/column_chunk.hpp: the unit of a read plan — one stored chunk of one
+// column (a TTree basket today; an RNTuple page is another framing of the same
+// unit) — and how it becomes values in its slice.
+//
+//   stored bytes ──framing──► decoded bytes ──layout──► values in the column's slice
+//   (TKey + TBasket header,    (ROOT blocks         fixed:   byteswap in place
+//    then ROOT blocks)          ZS/L4/ZL/XZ, or raw) jagged:  values byteswapped into the
+//                                                             slice, the entry-offsets trailer
+//                                                             ──► global int64 offsets
+//                                                    strings: bytes copied, offsets as jagged,
+//                                                             each entry's length bytes checked
+//                                                             ──► its start
+//
+// A new layout (a per-entry header, truncated floats, an RNTuple encoding) is
+// a new ColumnLayout case here, not a new pipeline: the plan, the graph, the
+// arrays and the error locations stay as they are (docs/ARCHITECTURE.md).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "decoflow/bytes.hpp"
+#include "decoflow/decoder.hpp"
+#include "decoflow/error.hpp"
+
+namespace decoflow {
+
+/// The element types ROOT writes for numeric branches (big-endian on file).
+enum class RootType : std::uint8_t {
+  boolean, int8, uint8, int16, uint16, int32, uint32, int64, uint64, float32, float64,
+};
+
+/// NumPy's name of the type ("bool", "int8", ..., "float64"). Thread-safe.
+std::string_view to_string(RootType type) noexcept;
+/// Parses a name written by to_string(); nullopt for any other. Thread-safe.
+std::optional<RootType> root_type_from_string(std::string_view name) noexcept;
+/// Bytes per element (1, 2, 4 or 8). Thread-safe.
+unsigned root_type_width(RootType type) noexcept;
+/// The element's Python buffer-protocol format ("?", "b", "B", "h", ..., "d"). Thread-safe.
+std::string_view root_type_format(RootType type) noexcept;
+
+/// How a column's decoded chunk becomes values.
+enum class ColumnLayout : std::uint8_t {
+  /// Values only, a fixed number per entry (`x/F`, `x[3]/F`): byteswapped in place.
+  fixed,
+  /// Values, then the basket's entry-offsets trailer (`x[n]/F`): a variable
+  /// number of values per entry.
+  jagged,
+  /// `char*` strings: per entry its length (one byte, or 255 and four
+  /// big-endian bytes) then its bytes, then the entry-offsets trailer. The
+  /// content is the bytes as stored; each entry's start (after its length
+  /// bytes) is written beside its offsets, once the length bytes agree with
+  /// the entry's extent.
+  strings,
+};
+
+/// "fixed", "jagged" or "strings". Thread-safe.
+std::string_view to_string(ColumnLayout layout) noexcept;
+/// Parses a name written by to_string(); nullopt for any other. Thread-safe.
+std::optional<ColumnLayout> column_layout_from_string(std::string_view name) noexcept;
+
+/// How a chunk's stored bytes are framed.
+enum class ChunkFraming : std::uint8_t {
+  /// A TKey whose TBasket header gives the decoded size (fObjlen), the entry
+  /// count (fNevBuf) and where the values end (fLast); then ROOT compression
+  /// blocks, or the payload stored raw when it is fObjlen bytes.
+  tbasket,
+};
+
+/// One stored chunk of one column: where its bytes are, how they are framed
+/// and how they become values, and where those land. Plain data: a plan holds
+/// one per chunk and the stage finds it by the graph chunk's tag.
+struct ColumnChunk {
+  // Where its bytes are.
+  std::uint32_t file = 0;    ///< index among the read's files
+  std::uint64_t offset = 0;  ///< first stored byte (a basket: its TKey, fBasketSeek)
+  std::uint64_t size = 0;    ///< stored bytes (a basket: fBasketBytes)
+  ChunkFraming framing = ChunkFraming::tbasket;
+  // How they become values.
+  ColumnLayout layout = ColumnLayout::fixed;
+  std::uint8_t width = 1;  ///< bytes per value, big-endian on file
+  // Which entries, and where they land.
+  std::uint32_t column = 0;        ///< the column's index in its plan
+  std::uint64_t entry_begin = 0;   ///< its first entry (of the whole tree)
+  std::uint64_t entries = 0;       ///< its entry count (fNevBuf must agree)
+  std::uint64_t entry_slot = 0;    ///< where entry_begin sits in the column's offsets/starts
+  std::uint64_t content_item = 0;  ///< its first value in the column's content array
+  std::uint64_t content_bytes = 0; ///< its values' bytes: the size of its slice
+  std::uint64_t number = 0;        ///< its number among its column's chunks in its file (errors)
+};
+
+/// Where a chunk writes what is not values: a jagged or strings column's
+/// int64 entry offsets (entry j of the chunk ends at offsets[entry_slot + j + 1],
+/// counted in values from the column's start) and a strings column's entry
+/// starts (starts[entry_slot + j]: the first byte after entry j's length).
+/// Null when the layout has none.
+struct ColumnTargets {
+  std::int64_t* offsets = nullptr;
+  std::int64_t* starts = nullptr;
+};
+
+/// What a basket's TKey (and the TBasket header that ends it) says.
+struct RootBasketKey {
+  std::uint64_t nbytes = 0;   ///< fNbytes: key + compressed payload
+  std::uint64_t objlen = 0;   ///< fObjlen: decompressed payload
+  std::uint64_t keylen = 0;   ///< fKeylen: the payload starts here
+  std::uint64_t entries = 0;  ///< fNevBuf
+  std::uint64_t border = 0;   ///< fLast - fKeylen: content bytes; an offsets trailer follows
+};
+
+/// Parses the TKey + TBasket header at the start of `basket` (the bytes from
+/// fBasketSeek on; at least the key). Throws Error(corrupt_input) naming the
+/// field when the header is truncated or inconsistent (fKeylen beyond fNbytes,
+/// fLast outside the payload, ...). Thread-safe.
+RootBasketKey parse_root_basket_key(ConstBytes basket);
+
+/// Scratch buffers for chunks whose decoded bytes are more than their values
+/// (a trailer follows them): leased per chunk and given back, so that steady
+/// state allocates nothing, growing to the number of chunks decoded at once.
+/// Thread-safe.
+class ScratchPool {
+ public:
+  class Lease {
+   public:
+    Lease(ScratchPool& pool, std::size_t size);
+    ~Lease();
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    MutableBytes bytes() const noexcept { return {buffer_.data.get(), size_}; }
+
+   private:
+    friend class ScratchPool;
+    struct Buffer {
+      std::unique_ptr<std::byte[]> data;
+      std::size_t capacity = 0;
+    };
+    ScratchPool& pool_;
+    Buffer buffer_;
+    std::size_t size_;
+  };
+
+ private:
+  std::mutex mutex_;
+  std::vector<Lease::Buffer> free_;
+};
+
+/// Decodes `stored` (the chunk's bytes) into `content` (its slice, exactly
+/// chunk.content_bytes) in native byte order, and writes its entries'
+/// offsets and starts into `targets`. Checks the framing against the chunk
+/// (fNbytes, fNevBuf, fLast) and the layout's structure (the trailer's
+/// offsets, the strings' length bytes); throws Error (corrupt_input,
+/// size_mismatch, checksum_mismatch, unsupported_format, resource_error)
+/// naming what disagrees — with the entry (of the tree) where there is one.
+/// Writes only inside `content` and the chunk's own entries of `targets`.
+/// Thread-safe for distinct chunks.
+void decode_column_chunk(const ColumnChunk& chunk, ConstBytes stored, MutableBytes content,
+                         const ColumnTargets& targets, Decoder& decoder, ScratchPool& scratch);
+
+}  // namespace decoflow

@@ -33,6 +33,16 @@ namespace decoflow {
 
 namespace detail {
 
+// Makes the PinnedJobs the flow graph hands to pinned stage bodies (their
+// constructor is private: a job is only ever made here).
+struct PinnedJobAccess {
+  template <typename... Args>
+  static PinnedJob make(Args&&... args) {
+    return PinnedJob(std::forward<Args>(args)...);
+  }
+};
+
+
 class ExecutorCore {
  public:
   explicit ExecutorCore(unsigned threads)
@@ -255,8 +265,8 @@ void execute(RunState& run) {
           [&run, &graph, k, pinned](const Batch& batch, Async::gateway_type& gateway) {
             gateway.reserve_wait();  // wait_for_all() now waits for this batch too
             try {
-              pinned->post(PinnedJob(&run, k, batch.begin, batch.end, batch.seq, batch.scratch,
-                                     &gateway, run.threads));
+              pinned->post(PinnedJobAccess::make(&run, k, batch.begin, batch.end, batch.seq,
+                                                 batch.scratch, &gateway, run.threads));
             } catch (const std::exception& e) {
               // The batch never left: fail the run here and pass the batch on,
               // or wait_for_all() would wait for it forever.

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -391,4 +392,106 @@ TEST_CASE("branches of several files decode into one array each", "[root_branche
   REQUIRE_THROWS_AS(decoflow::plan_root_branches(
                         std::vector<std::shared_ptr<const decoflow::InputBuffer>>{}, {}),
                     decoflow::Error);
+}
+
+namespace {
+
+// Branch b's window of a collected read as values (and offsets from 0).
+struct Window {
+  std::vector<std::byte> values;
+  std::vector<std::int64_t> offsets;
+};
+
+Window window_of(const decoflow::RootBranchResult& r, std::size_t width) {
+  REQUIRE(!r.failure);
+  Window w;
+  const std::byte* v = r.content->data() + r.content_begin * width;
+  w.values.assign(v, v + r.content_items * width);
+  if (r.offsets) {
+    const auto* o = reinterpret_cast<const std::int64_t*>(r.offsets->data()) + r.entry_begin;
+    w.offsets.assign(o, o + r.entries + 1);
+  }
+  return w;
+}
+
+}  // namespace
+
+TEST_CASE("steps of entries, each basket decoded once, equal the whole read", "[root_branches]") {
+  if (!have_testdata()) DECOFLOW_SKIP("skipped: HZZ test data not found in " << root_dir().string());
+  const Table table = load_table();
+  const auto file = decoflow::InputBuffer::map_file((root_dir() / "uproot-HZZ-lz4.root").string());
+  const auto& branches = table.at("uproot-HZZ-lz4.root");
+  const std::vector<RootBranchSpec> specs{
+      spec_of("MET_px", branches.at("MET_px"), file->bytes(), RootType::float32),
+      spec_of("Jet_Px", branches.at("Jet_Px"), file->bytes(), RootType::float32)};
+  const decoflow::RootTree tree({file}, specs, "steps");
+  decoflow::Executor executor(2);
+  auto whole = tree.plan();
+  executor.run(whole.make_graph());
+  const auto all = whole.collect();
+  const std::uint64_t entries = all[0].entries;
+  REQUIRE(entries == 2421);
+
+  for (const std::uint64_t step : {std::uint64_t{7}, std::uint64_t{300}, std::uint64_t{1000}}) {
+    INFO("step " << step);
+    std::vector<Window> joined(specs.size());
+    std::size_t chunks = 0;
+    std::optional<decoflow::RootReadPlan> previous;
+    const auto take = [&](decoflow::RootReadPlan& plan) {
+      const auto results = plan.collect();
+      for (std::size_t b = 0; b < specs.size(); ++b) {
+        Window w = window_of(results[b], 4);
+        Window& j = joined[b];
+        j.values.insert(j.values.end(), w.values.begin(), w.values.end());
+        if (w.offsets.empty()) continue;
+        const std::int64_t base = j.offsets.empty() ? 0 : j.offsets.back();
+        REQUIRE(w.offsets.front() == 0);
+        for (std::size_t k = j.offsets.empty() ? 0 : 1; k < w.offsets.size(); ++k) {
+          j.offsets.push_back(w.offsets[k] + base);
+        }
+      }
+    };
+    for (std::uint64_t lo = 0; lo < entries; lo += step) {
+      auto plan = tree.plan(decoflow::EntryRange{lo, std::min(lo + step, entries)},
+                            previous ? &*previous : nullptr);
+      chunks += plan.chunks().size();
+      executor.run(plan.make_graph());  // runs while `previous` is not collected yet
+      if (previous) take(*previous);
+      previous.emplace(std::move(plan));
+    }
+    take(*previous);
+    // Every basket with entries decoded by exactly one step.
+    std::size_t baskets = 0;
+    for (const auto& spec : specs) {
+      for (const auto& r : spec.baskets) baskets += r.entry_end > r.entry_begin ? 1 : 0;
+    }
+    CHECK(chunks == baskets);
+    for (std::size_t b = 0; b < specs.size(); ++b) {
+      const Window w = window_of(all[b], 4);
+      CHECK(joined[b].values == w.values);
+      CHECK(joined[b].offsets == w.offsets);
+    }
+  }
+}
+
+TEST_CASE("a step that was not handed its shared basket fails that branch by name",
+          "[root_branches]") {
+  if (!have_testdata()) DECOFLOW_SKIP("skipped: HZZ test data not found in " << root_dir().string());
+  const Table table = load_table();
+  const auto file = decoflow::InputBuffer::map_file((root_dir() / "uproot-HZZ-zstd.root").string());
+  const auto& branches = table.at("uproot-HZZ-zstd.root");
+  const decoflow::RootTree tree(
+      {file}, {spec_of("Jet_Px", branches.at("Jet_Px"), file->bytes(), RootType::float32)}, "t");
+  decoflow::Executor executor(2);
+  auto first = tree.plan(decoflow::EntryRange{0, 10});
+  auto second = tree.plan(decoflow::EntryRange{10, 20}, &first);
+  CHECK(second.chunks().empty());  // inside the first step's basket
+  executor.run(first.make_graph());
+  // The second step collected before the first: nothing was handed over.
+  const auto results = second.collect();
+  REQUIRE(results[0].failure);
+  CHECK(std::string(results[0].failure->error.what()).find("branch 'Jet_Px' basket 0") !=
+        std::string::npos);
+  CHECK_THROWS_AS(second.collect(), decoflow::Error);  // once only
+  CHECK(!first.collect()[0].failure);
 }

@@ -31,6 +31,7 @@ struct ChunkView {
 
 namespace detail {
 struct RunState;
+struct PinnedJobAccess;  // the executor's only way to make a PinnedJob
 }
 
 /// One batch of consecutive chunks handed by the flow graph to a
@@ -51,13 +52,16 @@ class PinnedJob {
   /// may watch it to abandon long work. Valid until finish().
   const std::atomic<bool>* stop_flag() const noexcept;
 
+  /// An empty job (a queue's placeholder); execute() and finish() must not be called on it.
   PinnedJob() = default;
+
+ private:
+  friend struct detail::PinnedJobAccess;
   PinnedJob(detail::RunState* run, std::size_t stage, std::uint32_t begin, std::uint32_t end,
             std::uint32_t seq, std::uint32_t scratch, void* gateway, unsigned concurrency)
       : run_(run), stage_(stage), begin_(begin), end_(end), seq_(seq), scratch_(scratch),
         scratch_taken_(scratch), gateway_(gateway), concurrency_(concurrency) {}
 
- private:
   detail::RunState* run_ = nullptr;
   std::size_t stage_ = 0;
   std::uint32_t begin_ = 0;

@@ -51,7 +51,7 @@ import numpy as np
 
 CODECS = ["zstd", "lz4", "zlib", "lzma", "uncompressed"]
 LEVELS = {"zstd": 5, "lz4": 4, "zlib": 6, "lzma": 6}
-BASKET = 1200      # bytes: small, so that every branch has several baskets
+BASKET = 500       # bytes (ROOT raises it to ~1,100 for branches with entry offsets)
 N_VECTORS = 300
 N_FLOATS = 500
 N_OBJECTS = 160

@@ -80,11 +80,17 @@ bool read_table(const char* path, std::vector<decoflow::RootBranchSpec>& specs,
     std::getline(cols, name, '\t');
     cols >> type >> layout >> items >> basket >> ref.seek >> ref.bytes >> ref.entry_begin >>
         ref.entry_end;
-    // Tables written before strings were read say 0 / 1 for fixed / jagged.
+    // Tables written before strings were read say 0 / 1 for fixed / jagged;
+    // "jagged:10" is a jagged branch with 10 header bytes per entry.
     if (layout == "0" || layout == "1") layout = layout == "1" ? "jagged" : "fixed";
+    unsigned header_bytes = 0;
+    if (const auto colon = layout.find(':'); colon != std::string::npos) {
+      header_bytes = static_cast<unsigned>(std::strtoul(layout.c_str() + colon + 1, nullptr, 10));
+      layout.resize(colon);
+    }
     const auto parsed = decoflow::root_type_from_string(type);
     const auto parsed_layout = decoflow::column_layout_from_string(layout);
-    if (!cols || name.empty() || !parsed || !parsed_layout) {
+    if (!cols || name.empty() || !parsed || !parsed_layout || header_bytes > 255) {
       error = std::string(path) + ":" + std::to_string(line_no) +
               ": malformed line (want: branch, type, layout, items, basket, seek, bytes, "
               "entry_begin, entry_end, tab-separated)";
@@ -92,7 +98,8 @@ bool read_table(const char* path, std::vector<decoflow::RootBranchSpec>& specs,
     }
     auto [it, inserted] = index.try_emplace(name, specs.size());
     if (inserted) {
-      specs.push_back({name, *parsed, *parsed_layout, items, {}});
+      specs.push_back({name, *parsed, *parsed_layout, items,
+                       static_cast<std::uint8_t>(header_bytes), {}});
     }
     auto& spec = specs[it->second];
     if (basket != spec.baskets.size()) {
@@ -140,7 +147,8 @@ bool append_file(std::vector<decoflow::RootBranchSpec>& merged,
     return true;
   }
   const auto same = [](const decoflow::RootBranchSpec& a, const decoflow::RootBranchSpec& b) {
-    return a.type == b.type && a.layout == b.layout && a.items_per_entry == b.items_per_entry;
+    return a.type == b.type && a.layout == b.layout && a.items_per_entry == b.items_per_entry &&
+           a.header_bytes == b.header_bytes;
   };
   if (table.size() != merged.size()) {
     error = std::string(path) + ": lists " + std::to_string(table.size()) +

@@ -188,9 +188,9 @@ class _RootPlan:
 class _RootTree:
     """Branches of one tree in mapped ROOT files."""
 
-    def __init__(self, paths: Sequence[str], tables: list, name: str) -> None:
+    def __init__(self, paths: Sequence[str], tables: list, name: str, embedded: list) -> None:
         """
-        Maps the files (one tree each, read as one) with each branch's table: (name, type, layout, items_per_entry, seeks, sizes, entry_bounds, files, numbers).
+        Maps the files (one tree each, read as one) with each branch's table: (name, type, layout, items_per_entry, header_bytes, seeks, sizes, entry_bounds, files, numbers, inputs, borders); `embedded`: the bytes of baskets kept in TBranch records (inputs len(paths), len(paths) + 1, ...).
         """
 
     def plan(self, graph: _Graph, window: tuple[int, int] | None, stages: Sequence[Stage], previous: _RootPlan | None) -> _RootPlan:

@@ -45,10 +45,12 @@ nb::object to_python(const Error& e) {
 }
 
 RootBranchSpec make_spec(nb::handle item) {
-  // (name, type, layout, items_per_entry, seeks, bytes, entry_bounds, files, numbers):
-  // per basket its seek, size, file index and number in its file; n + 1 entry bounds.
+  // (name, type, layout, items_per_entry, header_bytes, seeks, bytes, entry_bounds, files,
+  // numbers, inputs, borders): per basket its seek, size, file index, number in its file,
+  // and for a basket embedded in its TBranch the input holding it and its value bytes
+  // (-1 for the others); n + 1 entry bounds.
   const nb::tuple t = nb::cast<nb::tuple>(item);
-  if (t.size() != 9) throw nb::value_error("_RootTree: a branch table has 9 fields");
+  if (t.size() != 12) throw nb::value_error("_RootTree: a branch table has 12 fields");
   RootBranchSpec spec;
   spec.name = nb::cast<std::string>(t[0]);
   const std::string type = nb::cast<std::string>(t[1]);
@@ -63,19 +65,27 @@ RootBranchSpec make_spec(nb::handle item) {
   spec.type = *parsed_type;
   spec.layout = *parsed_layout;
   spec.items_per_entry = nb::cast<std::uint64_t>(t[3]);
-  const auto seeks = nb::cast<Int64Column>(t[4]);
-  const auto bytes = nb::cast<Int64Column>(t[5]);
-  const auto bounds = nb::cast<Int64Column>(t[6]);
-  const auto files = nb::cast<Int64Column>(t[7]);
-  const auto numbers = nb::cast<Int64Column>(t[8]);
+  const auto header_bytes = nb::cast<unsigned>(t[4]);
+  if (header_bytes > 255) throw nb::value_error("_RootTree: header_bytes over 255");
+  spec.header_bytes = static_cast<std::uint8_t>(header_bytes);
+  const auto seeks = nb::cast<Int64Column>(t[5]);
+  const auto bytes = nb::cast<Int64Column>(t[6]);
+  const auto bounds = nb::cast<Int64Column>(t[7]);
+  const auto files = nb::cast<Int64Column>(t[8]);
+  const auto numbers = nb::cast<Int64Column>(t[9]);
+  const auto inputs = nb::cast<Int64Column>(t[10]);
+  const auto borders = nb::cast<Int64Column>(t[11]);
   const std::size_t n = seeks.shape(0);
   if (bytes.shape(0) != n || bounds.shape(0) != n + 1 || files.shape(0) != n ||
-      numbers.shape(0) != n) {
+      numbers.shape(0) != n || inputs.shape(0) != n || borders.shape(0) != n) {
     throw nb::value_error(("branch '" + spec.name + "': " + std::to_string(n) + " seeks, " +
                            std::to_string(bytes.shape(0)) + " sizes, " +
                            std::to_string(bounds.shape(0)) + " entry bounds, " +
                            std::to_string(files.shape(0)) + " files and " +
-                           std::to_string(numbers.shape(0)) + " numbers (need n, n, n + 1, n, n)")
+                           std::to_string(numbers.shape(0)) + " numbers, " +
+                           std::to_string(inputs.shape(0)) + " inputs and " +
+                           std::to_string(borders.shape(0)) +
+                           " borders (need n, n, n + 1, n, n, n, n)")
                               .c_str());
   }
   spec.baskets.resize(n);
@@ -87,23 +97,42 @@ RootBranchSpec make_spec(nb::handle item) {
                              ": negative seek, size, entry, file or number in the basket table")
                                 .c_str());
     }
-    spec.baskets[i] = {static_cast<std::uint64_t>(s),  static_cast<std::uint64_t>(b),
-                       static_cast<std::uint64_t>(e0), static_cast<std::uint64_t>(e1),
-                       static_cast<std::uint32_t>(f),  static_cast<std::uint64_t>(number)};
+    RootBasketRef& r = spec.baskets[i];
+    r = {static_cast<std::uint64_t>(s),  static_cast<std::uint64_t>(b),
+         static_cast<std::uint64_t>(e0), static_cast<std::uint64_t>(e1),
+         static_cast<std::uint32_t>(f),  static_cast<std::uint64_t>(number)};
+    if (inputs(i) >= 0) {  // kept inside its TBranch record
+      if (inputs(i) > INT32_MAX || borders(i) < 0) {
+        throw nb::value_error(("branch '" + spec.name + "' basket " + std::to_string(number) +
+                               ": an embedded basket's input or border out of range")
+                                  .c_str());
+      }
+      r.framing = ChunkFraming::embedded;
+      r.input = static_cast<std::uint32_t>(inputs(i));
+      r.border = static_cast<std::uint64_t>(borders(i));
+    }
   }
   return spec;
 }
 
-RootTree make_tree(const std::vector<std::string>& paths, nb::list tables, std::string name) {
+RootTree make_tree(const std::vector<std::string>& paths, nb::list tables, std::string name,
+                   nb::list embedded) {
   std::vector<RootBranchSpec> branches;
   branches.reserve(tables.size());
   for (nb::handle item : tables) branches.push_back(make_spec(item));
+  // Embedded baskets are small (one per branch and file at most): copied.
+  std::vector<std::shared_ptr<const InputBuffer>> buffers;
+  for (nb::handle item : embedded) {
+    const nb::bytes data = nb::cast<nb::bytes>(item);
+    const auto* p = static_cast<const std::byte*>(static_cast<const void*>(data.c_str()));
+    buffers.push_back(InputBuffer::from_bytes(std::vector<std::byte>(p, p + data.size())));
+  }
   std::vector<std::shared_ptr<const InputBuffer>> files;
   {
     nb::gil_scoped_release release;  // mapping may touch the disk
     for (const auto& path : paths) files.push_back(InputBuffer::map_file(path));
   }
-  return RootTree(std::move(files), std::move(branches), std::move(name));
+  return RootTree(std::move(files), std::move(branches), std::move(name), std::move(buffers));
 }
 
 }  // namespace
@@ -144,11 +173,13 @@ void bind_root(nb::module_& m) {
 
   nb::class_<RootTree>(m, "_RootTree", "Branches of one tree in mapped ROOT files.")
       .def("__init__", [](RootTree* self, std::vector<std::string> paths, nb::list tables,
-                          std::string name) {
-        new (self) RootTree(make_tree(paths, tables, std::move(name)));
-      }, nb::arg("paths"), nb::arg("tables"), nb::arg("name"),
-      "Maps the files (one tree each, read as one) with each branch's table: "
-      "(name, type, layout, items_per_entry, seeks, sizes, entry_bounds, files, numbers).")
+                          std::string name, nb::list embedded) {
+        new (self) RootTree(make_tree(paths, tables, std::move(name), embedded));
+      }, nb::arg("paths"), nb::arg("tables"), nb::arg("name"), nb::arg("embedded"),
+      "Maps the files (one tree each, read as one) with each branch's table: (name, type, "
+      "layout, items_per_entry, header_bytes, seeks, sizes, entry_bounds, files, numbers, "
+      "inputs, borders); `embedded`: the bytes of baskets kept in TBranch records (inputs "
+      "len(paths), len(paths) + 1, ...).")
       .def("plan", [](const RootTree& tree, PyGraph& graph,
                       std::optional<std::tuple<std::uint64_t, std::uint64_t>> window,
                       std::vector<Stage> stages, RootReadPlan* previous) {

@@ -1,6 +1,7 @@
 #include "decoflow/column_chunk.hpp"
 
 #include <array>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -35,62 +36,156 @@ Error corrupt(std::string what) { return Error(ErrorCode::corrupt_input, std::mo
 
 // The trailer is [count, start_0 + fKeylen, ..., start_{n-1} + fKeylen, x]
 // (big-endian int32; ROOT writes count = n and x = 0, uproot count = n + 1
-// and x = fLast), as uproot's TBasket.py reads it. Entry j ends where entry
-// j + 1 starts, the last one at the border; the chunk writes the global
-// offsets of its entries' ends, offsets[entry_slot + 1 .. entry_slot + n], so
-// chunks never write the same element (offsets[0] = 0 is written when
-// planning).
-void write_offsets(const ColumnChunk& chunk, ConstBytes trailer, std::uint64_t keylen,
-                   std::int64_t* offsets) {
-  const std::uint64_t n = chunk.entries;
-  if (trailer.size() < 4 * (n + 1)) {
-    throw corrupt("entry-offsets trailer of " + std::to_string(trailer.size()) + " bytes for " +
-                  std::to_string(n) + " entries");
+// and x = fLast), as uproot's TBasket.py reads it. Entry j spans
+// [start_j, start_{j+1}) of the decoded values, the last one up to the border.
+class EntryExtents {
+ public:
+  // Without a trailer, ROOT's baskets of equal-size entries imply the
+  // offsets (fNevBufSize each: TBasket's kGenerateOffsetMap, what uproot
+  // reads the same way).
+  EntryExtents(const ColumnChunk& chunk, ConstBytes trailer, std::uint64_t keylen,
+               std::uint64_t border, std::uint64_t entry_size)
+      : chunk_(chunk), keylen_(keylen), border_(border) {
+    const std::uint64_t n = chunk.entries;
+    if (trailer.empty()) {
+      if (n != 0 && (entry_size == 0 || entry_size * n != border)) {
+        throw corrupt("a " + std::string(to_string(chunk.layout)) + " basket of " +
+                      std::to_string(n) + " entries without its entry-offsets trailer (and " +
+                      std::to_string(border) + " value bytes are not " + std::to_string(n) +
+                      " × fNevBufSize " + std::to_string(entry_size) + ")");
+      }
+      implied_ = entry_size;
+      return;
+    }
+    starts_ = trailer.data() + 4;
+    if (trailer.size() < 4 * (n + 1)) {
+      throw corrupt("entry-offsets trailer of " + std::to_string(trailer.size()) + " bytes for " +
+                    std::to_string(n) + " entries");
+    }
+    const auto count = load_be<4>(trailer.data());
+    if (count != n && count != n + 1) {
+      throw corrupt("entry-offsets trailer counts " + std::to_string(count) + " offsets for " +
+                    std::to_string(n) + " entries");
+    }
   }
-  const auto count = load_be<4>(trailer.data());
-  if (count != n && count != n + 1) {
-    throw corrupt("entry-offsets trailer counts " + std::to_string(count) + " offsets for " +
-                  std::to_string(n) + " entries");
-  }
-  const std::uint64_t width = chunk.width;
-  const std::uint64_t border = chunk.content_bytes;
-  std::int64_t* out = offsets + chunk.entry_slot + 1;
-  const std::byte* starts = trailer.data() + 4;
-  std::uint64_t previous = 0;
-  for (std::uint64_t j = 0; j < n; ++j) {
-    const std::uint64_t start = load_be<4>(starts + 4 * j) - keylen;
-    const std::uint64_t end = j + 1 < n ? load_be<4>(starts + 4 * (j + 1)) - keylen : border;
-    // Unsigned wrap-around makes an offset below fKeylen fail here too.
-    if (start != previous || end < start || end > border || end % width != 0) {
-      throw corrupt("entry " + std::to_string(chunk.entry_begin + j) + " spans content bytes [" +
+
+  // Entry j's [start, end) in the decoded bytes, checked to follow entry j - 1
+  // (whose end was `previous`) and to lie inside the values. Unsigned
+  // wrap-around makes a start below fKeylen fail here too.
+  std::pair<std::uint64_t, std::uint64_t> at(std::uint64_t j, std::uint64_t previous) const {
+    if (starts_ == nullptr) return {j * implied_, (j + 1) * implied_};
+    const std::uint64_t start = load_be<4>(starts_ + 4 * j) - keylen_;
+    const std::uint64_t end =
+        j + 1 < chunk_.entries ? load_be<4>(starts_ + 4 * (j + 1)) - keylen_ : border_;
+    if (start != previous || end < start || end > border_) {
+      throw corrupt("entry " + std::to_string(chunk_.entry_begin + j) + " spans value bytes [" +
                     std::to_string(static_cast<std::int64_t>(start)) + ", " +
                     std::to_string(static_cast<std::int64_t>(end)) + ") of " +
-                    std::to_string(border) + " (element width " + std::to_string(width) + ")");
+                    std::to_string(border_));
     }
-    out[j] = static_cast<std::int64_t>(chunk.content_item + end / width);
+    return {start, end};
+  }
+
+  Error bad_entry(std::uint64_t j, const std::string& what) const {
+    return corrupt("entry " + std::to_string(chunk_.entry_begin + j) + ": " + what);
+  }
+
+ private:
+  const ColumnChunk& chunk_;
+  const std::byte* starts_ = nullptr;  // null: offsets implied, `implied_` bytes per entry
+  std::uint64_t implied_ = 0;
+  std::uint64_t keylen_;
+  std::uint64_t border_;
+};
+
+// A jagged chunk: each entry's values (after its header) byteswapped into the
+// slice one after another, and the column's offsets of its entries' ends,
+// offsets[entry_slot + 1 .. entry_slot + n] (each chunk writes only its own
+// entries; offsets[0] = 0 is written when planning).
+void decode_jagged(const ColumnChunk& chunk, ConstBytes values, const EntryExtents& extents,
+                   MutableBytes content, std::int64_t* offsets) {
+  const std::uint64_t width = chunk.width;
+  const std::uint64_t header = chunk.header_bytes;
+  std::int64_t* out = offsets + chunk.entry_slot + 1;
+  if (header == 0) {
+    byteswap_copy(values.first(content.size()), content, chunk.width);
+    std::uint64_t previous = 0;
+    for (std::uint64_t j = 0; j < chunk.entries; ++j) {
+      const auto [start, end] = extents.at(j, previous);
+      if (end % width != 0) {
+        throw extents.bad_entry(j, "ends at value byte " + std::to_string(end) +
+                                       ", not a multiple of the element width " +
+                                       std::to_string(width));
+      }
+      out[j] = static_cast<std::int64_t>(chunk.content_item + end / width);
+      previous = end;
+    }
+    return;
+  }
+  std::uint64_t previous = 0, written = 0;
+  for (std::uint64_t j = 0; j < chunk.entries; ++j) {
+    const auto [start, end] = extents.at(j, previous);
+    if (end - start < header || (end - start - header) % width != 0) {
+      throw extents.bad_entry(j, std::to_string(end - start) + " bytes: not " +
+                                     std::to_string(header) + " header bytes and whole " +
+                                     std::to_string(width) + "-byte values");
+    }
+    const std::uint64_t count = (end - start - header) / width;
+    if (header == 10) {
+      // std::vector<T>: byte count (with ROOT's 0x40000000 flag) of what
+      // follows it, a version, the element count.
+      const std::uint64_t byte_count = load_be<4>(values.data() + start);
+      const std::uint64_t elements = load_be<4>(values.data() + start + 6);
+      if (byte_count != ((end - start - 4) | 0x40000000u) || elements != count) {
+        throw extents.bad_entry(j, "its std::vector header says " + std::to_string(elements) +
+                                       " elements in " +
+                                       std::to_string(byte_count & ~std::uint64_t{0x40000000}) +
+                                       " bytes, its extent holds " + std::to_string(count) +
+                                       " in " + std::to_string(end - start - 4));
+      }
+    }
+    const std::uint64_t bytes = count * width;
+    if (written + bytes > content.size()) {
+      throw extents.bad_entry(j, "more values than the basket's planned " +
+                                     std::to_string(content.size()) + " bytes");
+    }
+    byteswap_copy(values.subspan(static_cast<std::size_t>(start + header),
+                                 static_cast<std::size_t>(bytes)),
+                  content.subspan(static_cast<std::size_t>(written), static_cast<std::size_t>(bytes)),
+                  chunk.width);
+    written += bytes;
+    out[j] = static_cast<std::int64_t>(chunk.content_item + written / width);
     previous = end;
+  }
+  if (written != content.size()) {
+    throw Error(ErrorCode::size_mismatch, "the entries hold " + std::to_string(written) +
+                                              " value bytes, planned " +
+                                              std::to_string(content.size()));
   }
 }
 
-// Each entry of a strings chunk holds its length (one byte, or 255 then four
-// big-endian bytes) and exactly that many bytes: checked against the extent
-// the offsets give it, and the start of its bytes written beside its offsets.
-void check_strings(const ColumnChunk& chunk, ConstBytes content, const ColumnTargets& targets) {
+// A strings chunk: the bytes as stored, and per entry its end offset and the
+// start of its characters — after its header bytes and its length (one byte,
+// or 255 then four big-endian bytes), which must agree with its extent.
+void decode_strings(const ColumnChunk& chunk, ConstBytes values, const EntryExtents& extents,
+                    MutableBytes content, const ColumnTargets& targets) {
+  if (!content.empty()) std::memcpy(content.data(), values.data(), content.size());
   const std::int64_t base = static_cast<std::int64_t>(chunk.content_item);
-  const std::int64_t* ends = targets.offsets + chunk.entry_slot + 1;
+  std::int64_t* ends = targets.offsets + chunk.entry_slot + 1;
   std::int64_t* starts = targets.starts + chunk.entry_slot;
-  std::uint64_t head = 0;  // the entry's first byte, in the chunk's content
+  std::uint64_t previous = 0;
   for (std::uint64_t j = 0; j < chunk.entries; ++j) {
-    const auto end = static_cast<std::uint64_t>(ends[j] - base);
+    const auto [entry_start, end] = extents.at(j, previous);
     const auto bad = [&](const std::string& what) {
       return corrupt("string at entry " + std::to_string(chunk.entry_begin + j) + ": " + what);
     };
-    if (end <= head) throw bad("no length byte");
-    std::uint64_t length = std::to_integer<std::uint64_t>(content[head]);
+    const std::uint64_t head = entry_start + chunk.header_bytes;
+    if (end <= head) throw bad(chunk.header_bytes ? "no header and length byte" : "no length byte");
+    std::uint64_t length = std::to_integer<std::uint64_t>(values[head]);
     std::uint64_t start = head + 1;
     if (length == 255) {
       if (head + 5 > end) throw bad("a long string's length cut short");
-      length = load_be<4>(content.data() + head + 1);
+      length = load_be<4>(values.data() + head + 1);
       start = head + 5;
     }
     if (start + length != end) {
@@ -98,7 +193,8 @@ void check_strings(const ColumnChunk& chunk, ConstBytes content, const ColumnTar
                 std::to_string(end - start));
     }
     starts[j] = base + static_cast<std::int64_t>(start);
-    head = end;
+    ends[j] = base + static_cast<std::int64_t>(end);
+    previous = end;
   }
 }
 
@@ -110,6 +206,25 @@ std::size_t decode_payload(Decoder& decoder, ConstBytes payload, MutableBytes ou
                                               " bytes, fObjlen says " + std::to_string(objlen));
   }
   return written;
+}
+
+// Values, offsets and starts from decoded bytes: [0, border) values as
+// stored, then the trailer (keylen: what its starts count from).
+void decode_values(const ColumnChunk& chunk, ConstBytes decoded, std::uint64_t border,
+                   std::uint64_t keylen, std::uint64_t entry_size, MutableBytes content,
+                   const ColumnTargets& targets) {
+  const ConstBytes values = decoded.first(static_cast<std::size_t>(border));
+  if (chunk.layout == ColumnLayout::fixed) {
+    byteswap_copy(values, content, chunk.width);
+    return;
+  }
+  const EntryExtents extents(chunk, decoded.subspan(static_cast<std::size_t>(border)), keylen,
+                             border, entry_size);
+  if (chunk.layout == ColumnLayout::jagged) {
+    decode_jagged(chunk, values, extents, content, targets.offsets);
+  } else {
+    decode_strings(chunk, values, extents, content, targets);
+  }
 }
 
 }  // namespace
@@ -177,6 +292,7 @@ RootBasketKey parse_root_basket_key(ConstBytes basket) {
               std::to_string(keylen));
   }
   const std::byte* h = p + klen - kBasketHeader;
+  const std::int32_t nevbufsize = be32s(h + 6);
   const std::int32_t nevbuf = be32s(h + 10);
   const std::int32_t last = be32s(h + 14);
   if (nevbuf < 0) throw bad("negative fNevBuf " + std::to_string(nevbuf));
@@ -185,7 +301,9 @@ RootBasketKey parse_root_basket_key(ConstBytes basket) {
               ", fKeylen + fObjlen " + std::to_string(std::int64_t{keylen} + objlen) + "]");
   }
   return RootBasketKey{static_cast<std::uint64_t>(nbytes), static_cast<std::uint64_t>(objlen), klen,
-                       static_cast<std::uint64_t>(nevbuf), static_cast<std::uint64_t>(last) - klen};
+                       static_cast<std::uint64_t>(nevbuf),
+                       nevbufsize > 0 ? static_cast<std::uint64_t>(nevbufsize) : 0,
+                       static_cast<std::uint64_t>(last) - klen};
 }
 
 // ------------------------------------------------------------------ scratch
@@ -214,6 +332,26 @@ ScratchPool::Lease::~Lease() {
 
 void decode_column_chunk(const ColumnChunk& chunk, ConstBytes stored, MutableBytes content,
                          const ColumnTargets& targets, Decoder& decoder, ScratchPool& scratch) {
+  const bool fixed = chunk.layout == ColumnLayout::fixed;
+  const std::uint64_t header_total =
+      chunk.layout == ColumnLayout::jagged ? chunk.header_bytes * chunk.entries : 0;
+  if (chunk.framing == ChunkFraming::embedded) {
+    // Values then (not fixed) a trailer of 4 bytes per entry and two more.
+    const std::uint64_t trailer = fixed ? 0 : 4 * (chunk.entries + 2);
+    if (stored.size() != chunk.stored_border + trailer) {
+      throw corrupt("the embedded basket holds " + std::to_string(stored.size()) +
+                    " bytes, its record says " + std::to_string(chunk.stored_border) +
+                    " value bytes" + (fixed ? "" : " and a trailer of " + std::to_string(trailer)));
+    }
+    if (chunk.stored_border != content.size() + header_total) {
+      throw Error(ErrorCode::size_mismatch,
+                  "the embedded basket holds " + std::to_string(chunk.stored_border) +
+                      " value bytes, planned " + std::to_string(content.size() + header_total));
+    }
+    decode_values(chunk, stored, chunk.stored_border, 0, 0, content, targets);
+    return;
+  }
+
   const RootBasketKey key = parse_root_basket_key(stored);
   // The key must agree with the table: a table that points at the wrong
   // bytes must not decode into some other basket's data.
@@ -225,36 +363,32 @@ void decode_column_chunk(const ColumnChunk& chunk, ConstBytes stored, MutableByt
     throw corrupt("TBasket holds " + std::to_string(key.entries) +
                   " entries (fNevBuf), the basket table " + std::to_string(chunk.entries));
   }
-  const bool fixed = chunk.layout == ColumnLayout::fixed;
-  if (key.border != content.size()) {
+  if (key.border != content.size() + header_total) {
     throw Error(ErrorCode::size_mismatch,
-                "TBasket content is " + std::to_string(key.border) + " bytes (fLast - fKeylen), " +
+                "TBasket values are " + std::to_string(key.border) + " bytes (fLast - fKeylen), " +
                     (fixed ? "entries × items × width = " : "planned ") +
-                    std::to_string(content.size()));
+                    std::to_string(content.size() + header_total));
   }
   const ConstBytes payload = stored.subspan(static_cast<std::size_t>(key.keylen));
   const auto objlen = static_cast<std::size_t>(key.objlen);
 
-  if (objlen == content.size()) {
+  if (objlen == content.size() && (fixed || key.entries == 0)) {
     // No trailer: decode straight into the slice, then native order in place.
-    if (!fixed && key.entries != 0) {
-      throw corrupt("a " + std::string(to_string(chunk.layout)) +
-                    " basket without its entry-offsets trailer");
-    }
     decode_payload(decoder, payload, content, objlen);
     byteswap_in_place(content, chunk.width);
     return;
   }
 
-  // Values + trailer: decode into scratch, keep the values (byteswapped on
-  // the way) and turn the trailer into the column's offsets.
+  // Values + trailer (or headers to leave out): decode into scratch, then
+  // the values into the slice and the trailer into the column's offsets.
   ScratchPool::Lease lease(scratch, objlen);
   const MutableBytes decoded = lease.bytes();
   decode_payload(decoder, payload, decoded, objlen);
-  byteswap_copy(decoded.first(content.size()), content, chunk.width);
-  if (fixed) return;  // a trailer a fixed layout does not need (ROOT writes none)
-  write_offsets(chunk, decoded.subspan(content.size()), key.keylen, targets.offsets);
-  if (chunk.layout == ColumnLayout::strings) check_strings(chunk, content, targets);
+  if (fixed) {
+    byteswap_copy(decoded.first(content.size()), content, chunk.width);  // a trailer it ignores
+    return;
+  }
+  decode_values(chunk, decoded, key.border, key.keylen, key.entry_size, content, targets);
 }
 
 }  // namespace decoflow

@@ -37,6 +37,7 @@ std::string where(const RootBranchSpec& spec, std::size_t index,
         s += " (" + files[b.file]->path() + ")";
       }
     }
+    if (b.framing == ChunkFraming::embedded) s += " (embedded in its TBranch)";
     s += " (entries " + std::to_string(b.entry_begin) + "-" + std::to_string(b.entry_end) +
          ", file bytes [" + std::to_string(b.seek) + ", +" + std::to_string(b.bytes) + "))";
   }
@@ -104,17 +105,22 @@ void copy_entries(const BasketValues& src, const BasketValues& dst, std::uint64_
 struct RootTree::Data {
   std::string name;
   std::vector<std::shared_ptr<const InputBuffer>> files;
+  std::vector<std::shared_ptr<const InputBuffer>> inputs;  // files, then embedded baskets
   std::vector<RootBranchSpec> specs;
 };
 
 RootTree::RootTree(std::vector<std::shared_ptr<const InputBuffer>> files,
-                   std::vector<RootBranchSpec> branches, std::string name) {
+                   std::vector<RootBranchSpec> branches, std::string name,
+                   std::vector<std::shared_ptr<const InputBuffer>> embedded) {
   const auto invalid = [](const std::string& what) {
     return Error(ErrorCode::invalid_argument, "RootTree: " + what);
   };
   if (files.empty()) throw invalid("no files");
   for (const auto& file : files) {
     if (!file) throw invalid("a null file");
+  }
+  for (const auto& input : embedded) {
+    if (!input) throw invalid("a null embedded basket input");
   }
   if (name.empty()) throw invalid("an empty name");
   for (const RootBranchSpec& spec : branches) {
@@ -127,9 +133,22 @@ RootTree::RootTree(std::vector<std::shared_ptr<const InputBuffer>> files,
       throw invalid("branch '" + spec.name + "': a strings branch holds uint8 bytes, not " +
                     std::string(to_string(spec.type)));
     }
+    if (spec.layout == ColumnLayout::fixed && spec.header_bytes != 0) {
+      throw invalid("branch '" + spec.name + "': header bytes on a fixed branch");
+    }
+    for (const RootBasketRef& r : spec.baskets) {
+      if (r.framing == ChunkFraming::embedded &&
+          (r.input < files.size() || r.input >= files.size() + embedded.size())) {
+        throw invalid("branch '" + spec.name + "': an embedded basket's input " +
+                      std::to_string(r.input) + " is none of the " +
+                      std::to_string(embedded.size()) + " embedded inputs");
+      }
+    }
   }
   auto data = std::make_shared<Data>();
   data->name = std::move(name);
+  data->inputs = files;
+  data->inputs.insert(data->inputs.end(), embedded.begin(), embedded.end());
   data->files = std::move(files);
   data->specs = std::move(branches);
   data_ = std::move(data);
@@ -140,6 +159,9 @@ std::size_t RootTree::branch_count() const noexcept { return data_->specs.size()
 const RootBranchSpec& RootTree::branch(std::size_t i) const { return data_->specs.at(i); }
 const std::vector<std::shared_ptr<const InputBuffer>>& RootTree::files() const noexcept {
   return data_->files;
+}
+const std::vector<std::shared_ptr<const InputBuffer>>& RootTree::inputs() const noexcept {
+  return data_->inputs;
 }
 
 // ------------------------------------------------------------------ plan state
@@ -286,7 +308,8 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
                 "file " + std::to_string(r.file) + " of " + std::to_string(tree->files.size()));
       return;
     }
-    if (const std::size_t size = tree->files[r.file]->bytes().size();
+    const bool embedded = r.framing == ChunkFraming::embedded;
+    if (const std::size_t size = tree->inputs[embedded ? r.input : r.file]->bytes().size();
         r.seek > size || r.bytes > size - r.seek) {
       plan_fail(k, ErrorCode::corrupt_input,
                 "the basket table points outside the file (a " + std::to_string(size) +
@@ -306,20 +329,33 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
   std::uint64_t items = 0;
   for (std::size_t k = first; k < last; ++k) {
     const RootBasketRef& r = spec.baskets[k];
+    const bool embedded = r.framing == ChunkFraming::embedded;
     ColumnChunk c;
-    c.file = r.file;
+    c.file = embedded ? r.input : r.file;
     c.offset = r.seek;
     c.size = r.bytes;
+    c.framing = r.framing;
     c.layout = spec.layout;
     c.width = static_cast<std::uint8_t>(width);
+    c.header_bytes = spec.header_bytes;
     c.column = static_cast<std::uint32_t>(b);
     c.entry_begin = r.entry_begin;
     c.entries = r.entry_end - r.entry_begin;
     c.entry_slot = r.entry_begin - branch.first_entry;
     c.content_item = items;
     c.number = basket_number(spec, k);
-    if (has_offsets(spec.layout)) {
-      try {
+    if (!has_offsets(spec.layout) && c.entries > max_u64 / spec.items_per_entry / width) {
+      plan_fail(k, ErrorCode::invalid_argument, "entry count overflows");
+      return;
+    }
+    const std::uint64_t fixed_bytes = c.entries * spec.items_per_entry * width;
+    try {
+      // The values' bytes as stored: the table's (embedded), the TKey's fLast
+      // - fKeylen (jagged, strings: known before decompression), or entries ×
+      // items × width.
+      if (embedded) {
+        c.stored_border = r.border;
+      } else if (has_offsets(spec.layout)) {
         const RootBasketKey key = parse_root_basket_key(tree->files[r.file]->bytes().subspan(
             static_cast<std::size_t>(r.seek), static_cast<std::size_t>(r.bytes)));
         if (key.nbytes != r.bytes) {
@@ -327,22 +363,25 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
                                                     ", the basket table fBasketBytes = " +
                                                     std::to_string(r.bytes));
         }
-        if (key.border % width != 0) {
-          throw Error(ErrorCode::corrupt_input, "content of " + std::to_string(key.border) +
-                                                    " bytes is not a multiple of " +
-                                                    std::to_string(width));
-        }
-        c.content_bytes = key.border;
-      } catch (const Error& e) {
-        plan_fail(k, e.code(), e.cause());
-        return;
+        c.stored_border = key.border;
+      } else {
+        c.stored_border = fixed_bytes;
       }
-    } else {
-      if (c.entries > max_u64 / spec.items_per_entry / width) {
-        plan_fail(k, ErrorCode::invalid_argument, "entry count overflows");
-        return;
+      const std::uint64_t headers =
+          spec.layout == ColumnLayout::jagged ? std::uint64_t{spec.header_bytes} * c.entries : 0;
+      if (c.stored_border < headers || (c.stored_border - headers) % width != 0 ||
+          (!has_offsets(spec.layout) && c.stored_border != fixed_bytes)) {
+        throw Error(ErrorCode::corrupt_input,
+                    "values of " + std::to_string(c.stored_border) + " bytes are not " +
+                        (has_offsets(spec.layout)
+                             ? std::to_string(headers) + " header bytes and whole " +
+                                   std::to_string(width) + "-byte values"
+                             : "entries × items × width = " + std::to_string(fixed_bytes)));
       }
-      c.content_bytes = c.entries * spec.items_per_entry * width;
+      c.content_bytes = c.stored_border - headers;
+    } catch (const Error& e) {
+      plan_fail(k, e.code(), e.cause());
+      return;
     }
     if (items > max_u64 / width - c.content_bytes / width) {
       plan_fail(k, ErrorCode::invalid_argument, "content size overflows");
@@ -551,8 +590,8 @@ std::shared_ptr<DestinationArray> RootReadPlan::starts(std::size_t i) const {
   return state_->branches.at(i).starts;
 }
 const std::vector<ColumnChunk>& RootReadPlan::chunks() const noexcept { return state_->chunks; }
-const std::vector<std::shared_ptr<const InputBuffer>>& RootReadPlan::files() const noexcept {
-  return state_->tree->files;
+const std::vector<std::shared_ptr<const InputBuffer>>& RootReadPlan::inputs() const noexcept {
+  return state_->tree->inputs;
 }
 
 Stage RootReadPlan::stage() const {
@@ -566,7 +605,7 @@ Graph RootReadPlan::make_graph(std::vector<Stage> more) const {
   const State& s = *state_;
   Graph graph(s.tree->name);
   std::vector<std::uint32_t> inputs;
-  for (const auto& file : s.tree->files) inputs.push_back(graph.add_input(file));
+  for (const auto& input : s.tree->inputs) inputs.push_back(graph.add_input(input));
   std::vector<std::uint32_t> array_ids(s.branches.size(), 0);
   for (std::size_t i = 0; i < s.branches.size(); ++i) {
     if (s.branches[i].content && s.branches[i].chunk_end > s.branches[i].chunk_begin) {

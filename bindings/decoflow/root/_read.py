@@ -46,7 +46,8 @@ class TreeReader:
         if len(self.paths) > 1:
             name += f" +{len(self.paths) - 1} files"
         self.graph_name = name
-        self.engine = _core._RootTree(self.paths, [t.for_engine() for t in selection.tables], name)
+        self.engine = _core._RootTree(self.paths, [t.for_engine() for t in selection.tables], name,
+                                      selection.embedded)
 
     def submit(self, entries: tuple[int, int] | None, executor: Executor | None,
                stages: Sequence[Stage] = (), previous: PendingRead | None = None) -> PendingRead:

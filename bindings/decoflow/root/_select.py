@@ -67,14 +67,15 @@ class Selection(NamedTuple):
     tables: list[BranchTable]
     errors: list[Error]  # named by the caller, not decodable: the read raises
     skipped: dict[str, str]  # selected by a filter or by default: left out
+    embedded: list[bytes]  # the bytes of baskets kept in TBranch records
 
 
 def select(trees: list[tuple[str, Any]], names: list[str], explicit: bool) -> Selection:
     """The tables of the branches decoflow can read; those it cannot are
     errors when the caller named them, otherwise skipped (with the reason)."""
-    selection = Selection([], [], {})
+    selection = Selection([], [], {}, [])
     for name in names:
-        got = branch_table(name, trees)
+        got = branch_table(name, trees, selection.embedded)
         if not isinstance(got, Error):
             selection.tables.append(got)
         elif explicit:

@@ -153,6 +153,7 @@ class BranchKind(NamedTuple):
     layout: str  # "fixed", "jagged" or "strings" (decoflow/column_chunk.hpp)
     dtype: np.dtype  # native order
     inner: tuple[int, ...]  # fixed-size array dimensions
+    header_bytes: int = 0  # before each entry's values (std::vector: 10)
 
     @property
     def items(self) -> int:
@@ -170,23 +171,23 @@ def branch_kind(name: str, branch: Any) -> BranchKind | UnsupportedBranchError:
         interp = branch.interpretation
     except Exception as exc:  # uproot could not identify it
         return unsupported(name, f"uproot cannot interpret it ({exc})")
-    if len(branch.embedded_baskets) > 0:
-        return unsupported(name, f"{len(branch.embedded_baskets)} of its baskets are embedded in "
-                                 "the TBranch object (not written out as keys): not supported")
     if type(interp) is uproot.AsStrings:
-        if interp.header_bytes != 0 or interp.length_bytes != "1-5":  # std::string, TString
+        # char*, std::string, TString: a length (1 byte, or 255 and 4), after
+        # header_bytes (a std::string member's byte count and version).
+        if interp.length_bytes != "1-5" or not 0 <= interp.header_bytes <= 255:
             return unsupported(name, f"interpretation {interp!r} is not supported")
-        return BranchKind("uint8", "strings", np.dtype(np.uint8), ())
+        return BranchKind("uint8", "strings", np.dtype(np.uint8), (), int(interp.header_bytes))
     full = interp
 
     def refused() -> UnsupportedBranchError:
         return unsupported(name, f"interpretation {full!r} is not supported")
 
-    jagged = False
+    jagged, header_bytes = False, 0
     if type(interp) is uproot.AsJagged:
-        if type(interp.content) is not uproot.AsDtype or interp.header_bytes != 0:
+        # x[n]/F (no header), std::vector<T> (10 bytes per entry), T* x //[n] (1)
+        if type(interp.content) is not uproot.AsDtype or not 0 <= interp.header_bytes <= 255:
             return refused()
-        jagged, interp = True, interp.content
+        jagged, interp, header_bytes = True, interp.content, int(interp.header_bytes)
     if type(interp) is not uproot.AsDtype:
         return refused()
     from_dtype = np.dtype(interp.from_dtype)
@@ -197,14 +198,17 @@ def branch_kind(name: str, branch: Any) -> BranchKind | UnsupportedBranchError:
     if type_name is None or to_base != base.newbyteorder("=") or (jagged and inner):
         return refused()
     return BranchKind(type_name, "jagged" if jagged else "fixed", base.newbyteorder("="),
-                      tuple(int(d) for d in inner))
+                      tuple(int(d) for d in inner), header_bytes)
 
 
 class BranchTable(NamedTuple):
     """A branch's kind and its basket table over every tree — uproot's arrays,
     concatenated file after file: per basket its seek, size, file and number
     in that file, and n + 1 entry bounds running on from one file to the
-    next. The engine takes it as it is (decoflow._core._RootTree)."""
+    next; for a basket kept inside its TBranch record (the last ones, if any:
+    uproot's ``embedded_baskets``), the engine input holding its bytes and
+    their value bytes (-1 for the others). The engine takes it as it is
+    (decoflow._core._RootTree)."""
 
     name: str
     kind: BranchKind
@@ -213,15 +217,35 @@ class BranchTable(NamedTuple):
     bounds: np.ndarray
     files: np.ndarray
     numbers: np.ndarray
+    inputs: np.ndarray
+    borders: np.ndarray
 
     def for_engine(self) -> tuple:
         k = self.kind
-        return (self.name, k.type_name, k.layout, k.items, self.seeks, self.sizes, self.bounds,
-                self.files, self.numbers)
+        return (self.name, k.type_name, k.layout, k.items, k.header_bytes, self.seeks,
+                self.sizes, self.bounds, self.files, self.numbers, self.inputs, self.borders)
 
 
-def branch_table(name: str, trees: list[tuple[str, Any]]) -> BranchTable | Error:
-    """The branch's BranchTable over every tree, or an UnsupportedBranchError."""
+def _embedded_bytes(basket: Any, kind: BranchKind) -> bytes:
+    """An embedded basket as the engine reads it (ChunkFraming::embedded): its
+    values as stored, then (jagged, strings) the entry-offsets trailer with
+    fKeylen 0: count, each entry's start, a last word, big-endian int32."""
+    data = np.asarray(basket.data, dtype=np.uint8)
+    if kind.layout == "fixed":
+        return data.tobytes()
+    n = int(basket.num_entries)
+    offsets = basket.byte_offsets
+    if offsets is None:  # equal-size entries: ROOT leaves the offsets implied
+        offsets = np.arange(n + 1, dtype=np.int64) * (len(data) // n if n else 0)
+    trailer = np.concatenate([[n], np.asarray(offsets[:-1], dtype=np.int64), [0]]).astype(">i4")
+    return data.tobytes() + trailer.tobytes()
+
+
+def branch_table(name: str, trees: list[tuple[str, Any]],
+                 embedded: list[bytes]) -> BranchTable | Error:
+    """The branch's BranchTable over every tree, or an UnsupportedBranchError.
+    Its embedded baskets' bytes are appended to `embedded` (engine input
+    len(trees) + their position there)."""
     kinds = [branch_kind(name, ttree[name]) for _, ttree in trees]
     for kind in kinds:
         if isinstance(kind, Error):
@@ -229,18 +253,42 @@ def branch_table(name: str, trees: list[tuple[str, Any]]) -> BranchTable | Error
     if any(kind != kinds[0] for kind in kinds):
         differ = ", ".join(f"{path}: {kind.describe()}" for (path, _), kind in zip(trees, kinds))
         return unsupported(name, f"its type differs between the files ({differ})")
-    seeks, sizes, files, numbers, bounds = [], [], [], [], []
+    kind = kinds[0]
+    columns: dict[str, list[np.ndarray]] = {c: [] for c in
+                                            ("seeks", "sizes", "files", "numbers", "inputs",
+                                             "borders", "bounds")}
+    mine: list[bytes] = []
     base = 0
     for f, (_, ttree) in enumerate(trees):
         branch = ttree[name]
+        try:
+            kept = list(branch.embedded_baskets)
+        except Exception as exc:  # uproot cannot parse the TBranch's basket array
+            return unsupported(name, f"uproot cannot read its embedded baskets ({exc})")
         n = branch.num_baskets
-        seeks.append(np.asarray(branch.member("fBasketSeek")[:n], dtype=np.int64))
-        sizes.append(np.asarray(branch.member("fBasketBytes")[:n], dtype=np.int64))
-        files.append(np.full(n, f, dtype=np.int64))
-        numbers.append(np.arange(n, dtype=np.int64))
+        normal = n - len(kept)
+        first_input = len(trees) + len(embedded) + len(mine)
+        for basket in kept:
+            mine.append(_embedded_bytes(basket, kind))
+        columns["seeks"].append(np.concatenate([
+            np.asarray(branch.member("fBasketSeek")[:normal], dtype=np.int64),
+            np.zeros(len(kept), dtype=np.int64)]))
+        columns["sizes"].append(np.concatenate([
+            np.asarray(branch.member("fBasketBytes")[:normal], dtype=np.int64),
+            np.array([len(b) for b in mine[len(mine) - len(kept):]], dtype=np.int64)]))
+        columns["files"].append(np.full(n, f, dtype=np.int64))
+        columns["numbers"].append(np.arange(n, dtype=np.int64))
+        columns["inputs"].append(np.concatenate([
+            np.full(normal, -1, dtype=np.int64),
+            np.arange(first_input, first_input + len(kept), dtype=np.int64)]))
+        columns["borders"].append(np.concatenate([
+            np.full(normal, -1, dtype=np.int64),
+            np.array([int(b.border) for b in kept], dtype=np.int64)]))
         local = np.asarray(branch.entry_offsets, dtype=np.int64)  # n + 1
-        bounds.append(local[:-1] + base)
+        columns["bounds"].append(local[:-1] + base)
         base += int(local[-1])
-    bounds.append(np.array([base], dtype=np.int64))
-    return BranchTable(name, kinds[0], *(np.ascontiguousarray(np.concatenate(c)) for c in
-                                         (seeks, sizes, bounds, files, numbers)))
+    columns["bounds"].append(np.array([base], dtype=np.int64))
+    embedded.extend(mine)
+    c = {k: np.ascontiguousarray(np.concatenate(v)) for k, v in columns.items()}
+    return BranchTable(name, kind, c["seeks"], c["sizes"], c["bounds"], c["files"], c["numbers"],
+                       c["inputs"], c["borders"])

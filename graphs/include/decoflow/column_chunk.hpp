@@ -49,13 +49,18 @@ enum class ColumnLayout : std::uint8_t {
   /// Values only, a fixed number per entry (`x/F`, `x[3]/F`): byteswapped in place.
   fixed,
   /// Values, then the basket's entry-offsets trailer (`x[n]/F`): a variable
-  /// number of values per entry.
+  /// number of values per entry. With ColumnChunk::header_bytes, each entry
+  /// starts with that many bytes that are not values (`std::vector<T>`: 10 —
+  /// its byte count with bit 0x40000000, a version and its element count,
+  /// checked; a `T* x //[n]` member: 1), left out of the content.
   jagged,
-  /// `char*` strings: per entry its length (one byte, or 255 and four
-  /// big-endian bytes) then its bytes, then the entry-offsets trailer. The
-  /// content is the bytes as stored; each entry's start (after its length
-  /// bytes) is written beside its offsets, once the length bytes agree with
-  /// the entry's extent.
+  /// Strings (`char*`, `std::string`, `TString`): per entry its
+  /// ColumnChunk::header_bytes (a `std::string` member's byte count and
+  /// version: 6), its length (one byte, or 255 and four big-endian bytes)
+  /// then its bytes, then the entry-offsets trailer. The content is the bytes
+  /// as stored; each entry's start (after its header and length bytes) is
+  /// written beside its offsets, once the length agrees with the entry's
+  /// extent.
   strings,
 };
 
@@ -70,6 +75,11 @@ enum class ChunkFraming : std::uint8_t {
   /// count (fNevBuf) and where the values end (fLast); then ROOT compression
   /// blocks, or the payload stored raw when it is fObjlen bytes.
   tbasket,
+  /// A basket kept inside its TBranch record (ROOT stores it uncompressed
+  /// there, within the tree's own key): the stored bytes are its values, then,
+  /// for a layout with offsets, the entry-offsets trailer as a TBasket holds
+  /// it with fKeylen 0 (count, each entry's start, a last word).
+  embedded,
 };
 
 /// One stored chunk of one column: where its bytes are, how they are framed
@@ -84,6 +94,7 @@ struct ColumnChunk {
   // How they become values.
   ColumnLayout layout = ColumnLayout::fixed;
   std::uint8_t width = 1;  ///< bytes per value, big-endian on file
+  std::uint8_t header_bytes = 0;  ///< bytes before each entry's values (jagged, strings)
   // Which entries, and where they land.
   std::uint32_t column = 0;        ///< the column's index in its plan
   std::uint64_t entry_begin = 0;   ///< its first entry (of the whole tree)
@@ -91,6 +102,9 @@ struct ColumnChunk {
   std::uint64_t entry_slot = 0;    ///< where entry_begin sits in the column's offsets/starts
   std::uint64_t content_item = 0;  ///< its first value in the column's content array
   std::uint64_t content_bytes = 0; ///< its values' bytes: the size of its slice
+  /// Its values' bytes as stored, headers included (fLast - fKeylen): more
+  /// than content_bytes by entries × header_bytes for a jagged layout.
+  std::uint64_t stored_border = 0;
   std::uint64_t number = 0;        ///< its number among its column's chunks in its file (errors)
 };
 
@@ -110,6 +124,7 @@ struct RootBasketKey {
   std::uint64_t objlen = 0;   ///< fObjlen: decompressed payload
   std::uint64_t keylen = 0;   ///< fKeylen: the payload starts here
   std::uint64_t entries = 0;  ///< fNevBuf
+  std::uint64_t entry_size = 0;  ///< fNevBufSize: every entry's size when the offsets are implied
   std::uint64_t border = 0;   ///< fLast - fKeylen: content bytes; an offsets trailer follows
 };
 
@@ -153,7 +168,7 @@ class ScratchPool {
 /// chunk.content_bytes) in native byte order, and writes its entries'
 /// offsets and starts into `targets`. Checks the framing against the chunk
 /// (fNbytes, fNevBuf, fLast) and the layout's structure (the trailer's
-/// offsets, the strings' length bytes); throws Error (corrupt_input,
+/// offsets, the per-entry headers, the strings' length bytes); throws Error (corrupt_input,
 /// size_mismatch, checksum_mismatch, unsupported_format, resource_error)
 /// naming what disagrees — with the entry (of the tree) where there is one.
 /// Writes only inside `content` and the chunk's own entries of `targets`.

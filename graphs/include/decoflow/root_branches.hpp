@@ -57,16 +57,25 @@ struct RootBasketRef {
   /// Its number among its branch's baskets in its file, for errors; unnumbered:
   /// its index in the table.
   std::uint64_t number = unnumbered;
+  /// A basket kept inside its TBranch record (ChunkFraming::embedded): its
+  /// bytes are input `input` of the tree (after the files: RootTree's
+  /// `embedded` inputs), from `seek` for `bytes` bytes, and `border` of them
+  /// are its values.
+  ChunkFraming framing = ChunkFraming::tbasket;
+  std::uint32_t input = 0;
+  std::uint64_t border = 0;
 };
 
 /// A branch to read: its values' type and layout (column_chunk.hpp) and its
 /// basket table. `items_per_entry` is 3 for `x[3]/F`, and 1 for jagged and
-/// strings branches.
+/// strings branches; `header_bytes` the bytes before each entry's values
+/// (jagged, strings: `std::vector<T>` 10, a `std::string` member 6).
 struct RootBranchSpec {
   std::string name;
   RootType type = RootType::float64;
   ColumnLayout layout = ColumnLayout::fixed;
   std::uint64_t items_per_entry = 1;
+  std::uint8_t header_bytes = 0;
   /// In entry order and contiguous. The arrays start at the first basket's
   /// first entry: a table of some of a branch's baskets decodes just those.
   std::vector<RootBasketRef> baskets;
@@ -128,16 +137,22 @@ class RootReadPlan;
 /// Thread-safety: const member functions are thread-safe.
 class RootTree {
  public:
-  /// Throws Error(invalid_argument) for no files, a null one, an empty name,
-  /// a branch with items_per_entry 0, or a jagged or strings branch with
-  /// items_per_entry other than 1 (a strings branch must be uint8).
+  /// `embedded`: the bytes of baskets kept inside TBranch records (inputs
+  /// files.size(), files.size() + 1, ... for RootBasketRef::input).
+  /// Throws Error(invalid_argument) for no files, a null input, an empty
+  /// name, a branch with items_per_entry 0, a jagged or strings branch with
+  /// items_per_entry other than 1 (a strings branch must be uint8), header
+  /// bytes on a fixed branch, or an embedded basket's input out of range.
   RootTree(std::vector<std::shared_ptr<const InputBuffer>> files,
-           std::vector<RootBranchSpec> branches, std::string name = "root_branches");
+           std::vector<RootBranchSpec> branches, std::string name = "root_branches",
+           std::vector<std::shared_ptr<const InputBuffer>> embedded = {});
 
   const std::string& name() const noexcept;
   std::size_t branch_count() const noexcept;
   const RootBranchSpec& branch(std::size_t i) const;
   const std::vector<std::shared_ptr<const InputBuffer>>& files() const noexcept;
+  /// The files, then the embedded baskets' inputs (ColumnChunk::file indexes them).
+  const std::vector<std::shared_ptr<const InputBuffer>>& inputs() const noexcept;
 
   /// Plans reading `window` (nullopt: every basket of every branch, empty ones
   /// too): checks the baskets holding its entries (contiguous, inside their
@@ -193,8 +208,9 @@ class RootReadPlan {
   const std::vector<ColumnChunk>& chunks() const noexcept;
   /// The native "baskets" stage: it finds each chunk by its tag.
   Stage stage() const;
-  const std::vector<std::shared_ptr<const InputBuffer>>& files() const noexcept;
-  /// A graph named after the tree: the files, the arrays, stage(), `more`
+  /// The tree's files, then the embedded baskets' inputs (ColumnChunk::file indexes them).
+  const std::vector<std::shared_ptr<const InputBuffer>>& inputs() const noexcept;
+  /// A graph named after the tree: the inputs, the arrays, stage(), `more`
   /// stages after it, and chunks() in order (graph chunk t is chunks()[t]).
   Graph make_graph(std::vector<Stage> more = {}) const;
   /// Where graph chunk `index` comes from; nullopt for no such chunk.

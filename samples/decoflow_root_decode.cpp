@@ -98,8 +98,13 @@ bool read_table(const char* path, std::vector<decoflow::RootBranchSpec>& specs,
     }
     auto [it, inserted] = index.try_emplace(name, specs.size());
     if (inserted) {
-      specs.push_back({name, *parsed, *parsed_layout, items,
-                       static_cast<std::uint8_t>(header_bytes), {}});
+      decoflow::RootBranchSpec spec;
+      spec.name = name;
+      spec.type = *parsed;
+      spec.layout = *parsed_layout;
+      spec.items_per_entry = items;
+      spec.header_bytes = static_cast<std::uint8_t>(header_bytes);
+      specs.push_back(std::move(spec));
     }
     auto& spec = specs[it->second];
     if (basket != spec.baskets.size()) {
@@ -326,7 +331,7 @@ int main(int argc, char** argv) {
         continue;
       }
       const auto& spec = specs[i];
-      const std::size_t width = decoflow::root_type_width(spec.type);
+      const std::size_t width = decoflow::value_width(spec);
       const std::byte* values = r.content->data() + r.content_begin * width;
       const std::uint64_t bytes = r.content_items * width;
       bytes_out += bytes;

@@ -190,7 +190,7 @@ class _RootTree:
 
     def __init__(self, paths: Sequence[str], tables: list, name: str, embedded: list) -> None:
         """
-        Maps the files (one tree each, read as one) with each branch's table: (name, type, layout, items_per_entry, header_bytes, seeks, sizes, entry_bounds, files, numbers, inputs, borders); `embedded`: the bytes of baskets kept in TBranch records (inputs len(paths), len(paths) + 1, ...).
+        Maps the files (one tree each, read as one) with each branch's table: (name, kind, seeks, sizes, entry_bounds, files, numbers, inputs, borders), kind a dict (type, layout, items, header_bytes, coding, nbits, low, high, fields); `embedded`: the bytes of baskets kept in TBranch records (inputs len(paths), len(paths) + 1, ...).
         """
 
     def plan(self, graph: _Graph, window: tuple[int, int] | None, stages: Sequence[Stage], previous: _RootPlan | None) -> _RootPlan:

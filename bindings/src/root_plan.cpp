@@ -45,36 +45,52 @@ nb::object to_python(const Error& e) {
 }
 
 RootBranchSpec make_spec(nb::handle item) {
-  // (name, type, layout, items_per_entry, header_bytes, seeks, bytes, entry_bounds, files,
-  // numbers, inputs, borders): per basket its seek, size, file index, number in its file,
-  // and for a basket embedded in its TBranch the input holding it and its value bytes
-  // (-1 for the others); n + 1 entry bounds.
+  // (name, kind, seeks, bytes, entry_bounds, files, numbers, inputs, borders):
+  // kind = {"type", "layout", "items", "header_bytes", "coding", "nbits", "low",
+  // "high", "fields"}; per basket its seek, size, file index, number in its file,
+  // and for a basket embedded in its TBranch the input holding it and its value
+  // bytes (-1 for the others); n + 1 entry bounds.
   const nb::tuple t = nb::cast<nb::tuple>(item);
-  if (t.size() != 12) throw nb::value_error("_RootTree: a branch table has 12 fields");
+  if (t.size() != 9) throw nb::value_error("_RootTree: a branch table has 9 fields");
   RootBranchSpec spec;
   spec.name = nb::cast<std::string>(t[0]);
-  const std::string type = nb::cast<std::string>(t[1]);
-  const std::string layout = nb::cast<std::string>(t[2]);
+  const nb::dict kind = nb::cast<nb::dict>(t[1]);
+  const std::string type = nb::cast<std::string>(kind["type"]);
+  const std::string layout = nb::cast<std::string>(kind["layout"]);
+  const std::string coding = nb::cast<std::string>(kind["coding"]);
   const auto parsed_type = root_type_from_string(type);
   const auto parsed_layout = column_layout_from_string(layout);
-  if (!parsed_type || !parsed_layout) {
+  const auto parsed_coding = element_coding_from_string(coding);
+  if (!parsed_type || !parsed_layout || !parsed_coding) {
     throw Error(ErrorCode::unsupported_format, "branch '" + spec.name + "': element type '" +
-                                                   type + "' or layout '" + layout +
-                                                   "' is not supported");
+                                                   type + "', layout '" + layout +
+                                                   "' or coding '" + coding + "' is not supported");
   }
   spec.type = *parsed_type;
   spec.layout = *parsed_layout;
-  spec.items_per_entry = nb::cast<std::uint64_t>(t[3]);
-  const auto header_bytes = nb::cast<unsigned>(t[4]);
-  if (header_bytes > 255) throw nb::value_error("_RootTree: header_bytes over 255");
-  spec.header_bytes = static_cast<std::uint8_t>(header_bytes);
-  const auto seeks = nb::cast<Int64Column>(t[5]);
-  const auto bytes = nb::cast<Int64Column>(t[6]);
-  const auto bounds = nb::cast<Int64Column>(t[7]);
-  const auto files = nb::cast<Int64Column>(t[8]);
-  const auto numbers = nb::cast<Int64Column>(t[9]);
-  const auto inputs = nb::cast<Int64Column>(t[10]);
-  const auto borders = nb::cast<Int64Column>(t[11]);
+  spec.coding = *parsed_coding;
+  spec.items_per_entry = nb::cast<std::uint64_t>(kind["items"]);
+  const auto small = [&](const char* key) {
+    const auto v = nb::cast<unsigned>(kind[key]);
+    if (v > 255) throw nb::value_error(("_RootTree: " + std::string(key) + " over 255").c_str());
+    return static_cast<std::uint8_t>(v);
+  };
+  spec.header_bytes = small("header_bytes");
+  spec.nbits = small("nbits");
+  spec.low = nb::cast<double>(kind["low"]);
+  spec.high = nb::cast<double>(kind["high"]);
+  for (nb::handle w : nb::cast<nb::list>(kind["fields"])) {
+    const auto width = nb::cast<unsigned>(w);
+    if (width > 255) throw nb::value_error("_RootTree: a field over 255 bytes");
+    spec.fields.push_back(static_cast<std::uint8_t>(width));
+  }
+  const auto seeks = nb::cast<Int64Column>(t[2]);
+  const auto bytes = nb::cast<Int64Column>(t[3]);
+  const auto bounds = nb::cast<Int64Column>(t[4]);
+  const auto files = nb::cast<Int64Column>(t[5]);
+  const auto numbers = nb::cast<Int64Column>(t[6]);
+  const auto inputs = nb::cast<Int64Column>(t[7]);
+  const auto borders = nb::cast<Int64Column>(t[8]);
   const std::size_t n = seeks.shape(0);
   if (bytes.shape(0) != n || bounds.shape(0) != n + 1 || files.shape(0) != n ||
       numbers.shape(0) != n || inputs.shape(0) != n || borders.shape(0) != n) {
@@ -176,10 +192,10 @@ void bind_root(nb::module_& m) {
                           std::string name, nb::list embedded) {
         new (self) RootTree(make_tree(paths, tables, std::move(name), embedded));
       }, nb::arg("paths"), nb::arg("tables"), nb::arg("name"), nb::arg("embedded"),
-      "Maps the files (one tree each, read as one) with each branch's table: (name, type, "
-      "layout, items_per_entry, header_bytes, seeks, sizes, entry_bounds, files, numbers, "
-      "inputs, borders); `embedded`: the bytes of baskets kept in TBranch records (inputs "
-      "len(paths), len(paths) + 1, ...).")
+      "Maps the files (one tree each, read as one) with each branch's table: (name, kind, "
+      "seeks, sizes, entry_bounds, files, numbers, inputs, borders), kind a dict (type, "
+      "layout, items, header_bytes, coding, nbits, low, high, fields); `embedded`: the bytes "
+      "of baskets kept in TBranch records (inputs len(paths), len(paths) + 1, ...).")
       .def("plan", [](const RootTree& tree, PyGraph& graph,
                       std::optional<std::tuple<std::uint64_t, std::uint64_t>> window,
                       std::vector<Stage> stages, RootReadPlan* previous) {

@@ -1,6 +1,7 @@
 #include "decoflow/column_chunk.hpp"
 
 #include <array>
+#include <bit>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -20,6 +21,8 @@ constexpr std::array<unsigned, 11> kTypeWidths = {1, 1, 1, 2, 2, 4, 4, 8, 8, 4, 
 constexpr std::array<std::string_view, 11> kTypeFormats = {
     "?", "b", "B", "h", "H", "i", "I", "q", "Q", "f", "d"};
 constexpr std::array<std::string_view, 3> kLayoutNames = {"fixed", "jagged", "strings"};
+constexpr std::array<std::string_view, 5> kCodingNames = {"plain", "float32_to_float64", "scaled",
+                                                          "truncated", "record"};
 
 // TKey: fNbytes i32, fVersion i16, fObjlen i32, fDatime u32, fKeylen i16,
 // fCycle i16, then two seeks (32- or 64-bit), class name, name and title.
@@ -33,6 +36,76 @@ std::int32_t be32s(const std::byte* p) { return static_cast<std::int32_t>(load_b
 std::int16_t be16s(const std::byte* p) { return static_cast<std::int16_t>(load_be<2>(p)); }
 
 Error corrupt(std::string what) { return Error(ErrorCode::corrupt_input, std::move(what)); }
+
+// Stored elements (big-endian, chunk.stored_width bytes each) into values
+// (native, chunk.width bytes each): `out` holds exactly as many.
+void convert_values(const ColumnChunk& chunk, ConstBytes stored, MutableBytes out) {
+  const std::size_t n = out.size() / chunk.width;
+  const std::byte* in = stored.data();
+  std::byte* to = out.data();
+  const auto put = [&](std::size_t i, auto value) { std::memcpy(to + i * sizeof value, &value, sizeof value); };
+  switch (chunk.coding) {
+    case ElementCoding::plain:
+      byteswap_copy(stored.first(out.size()), out, chunk.width);
+      return;
+    case ElementCoding::float32_to_float64:
+      for (std::size_t i = 0; i < n; ++i) {
+        put(i, static_cast<double>(std::bit_cast<float>(static_cast<std::uint32_t>(load_be<4>(in + 4 * i)))));
+      }
+      return;
+    case ElementCoding::scaled: {
+      // As uproot: the raw integer in the value's type, times the scale (a
+      // double, made the value's type), plus low; two roundings, no fma.
+      const double scale = (chunk.high - chunk.low) / static_cast<double>(std::uint64_t{1} << chunk.nbits);
+      if (chunk.width == 8) {
+        for (std::size_t i = 0; i < n; ++i) {
+          double v = static_cast<double>(load_be<4>(in + 4 * i));
+          v = v * scale;
+          v = v + chunk.low;
+          put(i, v);
+        }
+      } else {
+        const auto scale32 = static_cast<float>(scale);
+        const auto low32 = static_cast<float>(chunk.low);
+        for (std::size_t i = 0; i < n; ++i) {
+          float v = static_cast<float>(load_be<4>(in + 4 * i));
+          v = v * scale32;
+          v = v + low32;
+          put(i, v);
+        }
+      }
+      return;
+    }
+    case ElementCoding::truncated: {
+      const unsigned nbits = chunk.nbits;
+      const std::uint32_t keep = (std::uint32_t{1} << (nbits + 1)) - 1;
+      const std::uint32_t sign = std::uint32_t{1} << (nbits + 1);
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto exponent = std::to_integer<std::uint32_t>(in[3 * i]);
+        const auto mantissa = static_cast<std::uint32_t>(load_be<2>(in + 3 * i + 1));
+        float v = std::bit_cast<float>(exponent << 23 | (mantissa & keep) << (23 - nbits));
+        if ((mantissa & sign) != 0) v = -v;
+        if (chunk.width == 8) {
+          put(i, static_cast<double>(v));
+        } else {
+          put(i, v);
+        }
+      }
+      return;
+    }
+    case ElementCoding::record: {
+      std::size_t at = 0;
+      for (std::size_t row = 0; row < n; ++row) {
+        for (std::uint32_t f = 0; f < chunk.field_count; ++f) {
+          const std::size_t w = chunk.fields[f];
+          for (std::size_t b = 0; b < w; ++b) to[at + b] = in[at + w - 1 - b];
+          at += w;
+        }
+      }
+      return;
+    }
+  }
+}
 
 // The trailer is [count, start_0 + fKeylen, ..., start_{n-1} + fKeylen, x]
 // (big-endian int32; ROOT writes count = n and x = 0, uproot count = n + 1
@@ -104,11 +177,11 @@ class EntryExtents {
 // entries; offsets[0] = 0 is written when planning).
 void decode_jagged(const ColumnChunk& chunk, ConstBytes values, const EntryExtents& extents,
                    MutableBytes content, std::int64_t* offsets) {
-  const std::uint64_t width = chunk.width;
+  const std::uint64_t width = chunk.stored_width;  // the extents count stored bytes
   const std::uint64_t header = chunk.header_bytes;
   std::int64_t* out = offsets + chunk.entry_slot + 1;
   if (header == 0) {
-    byteswap_copy(values.first(content.size()), content, chunk.width);
+    convert_values(chunk, values, content);
     std::uint64_t previous = 0;
     for (std::uint64_t j = 0; j < chunk.entries; ++j) {
       const auto [start, end] = extents.at(j, previous);
@@ -144,17 +217,17 @@ void decode_jagged(const ColumnChunk& chunk, ConstBytes values, const EntryExten
                                        " in " + std::to_string(end - start - 4));
       }
     }
-    const std::uint64_t bytes = count * width;
+    const std::uint64_t bytes = count * chunk.width;
     if (written + bytes > content.size()) {
       throw extents.bad_entry(j, "more values than the basket's planned " +
                                      std::to_string(content.size()) + " bytes");
     }
-    byteswap_copy(values.subspan(static_cast<std::size_t>(start + header),
-                                 static_cast<std::size_t>(bytes)),
-                  content.subspan(static_cast<std::size_t>(written), static_cast<std::size_t>(bytes)),
-                  chunk.width);
+    convert_values(chunk,
+                   values.subspan(static_cast<std::size_t>(start + header),
+                                  static_cast<std::size_t>(count * width)),
+                   content.subspan(static_cast<std::size_t>(written), static_cast<std::size_t>(bytes)));
     written += bytes;
-    out[j] = static_cast<std::int64_t>(chunk.content_item + written / width);
+    out[j] = static_cast<std::int64_t>(chunk.content_item + written / chunk.width);
     previous = end;
   }
   if (written != content.size()) {
@@ -215,7 +288,7 @@ void decode_values(const ColumnChunk& chunk, ConstBytes decoded, std::uint64_t b
                    const ColumnTargets& targets) {
   const ConstBytes values = decoded.first(static_cast<std::size_t>(border));
   if (chunk.layout == ColumnLayout::fixed) {
-    byteswap_copy(values, content, chunk.width);
+    convert_values(chunk, values, content);
     return;
   }
   const EntryExtents extents(chunk, decoded.subspan(static_cast<std::size_t>(border)), keylen,
@@ -251,6 +324,18 @@ unsigned root_type_width(RootType type) noexcept {
 std::string_view root_type_format(RootType type) noexcept {
   const auto i = static_cast<std::size_t>(type);
   return i < kTypeFormats.size() ? kTypeFormats[i] : "B";
+}
+
+std::string_view to_string(ElementCoding coding) noexcept {
+  const auto i = static_cast<std::size_t>(coding);
+  return i < kCodingNames.size() ? kCodingNames[i] : "unknown";
+}
+
+std::optional<ElementCoding> element_coding_from_string(std::string_view name) noexcept {
+  for (std::size_t i = 0; i < kCodingNames.size(); ++i) {
+    if (kCodingNames[i] == name) return static_cast<ElementCoding>(i);
+  }
+  return std::nullopt;
 }
 
 std::string_view to_string(ColumnLayout layout) noexcept {
@@ -333,8 +418,12 @@ ScratchPool::Lease::~Lease() {
 void decode_column_chunk(const ColumnChunk& chunk, ConstBytes stored, MutableBytes content,
                          const ColumnTargets& targets, Decoder& decoder, ScratchPool& scratch) {
   const bool fixed = chunk.layout == ColumnLayout::fixed;
+  const bool plain = chunk.coding == ElementCoding::plain;  // decodable in place
+  // The values' bytes as stored: the slice's, less the headers, at the
+  // stored width.
   const std::uint64_t header_total =
       chunk.layout == ColumnLayout::jagged ? chunk.header_bytes * chunk.entries : 0;
+  const std::uint64_t stored_values = content.size() / chunk.width * chunk.stored_width;
   if (chunk.framing == ChunkFraming::embedded) {
     // Values then (not fixed) a trailer of 4 bytes per entry and two more.
     const std::uint64_t trailer = fixed ? 0 : 4 * (chunk.entries + 2);
@@ -343,10 +432,10 @@ void decode_column_chunk(const ColumnChunk& chunk, ConstBytes stored, MutableByt
                     " bytes, its record says " + std::to_string(chunk.stored_border) +
                     " value bytes" + (fixed ? "" : " and a trailer of " + std::to_string(trailer)));
     }
-    if (chunk.stored_border != content.size() + header_total) {
+    if (chunk.stored_border != stored_values + header_total) {
       throw Error(ErrorCode::size_mismatch,
                   "the embedded basket holds " + std::to_string(chunk.stored_border) +
-                      " value bytes, planned " + std::to_string(content.size() + header_total));
+                      " value bytes, planned " + std::to_string(stored_values + header_total));
     }
     decode_values(chunk, stored, chunk.stored_border, 0, 0, content, targets);
     return;
@@ -363,16 +452,16 @@ void decode_column_chunk(const ColumnChunk& chunk, ConstBytes stored, MutableByt
     throw corrupt("TBasket holds " + std::to_string(key.entries) +
                   " entries (fNevBuf), the basket table " + std::to_string(chunk.entries));
   }
-  if (key.border != content.size() + header_total) {
+  if (key.border != stored_values + header_total) {
     throw Error(ErrorCode::size_mismatch,
                 "TBasket values are " + std::to_string(key.border) + " bytes (fLast - fKeylen), " +
                     (fixed ? "entries × items × width = " : "planned ") +
-                    std::to_string(content.size() + header_total));
+                    std::to_string(stored_values + header_total));
   }
   const ConstBytes payload = stored.subspan(static_cast<std::size_t>(key.keylen));
   const auto objlen = static_cast<std::size_t>(key.objlen);
 
-  if (objlen == content.size() && (fixed || key.entries == 0)) {
+  if (plain && objlen == content.size() && (fixed || key.entries == 0)) {
     // No trailer: decode straight into the slice, then native order in place.
     decode_payload(decoder, payload, content, objlen);
     byteswap_in_place(content, chunk.width);
@@ -385,8 +474,8 @@ void decode_column_chunk(const ColumnChunk& chunk, ConstBytes stored, MutableByt
   const MutableBytes decoded = lease.bytes();
   decode_payload(decoder, payload, decoded, objlen);
   if (fixed) {
-    byteswap_copy(decoded.first(content.size()), content, chunk.width);  // a trailer it ignores
-    return;
+    convert_values(chunk, decoded.first(static_cast<std::size_t>(stored_values)), content);
+    return;  // a trailer a fixed layout ignores
   }
   decode_values(chunk, decoded, key.border, key.keylen, key.entry_size, content, targets);
 }

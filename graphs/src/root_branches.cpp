@@ -81,7 +81,7 @@ struct BasketRest {
 // from `src` to `dst`, its offsets and starts rebased to dst.base.
 void copy_entries(const BasketValues& src, const BasketValues& dst, std::uint64_t first,
                   std::uint64_t last, const RootBranchSpec& spec) {
-  const std::uint64_t width = root_type_width(spec.type);
+  const std::uint64_t width = value_width(spec);
   if (!has_offsets(spec.layout)) {
     const std::uint64_t row = spec.items_per_entry * width;
     if (last > first) {
@@ -99,6 +99,24 @@ void copy_entries(const BasketValues& src, const BasketValues& dst, std::uint64_
 }
 
 }  // namespace
+
+std::uint32_t value_width(const RootBranchSpec& spec) noexcept {
+  if (spec.coding != ElementCoding::record) return root_type_width(spec.type);
+  std::uint32_t row = 0;
+  for (const std::uint8_t w : spec.fields) row += w;
+  return row;
+}
+
+std::uint32_t stored_width(const RootBranchSpec& spec) noexcept {
+  switch (spec.coding) {
+    case ElementCoding::float32_to_float64:
+    case ElementCoding::scaled: return 4;
+    case ElementCoding::truncated: return 3;
+    case ElementCoding::plain:
+    case ElementCoding::record: break;
+  }
+  return value_width(spec);
+}
 
 // ------------------------------------------------------------------ tree
 
@@ -135,6 +153,43 @@ RootTree::RootTree(std::vector<std::shared_ptr<const InputBuffer>> files,
     }
     if (spec.layout == ColumnLayout::fixed && spec.header_bytes != 0) {
       throw invalid("branch '" + spec.name + "': header bytes on a fixed branch");
+    }
+    const bool real = spec.type == RootType::float64 || spec.type == RootType::float32;
+    const auto bad_coding = [&](const std::string& what) {
+      return invalid("branch '" + spec.name + "': " + std::string(to_string(spec.coding)) +
+                     " coding: " + what);
+    };
+    switch (spec.coding) {
+      case ElementCoding::plain: break;
+      case ElementCoding::float32_to_float64:
+        if (spec.type != RootType::float64) throw bad_coding("the values are float64");
+        break;
+      case ElementCoding::scaled:
+        if (!real) throw bad_coding("the values are float64 or float32");
+        if (spec.nbits < 1 || spec.nbits > 32) {
+          throw bad_coding("nbits " + std::to_string(spec.nbits) + " outside [1, 32]");
+        }
+        break;
+      case ElementCoding::truncated:
+        if (!real) throw bad_coding("the values are float64 or float32");
+        if (spec.nbits < 1 || spec.nbits > 23) {
+          throw bad_coding("nbits " + std::to_string(spec.nbits) + " outside [1, 23]");
+        }
+        break;
+      case ElementCoding::record:
+        if (spec.type != RootType::uint8 || spec.layout != ColumnLayout::fixed ||
+            spec.fields.empty()) {
+          throw bad_coding("a fixed uint8 branch with fields");
+        }
+        for (const std::uint8_t w : spec.fields) {
+          if (w != 1 && w != 2 && w != 4 && w != 8) {
+            throw bad_coding("a field of " + std::to_string(w) + " bytes");
+          }
+        }
+        break;
+    }
+    if (spec.layout == ColumnLayout::strings && spec.coding != ElementCoding::plain) {
+      throw bad_coding("strings are plain bytes");
     }
     for (const RootBasketRef& r : spec.baskets) {
       if (r.framing == ChunkFraming::embedded &&
@@ -262,7 +317,8 @@ void RootReadPlan::State::run_chunk(const ChunkView& view) {
 void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) {
   const RootBranchSpec& spec = tree->specs[b];
   BranchState& branch = branches[b];
-  const unsigned width = root_type_width(spec.type);
+  const std::uint32_t width = value_width(spec);
+  const std::uint32_t stored = stored_width(spec);
   const auto plan_fail = [&](std::size_t basket, ErrorCode code, const std::string& cause) {
     fail_at(b, basket, code, cause, "plan", no_chunk);
   };
@@ -336,8 +392,15 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
     c.size = r.bytes;
     c.framing = r.framing;
     c.layout = spec.layout;
-    c.width = static_cast<std::uint8_t>(width);
+    c.width = width;
+    c.stored_width = stored;
     c.header_bytes = spec.header_bytes;
+    c.coding = spec.coding;
+    c.nbits = spec.nbits;
+    c.low = spec.low;
+    c.high = spec.high;
+    c.fields = spec.fields.data();
+    c.field_count = static_cast<std::uint32_t>(spec.fields.size());
     c.column = static_cast<std::uint32_t>(b);
     c.entry_begin = r.entry_begin;
     c.entries = r.entry_end - r.entry_begin;
@@ -348,7 +411,7 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
       plan_fail(k, ErrorCode::invalid_argument, "entry count overflows");
       return;
     }
-    const std::uint64_t fixed_bytes = c.entries * spec.items_per_entry * width;
+    const std::uint64_t fixed_bytes = c.entries * spec.items_per_entry * stored;
     try {
       // The values' bytes as stored: the table's (embedded), the TKey's fLast
       // - fKeylen (jagged, strings: known before decompression), or entries ×
@@ -369,16 +432,16 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
       }
       const std::uint64_t headers =
           spec.layout == ColumnLayout::jagged ? std::uint64_t{spec.header_bytes} * c.entries : 0;
-      if (c.stored_border < headers || (c.stored_border - headers) % width != 0 ||
+      if (c.stored_border < headers || (c.stored_border - headers) % stored != 0 ||
           (!has_offsets(spec.layout) && c.stored_border != fixed_bytes)) {
         throw Error(ErrorCode::corrupt_input,
                     "values of " + std::to_string(c.stored_border) + " bytes are not " +
                         (has_offsets(spec.layout)
                              ? std::to_string(headers) + " header bytes and whole " +
-                                   std::to_string(width) + "-byte values"
+                                   std::to_string(stored) + "-byte values"
                              : "entries × items × width = " + std::to_string(fixed_bytes)));
       }
-      c.content_bytes = c.stored_border - headers;
+      c.content_bytes = (c.stored_border - headers) / stored * width;
     } catch (const Error& e) {
       plan_fail(k, e.code(), e.cause());
       return;
@@ -425,7 +488,7 @@ void RootReadPlan::State::hand_over(State& next) {
     if (from.from_rest) {
       src = from.rest->values();
     } else {
-      const std::uint64_t width = root_type_width(spec.type);
+      const std::uint64_t width = value_width(spec);
       const std::uint64_t slot = basket.entry_begin - from.first_entry;
       const std::uint64_t item = has_offsets(spec.layout) ? from.last_basket_item
                                                            : slot * spec.items_per_entry;
@@ -439,7 +502,7 @@ void RootReadPlan::State::hand_over(State& next) {
       auto rest = std::make_shared<BasketRest>();
       rest->basket_begin = basket.entry_begin;
       rest->basket_end = basket.entry_end;
-      const std::uint64_t width = root_type_width(spec.type);
+      const std::uint64_t width = value_width(spec);
       const std::uint64_t items = has_offsets(spec.layout)
                                       ? static_cast<std::uint64_t>(src.offsets[last] - src.base)
                                       : last * spec.items_per_entry;

@@ -95,7 +95,10 @@ class PendingRead:
                 error.branch, error.basket, error.file = table.name, basket, reader.paths[file]
                 errors.append(error)
                 continue
-            values = np.asarray(content)[content_begin:content_begin + content_items]
+            values = np.asarray(content)
+            if table.kind.coding == "record":  # rows of packed fields, as bytes
+                values = values.view(table.kind.dtype)
+            values = values[content_begin:content_begin + content_items]
             out[table.name] = _branch_array(table, values, offsets, starts, entry_begin, entries,
                                             reader.library)
             basket_results[table.name] = (results[chunk_begin:chunk_end] if len(results) else

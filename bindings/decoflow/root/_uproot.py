@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -154,6 +155,16 @@ class BranchKind(NamedTuple):
     dtype: np.dtype  # native order
     inner: tuple[int, ...]  # fixed-size array dimensions
     header_bytes: int = 0  # before each entry's values (std::vector: 10)
+    coding: str = "plain"  # how each stored element becomes a value (column_chunk.hpp)
+    nbits: int = 0  # Double32_t / Float16_t
+    low: float = 0.0
+    high: float = 0.0
+    fields: tuple[int, ...] = ()  # a leaf list's element widths, row after row
+
+    def for_engine(self) -> dict:
+        return {"type": self.type_name, "layout": self.layout, "items": self.items,
+                "header_bytes": self.header_bytes, "coding": self.coding, "nbits": self.nbits,
+                "low": float(self.low), "high": float(self.high), "fields": list(self.fields)}
 
     @property
     def items(self) -> int:
@@ -185,20 +196,140 @@ def branch_kind(name: str, branch: Any) -> BranchKind | UnsupportedBranchError:
     jagged, header_bytes = False, 0
     if type(interp) is uproot.AsJagged:
         # x[n]/F (no header), std::vector<T> (10 bytes per entry), T* x //[n] (1)
-        if type(interp.content) is not uproot.AsDtype or not 0 <= interp.header_bytes <= 255:
+        if not 0 <= interp.header_bytes <= 255:
             return refused()
         jagged, interp, header_bytes = True, interp.content, int(interp.header_bytes)
+    layout = "jagged" if jagged else "fixed"
+    leaf_coding = _leaf_title_coding(branch)
+    if isinstance(leaf_coding, str):
+        return unsupported(name, leaf_coding)
+    if leaf_coding is not None and type(interp) in (uproot.AsDtype, uproot.AsDouble32,
+                                                    uproot.AsFloat16):
+        # A Double32_t / Float16_t leaf: its title's range, read after its type
+        # code (uproot reads the first brackets, an array's dimensions).
+        double, coding, nbits, low, high = leaf_coding
+        if type(interp) is uproot.AsDtype:
+            from_dtype = np.dtype(interp.from_dtype)
+            inner = tuple(int(d) for d in from_dtype.shape)
+        else:
+            inner = tuple(int(d) for d in interp.to_dims)
+        if jagged and inner:
+            return refused()
+        dtype = np.dtype(np.float64 if double else np.float32)
+        return BranchKind(dtype.name, layout, dtype, inner, header_bytes, coding, nbits, low, high)
+    if type(interp) in (uproot.AsDouble32, uproot.AsFloat16):
+        # Double32_t / Float16_t with a range (scaled) or bits only (truncated).
+        double = type(interp) is uproot.AsDouble32
+        truncated = interp.low == interp.high == 0
+        inner = tuple(int(d) for d in interp.to_dims)
+        if jagged and inner:
+            return refused()
+        dtype = np.dtype(np.float64 if double else np.float32)
+        return BranchKind("float64" if double else "float32", layout, dtype, inner, header_bytes,
+                          "truncated" if truncated else "scaled", int(interp.num_bits),
+                          float(interp.low), float(interp.high))
     if type(interp) is not uproot.AsDtype:
         return refused()
     from_dtype = np.dtype(interp.from_dtype)
+    to_dtype = np.dtype(interp.to_dtype)
+    if from_dtype.names is not None:
+        return _record_kind(from_dtype, to_dtype, jagged) or refused()
     base, inner = from_dtype.subdtype if from_dtype.subdtype else (from_dtype, ())
     type_name = _TYPE_NAMES.get((base.kind, base.itemsize))
-    to_dtype = np.dtype(interp.to_dtype)
     to_base = to_dtype.subdtype[0] if to_dtype.subdtype else to_dtype
-    if type_name is None or to_base != base.newbyteorder("=") or (jagged and inner):
+    inner = tuple(int(d) for d in inner)
+    if type_name is None or (jagged and inner):
         return refused()
-    return BranchKind(type_name, "jagged" if jagged else "fixed", base.newbyteorder("="),
-                      tuple(int(d) for d in inner), header_bytes)
+    if to_base == base.newbyteorder("="):
+        return BranchKind(type_name, layout, to_base, inner, header_bytes)
+    if base == np.dtype(">f4") and to_base == np.dtype(np.float64):  # Double32_t, no range or bits
+        return BranchKind("float64", layout, to_base, inner, header_bytes, "float32_to_float64")
+    return refused()
+
+
+_FLOAT_LEAVES = {"TLeafD32": True, "TLeafF16": False}
+
+
+def _leaf_title_coding(branch: Any) -> tuple | str | None:
+    """For a branch of one Double32_t / Float16_t leaf (TLeafD32, TLeafF16):
+    (is Double32, coding, nbits, low, high) from its title ``x[3]/d[0,100,12]``
+    with ROOT's defaults — no range: Double32 stored as float32, Float16 in 12
+    bits; a range without bits: 32 — or a reason it cannot be read; None for
+    other branches."""
+    try:
+        leaves = branch.member("fLeaves")
+    except Exception:
+        return None
+    if len(leaves) != 1 or getattr(leaves[0], "classname", None) not in _FLOAT_LEAVES:
+        return None
+    double = _FLOAT_LEAVES[leaves[0].classname]
+    title = str(leaves[0].member("fTitle"))
+    # The range follows the type code: "x[3]/d[0,100,12]", or a title of just
+    # "d[0,100,12]"; an array's dimensions ("x[3]") are not a range.
+    found = re.search(r"(?:^|/)[dfDF]?\[([^\]]*)\]\s*$", title)
+    if found is None:
+        return (True, "float32_to_float64", 0, 0.0, 0.0) if double else (False, "truncated", 12,
+                                                                            0.0, 0.0)
+    numbers = _range_numbers(found.group(1))
+    if numbers is None or len(numbers) not in (2, 3):
+        return f"its {leaves[0].classname} title {title!r} has a range decoflow cannot read"
+    low, high = float(numbers[0]), float(numbers[1])
+    nbits = int(numbers[2]) if len(numbers) == 3 and float(numbers[2]).is_integer() else 32
+    if not 2 <= nbits <= 32:
+        nbits = 32
+    if low == high == 0:
+        if nbits > 23:
+            return f"its {leaves[0].classname} title {title!r} keeps {nbits} mantissa bits"
+        return double, "truncated", nbits, low, high
+    if high <= low:
+        return f"its {leaves[0].classname} title {title!r} has an empty range"
+    return double, "scaled", nbits, low, high
+
+
+def _range_numbers(text: str) -> list[float] | None:
+    """The comma-separated numbers of a Double32_t range (``0, 2*pi, 12``):
+    numbers, pi, + - * / and parentheses; None for anything else."""
+    import ast
+    import math
+
+    def value(node: ast.AST) -> float:
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return float(node.value)
+        if isinstance(node, ast.Name) and node.id.lower() == "pi":
+            return math.pi
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            v = value(node.operand)
+            return -v if isinstance(node.op, ast.USub) else v
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult,
+                                                                 ast.Div)):
+            a, b = value(node.left), value(node.right)
+            op = node.op
+            return (a + b if isinstance(op, ast.Add) else a - b if isinstance(op, ast.Sub)
+                    else a * b if isinstance(op, ast.Mult) else a / b)
+        raise ValueError(ast.dump(node))
+
+    try:
+        tree = ast.parse(f"({text},)", mode="eval").body
+        return [value(e) for e in tree.elts] if isinstance(tree, ast.Tuple) else None
+    except (SyntaxError, ValueError, ZeroDivisionError):
+        return None
+
+
+def _record_kind(from_dtype: np.dtype, to_dtype: np.dtype, jagged: bool) -> BranchKind | None:
+    """A leaf list (``x/F:y/I``, one row of packed fields per entry) as a
+    record, or None when decoflow does not decode it."""
+    if jagged or to_dtype != from_dtype.newbyteorder("="):
+        return None
+    widths: list[int] = []
+    for name in from_dtype.names:
+        field = from_dtype.fields[name][0]
+        base, shape = field.subdtype if field.subdtype else (field, ())
+        if base.names is not None or (base.kind, base.itemsize) not in _TYPE_NAMES:
+            return None
+        widths += [base.itemsize] * int(np.prod(shape, dtype=np.int64))
+    if sum(widths) != from_dtype.itemsize:  # not packed
+        return None
+    return BranchKind("uint8", "fixed", to_dtype, (), 0, "record", fields=tuple(widths))
 
 
 class BranchTable(NamedTuple):
@@ -221,9 +352,8 @@ class BranchTable(NamedTuple):
     borders: np.ndarray
 
     def for_engine(self) -> tuple:
-        k = self.kind
-        return (self.name, k.type_name, k.layout, k.items, k.header_bytes, self.seeks,
-                self.sizes, self.bounds, self.files, self.numbers, self.inputs, self.borders)
+        return (self.name, self.kind.for_engine(), self.seeks, self.sizes, self.bounds,
+                self.files, self.numbers, self.inputs, self.borders)
 
 
 def _embedded_bytes(basket: Any, kind: BranchKind) -> bytes:

@@ -69,6 +69,30 @@ std::string_view to_string(ColumnLayout layout) noexcept;
 /// Parses a name written by to_string(); nullopt for any other. Thread-safe.
 std::optional<ColumnLayout> column_layout_from_string(std::string_view name) noexcept;
 
+/// How each stored element becomes a value, once the layout has found it.
+enum class ElementCoding : std::uint8_t {
+  /// The value itself, big-endian, `width` bytes: byteswapped.
+  plain,
+  /// A big-endian float32 widened to float64 (`Double32_t` with neither range nor bits).
+  float32_to_float64,
+  /// `Double32_t` / `Float16_t` with a range: a big-endian uint32 `i`, the
+  /// value low + i × (high - low) / 2^nbits, computed in the value's type
+  /// (float64 / float32) as uproot does.
+  scaled,
+  /// `Double32_t` / `Float16_t` with bits only: an exponent byte and a
+  /// big-endian 16-bit mantissa of which nbits are kept, then the sign bit
+  /// (ROOT's TBufferFile::ReadWithNbits).
+  truncated,
+  /// A leaf list's row (`x/F:y/I`): fields of their own widths, each
+  /// byteswapped (ColumnChunk::fields).
+  record,
+};
+
+/// "plain", "float32_to_float64", "scaled", "truncated" or "record". Thread-safe.
+std::string_view to_string(ElementCoding coding) noexcept;
+/// Parses a name written by to_string(); nullopt for any other. Thread-safe.
+std::optional<ElementCoding> element_coding_from_string(std::string_view name) noexcept;
+
 /// How a chunk's stored bytes are framed.
 enum class ChunkFraming : std::uint8_t {
   /// A TKey whose TBasket header gives the decoded size (fObjlen), the entry
@@ -93,8 +117,16 @@ struct ColumnChunk {
   ChunkFraming framing = ChunkFraming::tbasket;
   // How they become values.
   ColumnLayout layout = ColumnLayout::fixed;
-  std::uint8_t width = 1;  ///< bytes per value, big-endian on file
+  std::uint32_t width = 1;  ///< bytes per value in the slice (a record: its row)
   std::uint8_t header_bytes = 0;  ///< bytes before each entry's values (jagged, strings)
+  ElementCoding coding = ElementCoding::plain;
+  std::uint32_t stored_width = 1;  ///< bytes per stored element (= width when plain, record)
+  std::uint8_t nbits = 0;         ///< scaled, truncated
+  double low = 0, high = 0;       ///< scaled
+  /// record: each element's width in a row, `field_count` of them (the
+  /// plan's, alive while it is); their sum is `width`.
+  const std::uint8_t* fields = nullptr;
+  std::uint32_t field_count = 0;
   // Which entries, and where they land.
   std::uint32_t column = 0;        ///< the column's index in its plan
   std::uint64_t entry_begin = 0;   ///< its first entry (of the whole tree)

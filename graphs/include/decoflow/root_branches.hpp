@@ -76,10 +76,22 @@ struct RootBranchSpec {
   ColumnLayout layout = ColumnLayout::fixed;
   std::uint64_t items_per_entry = 1;
   std::uint8_t header_bytes = 0;
+  /// How each stored element becomes a value (column_chunk.hpp): `type` is
+  /// the value's (float64 for Double32_t, float32 for Float16_t; uint8 for a
+  /// record, whose rows are `fields` wide: each element's width).
+  ElementCoding coding = ElementCoding::plain;
+  std::uint8_t nbits = 0;
+  double low = 0, high = 0;
+  std::vector<std::uint8_t> fields;
   /// In entry order and contiguous. The arrays start at the first basket's
   /// first entry: a table of some of a branch's baskets decodes just those.
   std::vector<RootBasketRef> baskets;
 };
+
+/// Bytes per value of the branch in its arrays (a record: its row). Thread-safe.
+std::uint32_t value_width(const RootBranchSpec& spec) noexcept;
+/// Bytes per value as stored (Double32_t with a range: 4, with bits only: 3). Thread-safe.
+std::uint32_t stored_width(const RootBranchSpec& spec) noexcept;
 
 /// Entries [start, stop) of a tree.
 struct EntryRange {
@@ -142,7 +154,10 @@ class RootTree {
   /// Throws Error(invalid_argument) for no files, a null input, an empty
   /// name, a branch with items_per_entry 0, a jagged or strings branch with
   /// items_per_entry other than 1 (a strings branch must be uint8), header
-  /// bytes on a fixed branch, or an embedded basket's input out of range.
+  /// bytes on a fixed branch, an embedded basket's input out of range, or a
+  /// coding that does not fit the type (Double32_t's float64, Float16_t's
+  /// float32; nbits in [1, 32] with a range, [1, 23] without; a record of
+  /// 1-, 2-, 4- or 8-byte fields).
   RootTree(std::vector<std::shared_ptr<const InputBuffer>> files,
            std::vector<RootBranchSpec> branches, std::string name = "root_branches",
            std::vector<std::shared_ptr<const InputBuffer>> embedded = {});

@@ -118,6 +118,43 @@ std::uint32_t stored_width(const RootBranchSpec& spec) noexcept {
   return value_width(spec);
 }
 
+// What is wrong with a branch's element coding (column_chunk.hpp), if
+// anything: found while planning, so that it fails that branch only.
+std::optional<std::string> coding_problem(const RootBranchSpec& spec) {
+  const bool real = spec.type == RootType::float64 || spec.type == RootType::float32;
+  switch (spec.coding) {
+    case ElementCoding::plain: break;
+    case ElementCoding::float32_to_float64:
+      if (spec.type != RootType::float64) return "the values are float64";
+      break;
+    case ElementCoding::scaled:
+      if (!real) return "the values are float64 or float32";
+      if (spec.nbits < 1 || spec.nbits > 32) {
+        return "nbits " + std::to_string(spec.nbits) + " outside [1, 32]";
+      }
+      if (!(spec.high > spec.low)) return "an empty range";
+      break;
+    case ElementCoding::truncated:
+      if (!real) return "the values are float64 or float32";
+      if (spec.nbits < 1 || spec.nbits > 23) {
+        return "nbits " + std::to_string(spec.nbits) + " outside [1, 23]";
+      }
+      break;
+    case ElementCoding::record:
+      if (spec.type != RootType::uint8 || spec.layout != ColumnLayout::fixed || spec.fields.empty()) {
+        return "a fixed uint8 branch with fields";
+      }
+      for (const std::uint8_t w : spec.fields) {
+        if (w != 1 && w != 2 && w != 4 && w != 8) return "a field of " + std::to_string(w) + " bytes";
+      }
+      break;
+  }
+  if (spec.layout == ColumnLayout::strings && spec.coding != ElementCoding::plain) {
+    return "strings are plain bytes";
+  }
+  return std::nullopt;
+}
+
 // ------------------------------------------------------------------ tree
 
 struct RootTree::Data {
@@ -153,43 +190,6 @@ RootTree::RootTree(std::vector<std::shared_ptr<const InputBuffer>> files,
     }
     if (spec.layout == ColumnLayout::fixed && spec.header_bytes != 0) {
       throw invalid("branch '" + spec.name + "': header bytes on a fixed branch");
-    }
-    const bool real = spec.type == RootType::float64 || spec.type == RootType::float32;
-    const auto bad_coding = [&](const std::string& what) {
-      return invalid("branch '" + spec.name + "': " + std::string(to_string(spec.coding)) +
-                     " coding: " + what);
-    };
-    switch (spec.coding) {
-      case ElementCoding::plain: break;
-      case ElementCoding::float32_to_float64:
-        if (spec.type != RootType::float64) throw bad_coding("the values are float64");
-        break;
-      case ElementCoding::scaled:
-        if (!real) throw bad_coding("the values are float64 or float32");
-        if (spec.nbits < 1 || spec.nbits > 32) {
-          throw bad_coding("nbits " + std::to_string(spec.nbits) + " outside [1, 32]");
-        }
-        break;
-      case ElementCoding::truncated:
-        if (!real) throw bad_coding("the values are float64 or float32");
-        if (spec.nbits < 1 || spec.nbits > 23) {
-          throw bad_coding("nbits " + std::to_string(spec.nbits) + " outside [1, 23]");
-        }
-        break;
-      case ElementCoding::record:
-        if (spec.type != RootType::uint8 || spec.layout != ColumnLayout::fixed ||
-            spec.fields.empty()) {
-          throw bad_coding("a fixed uint8 branch with fields");
-        }
-        for (const std::uint8_t w : spec.fields) {
-          if (w != 1 && w != 2 && w != 4 && w != 8) {
-            throw bad_coding("a field of " + std::to_string(w) + " bytes");
-          }
-        }
-        break;
-    }
-    if (spec.layout == ColumnLayout::strings && spec.coding != ElementCoding::plain) {
-      throw bad_coding("strings are plain bytes");
     }
     for (const RootBasketRef& r : spec.baskets) {
       if (r.framing == ChunkFraming::embedded &&
@@ -322,6 +322,11 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
   const auto plan_fail = [&](std::size_t basket, ErrorCode code, const std::string& cause) {
     fail_at(b, basket, code, cause, "plan", no_chunk);
   };
+  if (const auto problem = coding_problem(spec)) {
+    plan_fail(0, ErrorCode::invalid_argument,
+              std::string(to_string(spec.coding)) + " coding: " + *problem);
+    return;
+  }
 
   // The baskets holding an entry of the window (all of them without one).
   std::size_t first = 0, last = spec.baskets.size();

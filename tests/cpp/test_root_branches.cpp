@@ -349,7 +349,7 @@ TEST_CASE("branches of several files decode into one array each", "[root_branche
     return all;
   };
   auto plan = decoflow::plan_root_branches(files, {combined("Jet_Px"), combined("MET_px")}, "three");
-  REQUIRE(plan.files().size() == 3);
+  REQUIRE(plan.inputs().size() == 3);
   executor.run(plan.make_graph());
   REQUIRE(plan.failures().empty());
   for (std::size_t b = 0; b < 2; ++b) {
@@ -494,4 +494,63 @@ TEST_CASE("a step that was not handed its shared basket fails that branch by nam
         std::string::npos);
   CHECK_THROWS_AS(second.collect(), decoflow::Error);  // once only
   CHECK(!first.collect()[0].failure);
+}
+
+TEST_CASE("codings and embedded baskets that do not fit fail their branch only, by name",
+          "[root_branches]") {
+  if (!have_testdata()) DECOFLOW_SKIP("skipped: HZZ test data not found in " << root_dir().string());
+  const Table table = load_table();
+  const std::string raw_name = "uproot-HZZ-uncompressed.root";
+  const auto file = decoflow::InputBuffer::map_file((root_dir() / raw_name).string());
+  const auto& branches = table.at(raw_name);
+  const RootBranchSpec njet = spec_of("NJet", branches.at("NJet"), file->bytes(), RootType::int32);
+  const RootBranchSpec met = spec_of("MET_px", branches.at("MET_px"), file->bytes(), RootType::float32);
+  decoflow::Executor executor(2);
+
+  // A Double32_t coding with nbits out of range; a leaf-list record whose
+  // fields add up to more than the basket holds per entry; an embedded
+  // basket whose bytes disagree with its record.
+  RootBranchSpec nbits = met;
+  nbits.name = "nbits";
+  nbits.type = RootType::float64;
+  nbits.coding = decoflow::ElementCoding::scaled;
+  nbits.low = 0;
+  nbits.high = 1;
+  nbits.nbits = 40;
+  RootBranchSpec record = met;
+  record.name = "record";
+  record.type = RootType::uint8;
+  record.coding = decoflow::ElementCoding::record;
+  record.fields = {4, 2};
+  // MET_px's first basket, stored raw in this file, as if embedded: its
+  // values, but a record saying one more byte.
+  const Basket& first = branches.at("MET_px").front();
+  const auto payload = file->bytes().subspan(first.seek + first.keylen, first.last - first.keylen);
+  std::vector<std::byte> kept(payload.begin(), payload.end());
+  RootBranchSpec embedded = met;
+  embedded.name = "embedded";
+  embedded.baskets.resize(1);
+  RootBasketRef& ref = embedded.baskets[0];
+  ref.seek = 0;
+  ref.bytes = kept.size();
+  ref.framing = decoflow::ChunkFraming::embedded;
+  ref.input = 1;
+  ref.border = kept.size() + 4;
+  const decoflow::RootTree tree({file}, {njet, nbits, record, embedded}, "bad codings",
+                                {decoflow::InputBuffer::from_bytes(std::move(kept))});
+  auto plan = tree.plan();
+  executor.run(plan.make_graph());
+  const auto results = plan.collect();
+  REQUIRE(!results[0].failure);
+  CHECK(results[0].content_items == njet.baskets.back().entry_end);
+  REQUIRE(results[1].failure);
+  CHECK(std::string(results[1].failure->error.what()).find("branch 'nbits' basket 0") != std::string::npos);
+  CHECK(std::string(results[1].failure->error.what()).find("nbits 40 outside [1, 32]") != std::string::npos);
+  REQUIRE(results[2].failure);
+  CHECK(std::string(results[2].failure->error.what()).find("branch 'record' basket 0") != std::string::npos);
+  CHECK(std::string(results[2].failure->error.what()).find("entries × items × width = 14526") != std::string::npos);
+  REQUIRE(results[3].failure);
+  const std::string what = results[3].failure->error.what();
+  CHECK(what.find("branch 'embedded' basket 0 (embedded in its TBranch)") != std::string::npos);
+  CHECK(what.find("values of 9688 bytes are not entries × items × width = 9684") != std::string::npos);
 }

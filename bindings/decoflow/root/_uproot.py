@@ -181,7 +181,8 @@ def branch_kind(name: str, branch: Any) -> BranchKind | UnsupportedBranchError:
     try:
         interp = branch.interpretation
     except Exception as exc:  # uproot could not identify it
-        return unsupported(name, f"uproot cannot interpret it ({exc})")
+        return _float_leaf_kind(name, branch) or unsupported(
+            name, f"uproot cannot interpret it ({exc})")
     if type(interp) is uproot.AsStrings:
         # char*, std::string, TString: a length (1 byte, or 255 and 4), after
         # header_bytes (a std::string member's byte count and version).
@@ -284,6 +285,29 @@ def _leaf_title_coding(branch: Any) -> tuple | str | None:
     if high <= low:
         return f"its {leaves[0].classname} title {title!r} has an empty range"
     return double, "scaled", nbits, low, high
+
+
+def _float_leaf_kind(name: str, branch: Any) -> BranchKind | UnsupportedBranchError | None:
+    """A Double32_t / Float16_t leaf that uproot cannot interpret (it fails
+    on some ranges of arrays): its kind from the leaf alone — flat, one
+    dimension (fLen) or jagged (a count leaf) — or None."""
+    coding = _leaf_title_coding(branch)
+    if coding is None:
+        return None
+    if isinstance(coding, str):
+        return unsupported(name, coding)
+    leaf = branch.member("fLeaves")[0]
+    title = str(leaf.member("fTitle"))
+    dims = re.findall(r"\[([^\]]*)\]", title.split("/")[0])
+    jagged = leaf.member("fLeafCount") is not None
+    length = int(leaf.member("fLen"))
+    if len(dims) > 1 or (jagged and length != 1):
+        return None
+    double, kind, nbits, low, high = coding
+    dtype = np.dtype(np.float64 if double else np.float32)
+    inner = (length,) if length > 1 else ()
+    return BranchKind(dtype.name, "jagged" if jagged else "fixed", dtype, inner, 0, kind, nbits,
+                      low, high)
 
 
 def _range_numbers(text: str) -> list[float] | None:

@@ -154,10 +154,10 @@ class RootTree {
   /// Throws Error(invalid_argument) for no files, a null input, an empty
   /// name, a branch with items_per_entry 0, a jagged or strings branch with
   /// items_per_entry other than 1 (a strings branch must be uint8), header
-  /// bytes on a fixed branch, an embedded basket's input out of range, or a
-  /// coding that does not fit the type (Double32_t's float64, Float16_t's
-  /// float32; nbits in [1, 32] with a range, [1, 23] without; a record of
-  /// 1-, 2-, 4- or 8-byte fields).
+  /// bytes on a fixed branch, or an embedded basket's input out of range. A
+  /// coding that does not fit its branch (Double32_t's float64, Float16_t's
+  /// float32; nbits in [1, 32] with a range, [1, 23] without; a record of 1-,
+  /// 2-, 4- or 8-byte fields) fails that branch when planned.
   RootTree(std::vector<std::shared_ptr<const InputBuffer>> files,
            std::vector<RootBranchSpec> branches, std::string name = "root_branches",
            std::vector<std::shared_ptr<const InputBuffer>> embedded = {});

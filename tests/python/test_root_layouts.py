@@ -1,0 +1,145 @@
+"""Bad input for the TTree layouts written by ROOT (tests/fixtures/root,
+scripts/make_root_fixtures.py): each basket is corrupted in its *decoded*
+bytes — the uncompressed fixture stores them as they are, so the layout's own
+checks, not a codec's, must catch it. Each failure is a located error that
+fails its branch only; the other branches read equal to uproot's."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import decoflow
+
+uproot = pytest.importorskip("uproot", reason="decoflow.root reads metadata with uproot")
+import decoflow.root as droot  # noqa: E402
+from decoflow.root import _uproot  # noqa: E402
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "root" / "coverage-uncompressed.root"
+
+
+@pytest.fixture(scope="module")
+def executor():
+    with decoflow.Executor(threads=2) as ex:
+        yield ex
+
+
+def corrupt(tmp_path, tree, branch, basket, edit):
+    """A copy of the fixture with basket `basket` of `branch` changed by
+    edit(data, payload, border, entries): data the file's bytearray, payload
+    where the basket's decoded bytes start, border where its values end."""
+    bad = tmp_path / "bad.root"
+    shutil.copy(FIXTURE, bad)
+    with uproot.open(bad) as f:
+        b = f[tree][branch]
+        seek = int(b.member("fBasketSeek")[basket])
+        key = b.basket(basket)
+        keylen, border, entries = key.member("fKeylen"), key.border, key.num_entries
+        assert key.member("fObjlen") == key.member("fNbytes") - keylen  # stored as decoded
+    data = bytearray(bad.read_bytes())
+    edit(data, seek + keylen, border, entries)
+    bad.write_bytes(bytes(data))
+    return bad
+
+
+def same_as_uproot(got, tree, name):
+    ref = tree[name].array(library="np")
+    if isinstance(got, droot.Jagged):
+        assert got.tolist() == [list(r) for r in ref], name
+    else:
+        assert np.array_equal(got, ref), name
+
+
+def check(info, tree_name, branch, basket, path, other, *words):
+    e = info.value
+    assert e.branch == branch and e.basket == basket and e.file == str(path)
+    text = str(e)
+    assert f"branch '{branch}' basket {basket} (entries " in text, text
+    for word in words:
+        assert word in text, text
+    assert list(e.arrays) == [other]
+    with uproot.open(path) as f:
+        same_as_uproot(e.arrays[other], f[tree_name], other)
+
+
+def be32(data, at):
+    return int.from_bytes(data[at:at + 4], "big")
+
+
+def test_vector_header_that_lies_about_its_size(tmp_path, executor):
+    def edit(data, payload, border, entries):
+        data[payload + 9] ^= 0x01  # entry 0's element count (its header's bytes 6-9)
+
+    bad = corrupt(tmp_path, "vectors", "vec_float", 1, edit)
+    with pytest.raises(decoflow.CorruptInputError) as info:
+        droot.arrays(f"{bad}:vectors", ["vec_float", "vec_int32"], executor=executor)
+    check(info, "vectors", "vec_float", 1, bad, "vec_int32", "its std::vector header says")
+
+
+def test_trailer_count_that_disagrees_with_the_basket(tmp_path, executor):
+    def edit(data, payload, border, entries):
+        at = payload + border
+        data[at:at + 4] = (entries + 7).to_bytes(4, "big")
+
+    bad = corrupt(tmp_path, "vectors", "vec_double", 2, edit)
+    with pytest.raises(decoflow.CorruptInputError) as info:
+        droot.arrays(f"{bad}:vectors", ["vec_double", "vec_int32"], executor=executor)
+    check(info, "vectors", "vec_double", 2, bad, "vec_int32",
+          f"entry-offsets trailer counts {entries_of(bad, 'vectors', 'vec_double', 2) + 7}")
+
+
+def entries_of(path, tree, branch, basket):
+    with uproot.open(path) as f:
+        return f[tree][branch].basket(basket).num_entries
+
+
+def test_trailer_offset_outside_the_values(tmp_path, executor):
+    def edit(data, payload, border, entries):
+        at = payload + border + 4 + 4  # entry 1's start
+        data[at:at + 4] = (be32(data, at) + 3).to_bytes(4, "big")
+
+    bad = corrupt(tmp_path, "vectors", "vec_int16", 1, edit)
+    with pytest.raises(decoflow.CorruptInputError) as info:
+        droot.arrays(f"{bad}:vectors", ["vec_int16", "vec_int32"], executor=executor)
+    check(info, "vectors", "vec_int16", 1, bad, "vec_int32", "entry ")
+
+
+def test_std_string_length_that_disagrees_with_its_extent(tmp_path, executor):
+    def edit(data, payload, border, entries):
+        data[payload] ^= 0x02  # entry 0's length byte (top-level std::string: no header)
+
+    bad = corrupt(tmp_path, "vectors", "str", 1, edit)
+    with pytest.raises(decoflow.CorruptInputError) as info:
+        droot.arrays(f"{bad}:vectors", ["str", "vec_int32"], executor=executor)
+    check(info, "vectors", "str", 1, bad, "vec_int32", "string at entry ", "its length bytes say")
+
+
+@pytest.mark.parametrize("branch", ["d32_mant", "d32_range", "ll"])
+def test_fixed_values_that_do_not_fill_their_entries(tmp_path, executor, branch):
+    """Double32_t (3- and 4-byte elements) and a leaf list (x/F:y/I:z/D):
+    the TBasket says its values end one byte early."""
+    def edit(data, payload, border, entries):
+        last = payload - 19 + 14  # the TBasket header's fLast, before the flag byte
+        data[last:last + 4] = (be32(data, last) - 1).to_bytes(4, "big")
+
+    bad = corrupt(tmp_path, "floats", branch, 1, edit)
+    with pytest.raises(decoflow.Error) as info:
+        droot.arrays(f"{bad}:floats", [branch, "flat_f"], executor=executor)
+    check(info, "floats", branch, 1, bad, "flat_f", "entries × items × width")
+
+
+def test_embedded_basket_that_disagrees_with_its_record(tmp_path, executor, monkeypatch):
+    real = _uproot._embedded_bytes
+    monkeypatch.setattr(_uproot, "_embedded_bytes", lambda basket, kind: (
+        real(basket, kind)[:-1] if kind.header_bytes == 10 else real(basket, kind)))
+    with pytest.raises(decoflow.CorruptInputError) as info:
+        droot.arrays(f"{FIXTURE}:embedded_tail", ["vec_float", "n"], executor=executor)
+    e = info.value
+    assert e.branch == "vec_float" and "(embedded in its TBranch)" in str(e)
+    assert "the embedded basket holds" in str(e)
+    monkeypatch.undo()
+    with uproot.open(FIXTURE) as f:
+        same_as_uproot(e.arrays["n"], f["embedded_tail"], "n")

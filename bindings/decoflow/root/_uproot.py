@@ -137,11 +137,33 @@ def bytes_per_entry(trees: list[tuple[str, Any]], names: list[str], total: int) 
 # ------------------------------------------------------------------ branch tables
 
 
+# What decoflow.root refuses, by uproot interpretation (the explicit list;
+# docs/python.md repeats it). Anything else that is not decoded is refused as
+# "another layout", naming the interpretation.
+REFUSALS = {
+    "AsObjects": "objects and STL containers other than std::vector of numbers "
+                 "(std::vector<std::vector<T>>, std::vector<std::string>, maps, sets, "
+                 "class objects) are not decoded yet",
+    "AsStridedObjects": "split-class records (AsStridedObjects, such as TLorentzVector) "
+                        "are not decoded yet",
+    "AsGroup": "a parent of sub-branches (AsGroup): read its sub-branches by name",
+    "AsJagged": "jagged objects or records are not decoded yet",
+    "AsDtype": "a leaf list that is not packed numbers, or a type conversion other than "
+               "float32 to float64",
+    "AsStrings": "strings whose lengths are not 1 byte (or 255 and 4)",
+}
+
+
+def refusal(interp: Any) -> str:
+    """Why decoflow.root refuses a branch of this interpretation (REFUSALS)."""
+    return REFUSALS.get(type(interp).__name__, "another layout")
+
+
 def unsupported(name: str, what: str) -> UnsupportedBranchError:
     e = UnsupportedBranchError(
-        f"branch '{name}': {what}; decoflow.root decodes numeric branches (bool, "
-        "int8-int64, uint8-uint64, float32, float64; flat, fixed-size or jagged) and "
-        "char* strings only",
+        f"branch '{name}': {what}; decoflow.root decodes numbers (flat, fixed-size, "
+        "jagged, std::vector, Double32_t/Float16_t, leaf lists), strings (char*, "
+        "std::string, TString) and embedded baskets of those",
         cause=what)
     e.branch = name
     return e
@@ -187,12 +209,12 @@ def branch_kind(name: str, branch: Any) -> BranchKind | UnsupportedBranchError:
         # char*, std::string, TString: a length (1 byte, or 255 and 4), after
         # header_bytes (a std::string member's byte count and version).
         if interp.length_bytes != "1-5" or not 0 <= interp.header_bytes <= 255:
-            return unsupported(name, f"interpretation {interp!r} is not supported")
+            return unsupported(name, f"{refusal(interp)}: interpretation {interp!r}")
         return BranchKind("uint8", "strings", np.dtype(np.uint8), (), int(interp.header_bytes))
     full = interp
 
     def refused() -> UnsupportedBranchError:
-        return unsupported(name, f"interpretation {full!r} is not supported")
+        return unsupported(name, f"{refusal(full)}: interpretation {full!r}")
 
     jagged, header_bytes = False, 0
     if type(interp) is uproot.AsJagged:

@@ -30,7 +30,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -80,14 +79,12 @@ def worker(config: dict) -> dict:
                     h.update(np.ascontiguousarray(part).tobytes())
         return h.hexdigest()
 
+    sys.path.insert(0, str(BENCH))
+    from root_vs_uproot import timed  # the other benchmarks' timing: best of, heap trimmed
+
     def best(fn, repeat):
-        runs, out = [], None
-        for _ in range(repeat):
-            out = None
-            t0 = time.perf_counter()
-            out = fn()
-            runs.append(time.perf_counter() - t0)
-        return min(runs), out
+        t, _, out = timed(fn, repeat)
+        return t, out
 
     results = {}
     paths = {k: Path(v) for k, v in config["files"].items()}

@@ -304,50 +304,48 @@ void decode_values(const ColumnChunk& chunk, ConstBytes decoded, std::uint64_t b
 
 // ------------------------------------------------------------------ types
 
+namespace {
+
+// An enum's entry in a table indexed by its values, or `fallback`.
+template <typename Enum, typename Table, typename Value>
+Value lookup(const Table& table, Enum value, Value fallback) noexcept {
+  const auto i = static_cast<std::size_t>(value);
+  return i < table.size() ? table[i] : fallback;
+}
+
+// The enum value whose name in `names` is `name`.
+template <typename Enum, std::size_t N>
+std::optional<Enum> parse_name(const std::array<std::string_view, N>& names,
+                               std::string_view name) noexcept {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (names[i] == name) return static_cast<Enum>(i);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::string_view to_string(RootType type) noexcept {
-  const auto i = static_cast<std::size_t>(type);
-  return i < kTypeNames.size() ? kTypeNames[i] : "unknown";
+  return lookup(kTypeNames, type, std::string_view("unknown"));
 }
-
 std::optional<RootType> root_type_from_string(std::string_view name) noexcept {
-  for (std::size_t i = 0; i < kTypeNames.size(); ++i) {
-    if (kTypeNames[i] == name) return static_cast<RootType>(i);
-  }
-  return std::nullopt;
+  return parse_name<RootType>(kTypeNames, name);
 }
-
-unsigned root_type_width(RootType type) noexcept {
-  const auto i = static_cast<std::size_t>(type);
-  return i < kTypeWidths.size() ? kTypeWidths[i] : 1;
-}
-
+unsigned root_type_width(RootType type) noexcept { return lookup(kTypeWidths, type, 1u); }
 std::string_view root_type_format(RootType type) noexcept {
-  const auto i = static_cast<std::size_t>(type);
-  return i < kTypeFormats.size() ? kTypeFormats[i] : "B";
+  return lookup(kTypeFormats, type, std::string_view("B"));
 }
-
 std::string_view to_string(ElementCoding coding) noexcept {
-  const auto i = static_cast<std::size_t>(coding);
-  return i < kCodingNames.size() ? kCodingNames[i] : "unknown";
+  return lookup(kCodingNames, coding, std::string_view("unknown"));
 }
-
 std::optional<ElementCoding> element_coding_from_string(std::string_view name) noexcept {
-  for (std::size_t i = 0; i < kCodingNames.size(); ++i) {
-    if (kCodingNames[i] == name) return static_cast<ElementCoding>(i);
-  }
-  return std::nullopt;
+  return parse_name<ElementCoding>(kCodingNames, name);
 }
-
 std::string_view to_string(ColumnLayout layout) noexcept {
-  const auto i = static_cast<std::size_t>(layout);
-  return i < kLayoutNames.size() ? kLayoutNames[i] : "unknown";
+  return lookup(kLayoutNames, layout, std::string_view("unknown"));
 }
-
 std::optional<ColumnLayout> column_layout_from_string(std::string_view name) noexcept {
-  for (std::size_t i = 0; i < kLayoutNames.size(); ++i) {
-    if (kLayoutNames[i] == name) return static_cast<ColumnLayout>(i);
-  }
-  return std::nullopt;
+  return parse_name<ColumnLayout>(kLayoutNames, name);
 }
 
 // ------------------------------------------------------------------ keys

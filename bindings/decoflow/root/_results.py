@@ -292,7 +292,11 @@ class RootRead:
     """What :func:`decoflow.root.read` returns.
 
     Attributes:
-        arrays: ``{name: numpy.ndarray or Jagged}`` of every branch read.
+        arrays: every branch read, in the ``library`` asked for: ``"np"``
+            ``{name: numpy.ndarray, Jagged or Strings}``; ``"ak"`` one
+            awkward record array (a field per branch); ``"pd"`` a
+            ``pandas.DataFrame`` indexed by entry number (see
+            :func:`decoflow.root.read`).
         basket_results: ``{name: int64 array, one value per basket}``: what
             the extra stages (glue) returned for each basket, 0 otherwise.
         paths: the files read, in entry order; path: the first.

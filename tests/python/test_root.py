@@ -1078,6 +1078,36 @@ def test_library_pd_jagged_needs_awkward_pandas(tmp_path, executor, monkeypatch)
         droot.arrays(str(path), ["f_int32"], executor=executor, library="pd")
 
 
+LEAF_LISTS = ROOT / "tests" / "fixtures" / "root" / "coverage-uncompressed.root"
+
+
+def test_leaf_lists_as_uproot_gives_them(executor):
+    """Leaf lists (x/F:y/I:z/D, packed rows) with library="ak": records within
+    the record array, as uproot's; with "pd": awkward-pandas columns, as
+    uproot's (ll_arr, with an array field, uproot 5.7.7 cannot put in a
+    DataFrame: decoflow's column equals uproot's awkward array)."""
+    ak = pytest.importorskip("awkward")
+    pytest.importorskip("pandas")
+    if not LEAF_LISTS.is_file():
+        pytest.skip(f"fixture not found: {LEAF_LISTS}")
+    names = ["ll", "ll_mixed", "ll_arr"]
+    with uproot.open(LEAF_LISTS) as f:
+        tree = f["floats"]
+        assert_same_records(droot.arrays(tree, names, executor=executor, library="ak"),
+                            tree.arrays(names))
+        try:
+            import awkward_pandas  # noqa: F401
+        except ModuleNotFoundError:
+            print("awkward-pandas is not installed: leaf lists' DataFrames are not compared")
+            return
+        got = droot.arrays(tree, names, executor=executor, library="pd", entry_start=7)
+        ref = tree.arrays(names[:2], library="pd", entry_start=7)
+        assert list(got.columns) == names and got.index.equals(ref.index)
+        for name in names[:2]:
+            assert ak.array_equal(got[name].ak.array, ref[name].ak.array), name
+        assert ak.array_equal(got["ll_arr"].ak.array, tree["ll_arr"].array(entry_start=7))
+
+
 ENTRY_POINTS = {
     "arrays": lambda source, **kw: droot.arrays(source, ["a"], **kw),
     "read": lambda source, **kw: droot.read(source, ["a"], **kw),

@@ -226,9 +226,9 @@ def library_name(library: Any) -> str:
 
 def pandas_native(kind: Any) -> bool:
     """Whether a branch of this kind is a plain pandas column (flat numbers);
-    the others (jagged, strings, fixed-size arrays) need awkward-pandas, as in
-    uproot."""
-    return kind.layout == "fixed" and not kind.inner
+    the others (jagged, strings, fixed-size arrays, leaf lists) need
+    awkward-pandas, as in uproot."""
+    return kind.layout == "fixed" and not kind.inner and kind.dtype.names is None
 
 
 def import_pandas(needs_awkward: str | None) -> tuple[Any, Any]:
@@ -276,9 +276,11 @@ def in_library(arrays: dict[str, Any], library: str, entry_start: int) -> Any:
         contents = [to_awkward(a).layout for a in arrays.values()]
         length = len(contents[0]) if contents else 0  # no branches: uproot's 0 * {}
         return ak.Array(ak.contents.RecordArray(contents, list(arrays), length=length))
-    flat = {name: isinstance(a, np.ndarray) and a.ndim == 1 for name, a in arrays.items()}
+    flat = {name: isinstance(a, np.ndarray) and a.ndim == 1 and a.dtype.names is None
+            for name, a in arrays.items()}
     other = next((name for name, is_flat in flat.items() if not is_flat), None)
-    pandas, awkward_pandas = import_pandas(None if other is None else f"branch {other!r} is not flat")
+    pandas, awkward_pandas = import_pandas(None if other is None else
+                                           f"branch {other!r} is not flat")
     if not arrays:
         return pandas.DataFrame()
     length = len(next(iter(arrays.values())))

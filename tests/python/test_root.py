@@ -807,11 +807,368 @@ def test_jagged_helpers(two_branches):
     assert all(np.array_equal(part[j], got[10 + j]) for j in range(10))
     assert len(got[2990:5000]) == 10 and len(got[7:3]) == 0
     assert np.array_equal(got[np.int64(4)], got[4])
-    with pytest.raises(ValueError, match="step 1"):
-        got[::2]
     same_length = droot.Jagged(np.array([0, 2, 4]), np.arange(4))  # would broadcast
     assert [list(a) for a in same_length.to_numpy()] == [[0, 1], [2, 3]]
     assert droot.Jagged(np.zeros(1, np.int64), np.zeros(0)).to_numpy().shape == (0,)
+
+
+# ------------------------------------------------------------------ results as uproot gives them
+
+
+def same_entries(got, theirs):
+    """A Jagged or Strings and uproot's library="np" object array hold the same entries."""
+    assert len(got) == len(theirs)
+    for a, b in zip(got, theirs):
+        if isinstance(b, str):
+            assert a == b
+        else:
+            assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+INDICES = {
+    "step 2": slice(None, None, 2),
+    "reversed": slice(None, None, -1),
+    "step -3 from 10": slice(10, None, -3),
+    "step 7 range": slice(5, 200, 7),
+    "step past the end": slice(0, 10**6, 997),
+    "empty step": slice(50, 10, 3),
+    "ints": [3, -1, 0, 3, 7, -2],
+    "numpy ints": np.array([9, 2, 2, 40], dtype=np.uint16),
+    "no ints": [],
+    "numpy no ints": np.array([], dtype=np.int64),
+}
+
+
+def pick(theirs, index):
+    """uproot's object array indexed as NumPy does (an empty list: no entries)."""
+    if isinstance(index, slice):
+        return theirs[index]
+    index = np.asarray(index)
+    return theirs[index if index.size else index.astype(np.int64)]
+
+
+def masks(n):
+    rng = np.random.default_rng(n)
+    return {"random mask": rng.integers(0, 2, n).astype(bool), "no entry": np.zeros(n, bool),
+            "every entry": np.ones(n, bool), "list of bools": [i % 3 == 0 for i in range(n)]}
+
+
+def test_jagged_indexes_like_uproots_arrays_of_arrays(two_branches):
+    """Jagged takes what uproot's library="np" object array takes where users
+    touch it: masks, integer arrays (negative from the end, repeats), slices
+    with steps; each gives a Jagged whose entries are the object array's,
+    content copied; a step-1 slice stays a view. Iteration yields views."""
+    path, refs = two_branches
+    got = droot.arrays(path, "b")["b"]
+    with uproot.open(path) as f:
+        theirs = f["t"]["b"].array(library="np")
+    n = len(theirs)
+    same_entries(got, theirs)  # iteration: each entry a view of content
+    assert all(np.shares_memory(e, got.content) for e in list(got)[:50] if len(e))
+    cases = {**INDICES, **masks(n), "mask of the counts": got.counts > 2}
+    for what, index in cases.items():
+        part = got[index]
+        assert isinstance(part, droot.Jagged), what
+        assert part.offsets.dtype == np.int64 and part.offsets[0] == 0, what
+        assert part.content.dtype == got.content.dtype, what
+        same_entries(part, pick(theirs, index))
+        assert len(part.content) == 0 or not np.shares_memory(part.content, got.content), what
+    assert len(got[got.counts > 2]) == int((np.diff(refs["b"][0]) > 2).sum())
+    view = got[100:200:1]  # step 1: still views
+    assert np.shares_memory(view.content, got.content)
+    same_entries(view, theirs[100:200])
+    picked = got[[5, 5]]  # repeats are copies of their own
+    picked.content[:] = -1
+    assert np.array_equal(got[5], theirs[5])
+    for bad, match in ((np.ones(n - 1, bool), "boolean index of 2999 values for 3000 entries"),
+                       ([0, n], "entry 3000 out of range"), ([-n - 1], "entry -3001 out of range"),
+                       (np.array([0.5]), "integer arrays"), ((1, 2), "too many indices"),
+                       (np.zeros((2, 2), np.int64), "1-D")):
+        with pytest.raises(IndexError, match=match):
+            got[bad]
+
+
+def test_strings_index_like_uproots_arrays_of_str(tmp_path, executor):
+    path = tmp_path / "labels.root"
+    write_file(path, uproot.LZ4(1), [40, 0, 25, 1])  # lengths 0 to 300: 1 and 5 length bytes
+    with uproot.open(path) as f:
+        theirs = f["t"]["label"].array(library="np")
+    got = droot.arrays(f"{path}:t", ["label"], executor=executor)["label"]
+    n = len(theirs)
+    same_entries(got, theirs)
+    assert all(isinstance(text, str) for text in got)
+    ak = pytest.importorskip("awkward")
+    for what, index in {**INDICES, **masks(n)}.items():
+        part = got[index]
+        assert isinstance(part, droot.Strings), what
+        want = list(pick(theirs, index))
+        assert part.tolist() == want and list(part) == want, what
+        assert list(part.to_numpy()) == want, what
+        assert ak.to_list(part.to_awkward()) == want, what
+        # Slices of the result read from its own compacted bytes too.
+        assert part[1:].tolist() == want[1:] and part[::-1].tolist() == want[::-1], what
+    with pytest.raises(IndexError, match="boolean index of 3 values for 66 entries"):
+        got[np.ones(3, bool)]
+    with pytest.raises(IndexError, match="entry 66 out of range"):
+        got[[66]]
+
+
+# Every kind write_file makes, in an order other than the tree's.
+RECORD_NAMES = ["label", "f_float32", "j_int16", "fixed3", "f_bool", "j_float64", "f_uint64",
+                "f_int8"]
+
+
+def assert_same_records(got, ref):
+    ak = pytest.importorskip("awkward")
+    assert isinstance(got, ak.Array) and got.fields == ref.fields
+    assert len(got) == len(ref) and str(got.type) == str(ref.type)
+    assert ak.array_equal(got, ref)
+
+
+def test_library_ak_is_one_record_array_as_uproot_gives(tmp_path, executor):
+    """library="ak": one awkward record array from arrays, read and each
+    iterate step, ak.array_equal to uproot's tree.arrays(names) (its
+    default library), the fields in the order named; no copies."""
+    ak = pytest.importorskip("awkward")
+    path = tmp_path / "records.root"
+    write_file(path, uproot.ZSTD(1), [700, 0, 1, 300, 2])
+    with uproot.open(path) as f:
+        tree = f["t"]
+        names = RECORD_NAMES
+        ref = tree.arrays(names)
+        got = droot.arrays(tree, names, executor=executor, library="ak")
+        assert_same_records(got, ref)
+        assert got.fields == names
+        assert ak.array_equal(got.j_int16, ref["j_int16"]) and got["label"][3] == ref.label[3]
+        assert got[got.f_bool].f_int8.tolist() == ref[ref.f_bool].f_int8.tolist()
+        assert_same_records(droot.read(tree, names, entry_start=650, entry_stop=-1,
+                                       executor=executor, library="awkward").arrays,
+                            tree.arrays(names, entry_start=650, entry_stop=-1))
+        steps = list(droot.iterate(tree, names, step_size=300, executor=executor, library="ak"))
+        theirs = list(tree.iterate(names, step_size=300))
+        assert len(steps) == len(theirs) == 4
+        for mine, their in zip(steps, theirs):
+            assert_same_records(mine, their)
+        # filter_name: the tree's order, as uproot's.
+        assert_same_records(droot.arrays(tree, filter_name="j_*", executor=executor,
+                                         library="ak"), tree.arrays(filter_name="j_*"))
+        # Nothing selected, an empty range: as uproot.
+        assert_same_records(droot.arrays(tree, [], executor=executor, library="ak"),
+                            tree.arrays([]))
+        assert_same_records(droot.arrays(tree, names, entry_start=5, entry_stop=5,
+                                         executor=executor, library="ak"),
+                            tree.arrays(names, entry_start=5, entry_stop=5))
+    # The record's fields are the arrays library="np" gives, not copies.
+    np_arrays = droot.read(str(path), RECORD_NAMES, executor=executor)
+    from decoflow.root._results import in_library
+    records = in_library(np_arrays.arrays, "ak", 0)
+    assert np.shares_memory(records.layout.content("f_float32").data,
+                            np_arrays.arrays["f_float32"])
+    assert np.shares_memory(records.layout.content("j_int16").content.data,
+                            np_arrays.arrays["j_int16"].content)
+    assert np.shares_memory(records.layout.content("label").content.data,
+                            np_arrays.arrays["label"].content)
+
+
+def test_hzz_library_ak_equals_uproot(executor):
+    ak = pytest.importorskip("awkward")
+    path = HZZ_DIR / "uproot-HZZ-lz4.root"
+    if not path.is_file():
+        pytest.skip(f"HZZ test data not found: {path}")
+    with uproot.open(path) as f:
+        tree = f["events"]
+        names = ["Muon_Px", "MET_px", "NJet", "Jet_btag", "triggerIsoMu24", "Jet_Px"]
+        ref = tree.arrays(names)
+        got = droot.arrays(f"{path}:events", names, executor=executor, library="ak")
+        assert_same_records(got, ref)
+        assert ak.all(ak.num(got.Jet_Px) == got.NJet)
+        assert_same_records(droot.arrays(tree, executor=executor, library="ak"), tree.arrays())
+
+
+FLAT = ["f_float64", "f_bool", "f_uint8", "f_int64", "f_uint64", "f_int16", "f_float32"]
+
+
+def test_library_pd_is_uproots_dataframe(tmp_path, executor):
+    """library="pd": the DataFrame uproot's tree.arrays(names, library="pd")
+    gives — flat branches as NumPy columns (no copy), indexed by entry number
+    from entry_start, and each iterate step from its first entry on."""
+    pandas = pytest.importorskip("pandas")
+    path = tmp_path / "flat.root"
+    write_file(path, uproot.ZLIB(1), [500, 0, 1, 300])
+    with uproot.open(path) as f:
+        tree = f["t"]
+        got = droot.arrays(tree, FLAT, executor=executor, library="pd")
+        assert isinstance(got, pandas.DataFrame) and list(got.columns) == FLAT
+        pandas.testing.assert_frame_equal(got, tree.arrays(FLAT, library="pd"))
+        ranged = droot.read(tree, FLAT, entry_start=-300, entry_stop=790, executor=executor,
+                            library="pandas").arrays
+        assert ranged.index[0] == 501
+        pandas.testing.assert_frame_equal(
+            ranged, tree.arrays(FLAT, entry_start=-300, entry_stop=790, library="pd"))
+        steps = list(droot.iterate(tree, FLAT, step_size=220, entry_start=10, executor=executor,
+                                   library="pd"))
+        theirs = list(tree.iterate(FLAT, step_size=220, entry_start=10, library="pd"))
+        assert len(steps) == len(theirs) == 4
+        for mine, their in zip(steps, theirs):
+            pandas.testing.assert_frame_equal(mine, their)
+        pandas.testing.assert_frame_equal(droot.arrays(tree, [], executor=executor, library="pd"),
+                                          tree.arrays([], library="pd"))
+    plain = droot.read(str(path), ["f_float64"], executor=executor)
+    from decoflow.root._results import in_library
+    frame = in_library(plain.arrays, "pd", 0)
+    assert np.shares_memory(frame["f_float64"].to_numpy(), plain.arrays["f_float64"])
+
+
+def test_hzz_library_pd_several_files_as_uproot_concatenates(executor):
+    pandas = pytest.importorskip("pandas")
+    paths = [HZZ_DIR / f"uproot-HZZ-{c}.root" for c in ("zstd", "lzma")]
+    if not all(p.is_file() for p in paths):
+        pytest.skip(f"HZZ test data not found in {HZZ_DIR}")
+    names = ["MET_px", "NJet", "EventWeight", "triggerIsoMu24"]
+    files = [f"{p}:events" for p in paths]
+    pandas.testing.assert_frame_equal(droot.arrays(files, names, executor=executor, library="pd"),
+                                      uproot.concatenate(files, names, library="pd"))
+    steps = list(droot.iterate(files, names, step_size=1000, executor=executor, library="pd"))
+    assert [s.index[0] for s in steps] == [0, 1000, 2000, 3000, 4000]  # across the files
+    pandas.testing.assert_frame_equal(pandas.concat(steps),
+                                      uproot.concatenate(files, names, library="pd"))
+
+
+def test_library_pd_jagged_needs_awkward_pandas(tmp_path, executor, monkeypatch):
+    """A jagged, string or fixed-size branch in a DataFrame is an awkward-pandas
+    column, as uproot makes it; without awkward-pandas, an error naming the
+    branch and what to do, before anything is decoded."""
+    pandas = pytest.importorskip("pandas")
+    path = tmp_path / "jagged.root"
+    write_file(path, uproot.LZ4(1), [200, 1, 0, 90])
+    names = ["f_int32", "j_float64", "label", "fixed3"]
+    try:
+        import awkward_pandas  # noqa: F401
+    except ModuleNotFoundError:
+        print("awkward-pandas is not installed: its DataFrames are not compared with uproot's")
+    else:
+        with uproot.open(path) as f:
+            tree = f["t"]
+            got = droot.arrays(tree, names, executor=executor, library="pd")
+            ref = tree.arrays(names, library="pd")
+            assert list(got.columns) == names and list(got.dtypes.astype(str)) == \
+                ["int32", "awkward", "awkward", "awkward"]
+            pandas.testing.assert_frame_equal(got, ref)
+            ak = pytest.importorskip("awkward")
+            for name in names[1:]:
+                assert ak.array_equal(got[name].ak.array, ref[name].ak.array), name
+            step = next(droot.iterate(tree, names, step_size=150, entry_start=100,
+                                      executor=executor, library="pd"))
+            pandas.testing.assert_frame_equal(
+                step, next(tree.iterate(names, step_size=150, entry_start=100, library="pd")))
+    monkeypatch.setitem(sys.modules, "awkward_pandas", None)  # import awkward_pandas now fails
+    submitted = []
+    monkeypatch.setattr(decoflow.Executor, "submit", lambda ex, graph, **kw: submitted.append(1))
+    with pytest.raises(ModuleNotFoundError,
+                       match=r"branch 'j_float64' \(float64 jagged\) is not flat.*"
+                             r"pip install awkward-pandas, or use library='ak' or 'np'"):
+        droot.arrays(str(path), names, executor=executor, library="pd")
+    with pytest.raises(ModuleNotFoundError, match=r"branch 'label' \(string\)"):
+        next(droot.iterate(str(path), ["label"], executor=executor, library="pd"))
+    with pytest.raises(ModuleNotFoundError, match=r"branch 'fixed3' \(float32\[3\]\)"):
+        droot.read(str(path), ["f_int32", "fixed3"], executor=executor, library="pd")
+    assert submitted == []
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ModuleNotFoundError, match="needs pandas: pip install pandas"):
+        droot.arrays(str(path), ["f_int32"], executor=executor, library="pd")
+
+
+LEAF_LISTS = ROOT / "tests" / "fixtures" / "root" / "coverage-uncompressed.root"
+
+
+def test_leaf_lists_as_uproot_gives_them(executor):
+    """Leaf lists (x/F:y/I:z/D, packed rows) with library="ak": records within
+    the record array, as uproot's; with "pd": awkward-pandas columns, as
+    uproot's (ll_arr, with an array field, uproot 5.7.7 cannot put in a
+    DataFrame: decoflow's column equals uproot's awkward array)."""
+    ak = pytest.importorskip("awkward")
+    pytest.importorskip("pandas")
+    if not LEAF_LISTS.is_file():
+        pytest.skip(f"fixture not found: {LEAF_LISTS}")
+    names = ["ll", "ll_mixed", "ll_arr"]
+    with uproot.open(LEAF_LISTS) as f:
+        tree = f["floats"]
+        assert_same_records(droot.arrays(tree, names, executor=executor, library="ak"),
+                            tree.arrays(names))
+        try:
+            import awkward_pandas  # noqa: F401
+        except ModuleNotFoundError:
+            print("awkward-pandas is not installed: leaf lists' DataFrames are not compared")
+            return
+        got = droot.arrays(tree, names, executor=executor, library="pd", entry_start=7)
+        ref = tree.arrays(names[:2], library="pd", entry_start=7)
+        assert list(got.columns) == names and got.index.equals(ref.index)
+        for name in names[:2]:
+            assert ak.array_equal(got[name].ak.array, ref[name].ak.array), name
+        assert ak.array_equal(got["ll_arr"].ak.array, tree["ll_arr"].array(entry_start=7))
+
+
+ENTRY_POINTS = {
+    "arrays": lambda source, **kw: droot.arrays(source, ["a"], **kw),
+    "read": lambda source, **kw: droot.read(source, ["a"], **kw),
+    "iterate": lambda source, **kw: droot.iterate(source, ["a"], **kw),  # raises at the call
+}
+UPROOT_ARGUMENTS = {  # uproot's TTree.arrays / uproot.iterate arguments, and what the error says
+    "cut": ("a > 0", r"evaluates no cuts: read the branches, then mask: .*a\[a\.x > 0\]"),
+    "expressions": (["a * 2"], "evaluates no expressions: pass the names as branches="),
+    "aliases": ({"b": "a * 2"}, "has no aliases: read the branches under their own names"),
+    "language": (object(), "evaluates no expressions"),
+    "how": (tuple, r"make a tuple or list from that"),
+    "decompression_executor": (object(), r"executor=decoflow\.Executor\(threads=n\)"),
+    "interpretation_executor": (object(), r"executor=decoflow\.Executor\(threads=n\)"),
+    "array_cache": ("100 MB", "keeps no cache"),
+    "filter_typename": ("float", "selects by name: use filter_name="),
+    "filter_branch": (lambda b: True, "selects by name: use filter_name="),
+    "ak_add_doc": (True, "no docs"),
+    "virtual": (True, r"iterate\(step_size=\.\.\.\)"),
+    "report": (True, "yields the arrays only"),
+    "allow_missing": (True, "leave out those without the tree"),
+}
+
+
+@pytest.mark.parametrize("function", list(ENTRY_POINTS))
+@pytest.mark.parametrize("argument", list(UPROOT_ARGUMENTS))
+def test_uproot_arguments_are_refused_saying_what_to_do(two_branches, function, argument):
+    path, _ = two_branches
+    value, says = UPROOT_ARGUMENTS[argument]
+    with pytest.raises(TypeError, match=rf"decoflow\.root\.{function}\(\) takes no {argument}= "
+                                        rf"\(uproot's\): .*{says}"):
+        ENTRY_POINTS[function](path, **{argument: value})
+    # Refused before the file is opened.
+    with pytest.raises(TypeError, match=f"takes no {argument}="):
+        ENTRY_POINTS[function](str(path) + ".missing", **{argument: value})
+
+
+@pytest.mark.parametrize("function", list(ENTRY_POINTS))
+def test_other_arguments_are_refused(two_branches, function):
+    from concurrent.futures import ThreadPoolExecutor
+
+    path, refs = two_branches
+    call = ENTRY_POINTS[function]
+    with ThreadPoolExecutor(2) as pool:
+        with pytest.raises(TypeError, match=r"executor must be a decoflow\.Executor .*not "
+                                            r"concurrent\.futures\.thread\.ThreadPoolExecutor"):
+            call(path, executor=pool)
+    with pytest.raises(TypeError, match=r"got an unexpected keyword argument 'bogus'"):
+        call(path, bogus=1)
+    with pytest.raises(ValueError, match=r"library must be 'np' \(NumPy\), 'ak' \(awkward\) or "
+                                         r"'pd' \(pandas\), not 'polars'"):
+        call(path, library="polars")
+    with pytest.raises(TypeError, match=r"'a \* 2' is not a branch of the tree: .*evaluates no "
+                                        r"expressions"):
+        result = getattr(droot, function)(path, ["a", "a * 2"])
+        next(result) if function == "iterate" else None
+    with pytest.raises(KeyError, match="'c'"):  # no such branch: as before
+        result = getattr(droot, function)(path, ["a", "c"])
+        next(result) if function == "iterate" else None
+    # Spellings of uproot's libraries work.
+    got = droot.arrays(path, ["a"], library="NumPy")
+    assert np.array_equal(got["a"], refs["a"])
 
 
 # ------------------------------------------------------------------ glue on real baskets

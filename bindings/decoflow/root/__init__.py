@@ -13,8 +13,17 @@ its slice of one array per branch::
     arrays["Jet_Px"].offsets    # int64, len(entries) + 1
     arrays["Jet_Px"].to_awkward()
 
+    arrays["Jet_Px"][arrays["MET_px"] > 0]    # a Jagged: masks, int arrays, steps
+    events = decoflow.root.arrays("HZZ.root:events", ["MET_px", "Jet_Px"], library="ak")
+    events.Jet_Px               # one awkward record array, as uproot's tree.arrays()
+    decoflow.root.arrays("HZZ.root:events", ["MET_px"], library="pd")  # uproot's DataFrame
+
     for step in decoflow.root.iterate("HZZ.root:events", ["MET_px"], step_size="100 MB"):
         ...                     # {name: array} per range of entries
+
+``library="np"`` is the default (uproot's is ``"ak"``). uproot's arguments that
+decoflow does not take (``cut=``, ``aliases=``, expressions, ...) raise a
+TypeError saying what to do instead.
 
 Supported: flat branches of bool, int8-int64, uint8-uint64, float32, float64
 (also fixed-size arrays such as ``x[3]/F``), jagged branches of those types

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .. import Executor
-from ._read import TreeReader
+from ._read import TreeReader, check_arguments
 from ._select import NameFilter, branch_names, entry_range, name_filter, select, step_entries
 from ._uproot import bytes_per_entry, open_trees, total_entries
 
@@ -15,9 +15,15 @@ def iterate(source: Any, branches: str | Iterable[str] | None = None, *,
             tree: str | None = None, filter_name: NameFilter = None,
             step_size: int | str = "100 MB",
             entry_start: int | None = None, entry_stop: int | None = None,
-            executor: Executor | None = None, library: str = "np") -> Iterator[dict[str, Any]]:
-    """Yields ``{name: array}`` for consecutive entry ranges of the tree, like
-    uproot's ``iterate``: memory bounded by the step, not the file.
+            executor: Executor | None = None, library: str = "np",
+            **uproot_only: Any) -> Iterator[Any]:
+    """Yields the arrays of consecutive entry ranges of the tree, like
+    uproot's ``iterate``: memory bounded by the step, not the file. Each step
+    is what :func:`decoflow.root.arrays` returns for its range: with
+    ``library="np"`` (the default; uproot's is ``"ak"``) ``{name: array}``,
+    with ``"ak"`` one awkward record array, with ``"pd"`` a DataFrame indexed
+    by entry number (the step's first entry on, counting across the files,
+    as uproot's ``iterate`` does).
 
     The next step is decoded while the caller works on the current one (two
     steps' arrays are alive at a time). Each basket is decoded once: one that
@@ -33,15 +39,23 @@ def iterate(source: Any, branches: str | Iterable[str] | None = None, *,
             / ``"64 MiB"``: that many bytes of decoded values per step,
             estimated from the branches' uncompressed sizes.
         source, branches, tree, filter_name, entry_start, entry_stop, executor,
-            library: as for :func:`decoflow.root.arrays`.
+            library, uproot_only: as for :func:`decoflow.root.arrays`.
 
     Raises:
         The errors of :func:`decoflow.root.arrays`, from the step that meets
-        them (steps before it were yielded whole).
+        them (steps before it were yielded whole); the arguments' TypeError
+        and ValueError at once, before the first step is asked for.
     """
-    if library not in ("np", "ak"):
-        raise ValueError(f"library must be 'np' or 'ak', not {library!r}")
+    library = check_arguments("decoflow.root.iterate", executor, library, uproot_only)
     keep = name_filter(filter_name)
+    return _steps(source, branches, tree, keep, step_size, entry_start, entry_stop, executor,
+                  library)
+
+
+def _steps(source: Any, branches: str | Iterable[str] | None, tree: str | None,
+           keep: Callable[[str], bool], step_size: int | str, entry_start: int | None,
+           entry_stop: int | None, executor: Executor | None, library: str) -> Iterator[Any]:
+    """iterate()'s steps, its arguments checked."""
     trees, owned = open_trees(source, tree)
     pending = None
     try:

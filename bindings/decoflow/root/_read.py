@@ -14,7 +14,8 @@ import numpy as np
 
 from .. import Executor, Graph, Stage, _core
 from .._errors import Error
-from ._results import Jagged, RootRead, Strings
+from ._results import (Jagged, RootRead, Strings, import_pandas, in_library, library_name,
+                       pandas_native)
 from ._select import NameFilter, Selection, branch_names, entry_range, name_filter, select
 from ._uproot import BranchTable, open_trees, total_entries
 
@@ -31,13 +32,68 @@ def default_executor() -> Executor:
         return _default_executor
 
 
+# uproot's arguments of TTree.arrays / uproot.iterate / uproot.concatenate that
+# decoflow.root does not take, and what to do instead.
+UPROOT_ONLY = {
+    "cut": "it evaluates no cuts: read the branches, then mask: with library='ak', "
+           "a = decoflow.root.arrays(...); a[a.x > 0]; with 'np', mask = a['x'] > 0; "
+           "{n: v[mask] for n, v in a.items()} (Jagged and Strings take masks too)",
+    "expressions": "it reads branches by name and evaluates no expressions: pass the names as "
+                   "branches=, then compute with NumPy or awkward",
+    "aliases": "it has no aliases: read the branches under their own names, then compute or "
+               "rename what it returns",
+    "language": "it evaluates no expressions: read the branches, then compute with NumPy or "
+                "awkward",
+    "how": "it returns a dict of arrays (library='np'), one record array ('ak') or a DataFrame "
+           "('pd'): make a tuple or list from that, e.g. tuple(a[n] for n in names)",
+    "decompression_executor": "decoflow decodes on its own threads: pass "
+                              "executor=decoflow.Executor(threads=n), or leave it out",
+    "interpretation_executor": "decoflow decodes on its own threads: pass "
+                               "executor=decoflow.Executor(threads=n), or leave it out",
+    "array_cache": "it keeps no cache: keep the arrays it returns",
+    "filter_typename": "it selects by name: use filter_name=, or pick the names yourself, "
+                       "e.g. [b.name for b in tree.branches if b.typename == 'float']",
+    "filter_branch": "it selects by name: use filter_name=, or pick the names yourself, "
+                     "e.g. [b.name for b in tree.branches if ...]",
+    "ak_add_doc": "it adds no docs to awkward fields",
+    "virtual": "it reads eagerly: use decoflow.root.iterate(step_size=...) to bound memory",
+    "access_log": "it keeps no access log",
+    "report": "it yields the arrays only; each step is the next step_size entries from "
+              "entry_start",
+    "allow_missing": "it reads every file it is given: leave out those without the tree",
+    "custom_classes": "it reads numeric, jagged and string branches, without uproot's classes",
+}
+
+
+def check_arguments(function: str, executor: Any, library: Any,
+                    uproot_only: dict[str, Any]) -> str:
+    """The library's short name, after refusing (TypeError) what decoflow
+    does not take: uproot's other arguments, saying what to do instead, and
+    an executor that is not a decoflow.Executor."""
+    for name in uproot_only:
+        if name in UPROOT_ONLY:
+            raise TypeError(f"{function}() takes no {name}= (uproot's): {UPROOT_ONLY[name]}")
+        raise TypeError(f"{function}() got an unexpected keyword argument {name!r}")
+    if executor is not None and not isinstance(executor, Executor):
+        raise TypeError(f"{function}(): executor must be a decoflow.Executor (or None: a shared "
+                        f"one), not {type(executor).__module__}.{type(executor).__qualname__}: "
+                        f"decoflow decodes on its own threads, decoflow.Executor(threads=n) "
+                        f"sets how many")
+    return library_name(library)
+
+
 class TreeReader:
     """The selected branches of one tree (in one or more files read as one),
     handed to the engine once; submit() plans and starts a read of them."""
 
     def __init__(self, trees: list[tuple[str, Any]], selection: Selection, library: str) -> None:
-        if library not in ("np", "ak"):
-            raise ValueError(f"library must be 'np' or 'ak', not {library!r}")
+        """`library`: "np", "ak" or "pd" (library_name's); for "pd", pandas
+        (and awkward-pandas, for a branch that is not flat numbers) must
+        import: checked here, before anything is decoded."""
+        if library == "pd":
+            other = next((t for t in selection.tables if not pandas_native(t.kind)), None)
+            import_pandas(None if other is None else
+                          f"branch {other.name!r} ({other.kind.describe()}) is not flat")
         self.paths = [path for path, _ in trees]
         self.tree_name = trees[0][1].name
         self.selection = selection
@@ -60,22 +116,24 @@ class TreeReader:
         future = None
         if len(graph) > 0:
             future = (executor if executor is not None else default_executor()).submit(graph)
-        return PendingRead(self, plan, future)
+        return PendingRead(self, plan, future, entries[0] if entries is not None else 0)
 
 
 class PendingRead:
-    """A submitted read: its plan and its graph's future."""
+    """A submitted read: its plan, its graph's future and its first entry."""
 
-    def __init__(self, reader: TreeReader, plan: Any, future: Any) -> None:
+    def __init__(self, reader: TreeReader, plan: Any, future: Any, entry_start: int) -> None:
         self.reader, self.plan, self.future = reader, plan, future
+        self.entry_start = entry_start
 
     def cancel(self) -> None:
         if self.future is not None:
             self.future.cancel()
 
     def collect(self) -> RootRead:
-        """Waits, then returns the arrays, or raises the first failure (with
-        ``.arrays``: the branches that did decode, ``.errors``: every failure)."""
+        """Waits, then returns the arrays (in the reader's library), or raises
+        the first failure (with ``.arrays``: the branches that did decode, in
+        the reader's library too; ``.errors``: every failure)."""
         reader = self.reader
         results = np.zeros(0, dtype=np.int64)
         if self.future is not None:
@@ -99,16 +157,16 @@ class PendingRead:
             if table.kind.coding == "record":  # rows of packed fields, as bytes
                 values = values.view(table.kind.dtype)
             values = values[content_begin:content_begin + content_items]
-            out[table.name] = _branch_array(table, values, offsets, starts, entry_begin, entries,
-                                            reader.library)
+            out[table.name] = _branch_array(table, values, offsets, starts, entry_begin, entries)
             basket_results[table.name] = (results[chunk_begin:chunk_end] if len(results) else
                                           np.zeros(chunk_end - chunk_begin, dtype=np.int64))
         if errors:
             first = errors[0]
-            first.arrays = out
+            first.arrays = in_library(out, reader.library, self.entry_start)
             first.errors = errors
             raise first
-        return RootRead(reader.paths, reader.tree_name, out, basket_results,
+        return RootRead(reader.paths, reader.tree_name,
+                        in_library(out, reader.library, self.entry_start), basket_results,
                         dict(reader.selection.skipped))
 
     def _locate(self, e: Error) -> None:
@@ -123,30 +181,24 @@ class PendingRead:
 
 
 def _branch_array(table: BranchTable, values: np.ndarray, offsets: Any, starts: Any,
-                  entry_begin: int, entries: int, library: str) -> Any:
-    """One branch's result as decoflow.root returns it (views, no copies)."""
+                  entry_begin: int, entries: int) -> Any:
+    """One branch's result as library="np" gives it (views, no copies)."""
     kind = table.kind
     if kind.layout == "fixed":
         if kind.inner:
             values = values.reshape(-1, *kind.inner)
-        if library == "ak":
-            import awkward as ak
-
-            return ak.from_numpy(values, regulararray=True)
         return values
     offsets = np.asarray(offsets)[entry_begin:entry_begin + entries + 1]
     if kind.layout == "strings":
-        arr = Strings(offsets, np.asarray(starts)[entry_begin:entry_begin + entries], values)
-    else:
-        arr = Jagged(offsets, values)
-    return arr.to_awkward() if library == "ak" else arr
+        return Strings(offsets, np.asarray(starts)[entry_begin:entry_begin + entries], values)
+    return Jagged(offsets, values)
 
 
 def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str | None = None,
          filter_name: NameFilter = None,
          entry_start: int | None = None, entry_stop: int | None = None,
          executor: Executor | None = None, stages: Sequence[Stage] = (),
-         library: str = "np") -> RootRead:
+         library: str = "np", **uproot_only: Any) -> RootRead:
     """Decodes branches of one TTree with decoflow's engine.
 
     Args:
@@ -172,15 +224,39 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
             (memory: the range plus at most the rest of its first and last
             basket).
         executor: a :class:`decoflow.Executor` (default: a shared one with a
-            thread per CPU).
+            thread per CPU); anything else (a ``concurrent.futures`` pool,
+            uproot's executors) is refused with a TypeError.
         stages: extra stages after the native ``baskets`` stage, for example
             :func:`decoflow.glue`: they run for every basket, seeing the
             basket's compressed bytes (TKey included) as ``src`` and its decoded
             values (native order; a jagged branch's content) as ``dst``; the
             ``tag`` is the basket's id. What they return is in
             ``basket_results`` (one value per basket decoded).
-        library: ``"np"`` (NumPy arrays and :class:`Jagged`) or ``"ak"``
-            (awkward arrays).
+        library: what :attr:`RootRead.arrays` is, as uproot's
+            ``tree.arrays(names, library=...)`` gives it (but the default
+            stays ``"np"``, where uproot's is ``"ak"``):
+
+            - ``"np"``: ``{name: array}``, in the order of ``branches`` (or
+              the tree's, without): ``numpy.ndarray`` for flat and fixed-size
+              branches, :class:`Jagged` for jagged ones, :class:`Strings`
+              for strings; views, no copies.
+            - ``"ak"``: one ``awkward.Array`` of records, a field per branch
+              in that order (``a.Jet_Px``, ``a["Jet_Px"]``), over the same
+              memory (no copy), ``ak.array_equal`` to uproot's; no branches:
+              uproot's empty ``0 * {}``.
+            - ``"pd"``: a ``pandas.DataFrame``, a column per branch, indexed
+              by entry number (``entry_start`` on, as uproot does). Flat
+              branches are NumPy columns (no copy); jagged, string and
+              fixed-size branches need ``awkward-pandas`` (as in uproot):
+              without it, ModuleNotFoundError naming the branch, before
+              anything is decoded.
+
+            ``"numpy"``, ``"awkward"``, ``"pandas"`` (any case) work too.
+        uproot_only: uproot's other arguments (``cut``, ``expressions``,
+            ``aliases``, ``language``, ``how``, ``decompression_executor``,
+            ``interpretation_executor``, ``array_cache``, ``filter_typename``,
+            ``filter_branch``, ...): refused with a TypeError that says what
+            to do instead (``cut``: read, then mask).
 
     Returns:
         A :class:`RootRead`.
@@ -194,11 +270,16 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
             branch) and ``e.file`` say it too, ``e.arrays`` holds every branch
             that did decode, ``e.errors`` every failure.
         KeyError: no such branch.
+        TypeError: an uproot argument decoflow does not take, an executor
+            that is not a decoflow.Executor, or a name in ``branches`` that
+            is no branch and looks like an expression (``"x * 2"``).
+        ValueError: an unknown ``library``.
+        ModuleNotFoundError: ``library="pd"`` without pandas, or without
+            awkward-pandas for a branch that is not flat numbers.
 
     Thread-safe (one graph per call).
     """
-    if library not in ("np", "ak"):
-        raise ValueError(f"library must be 'np' or 'ak', not {library!r}")
+    library = check_arguments("decoflow.root.read", executor, library, uproot_only)
     keep = name_filter(filter_name)
     trees, owned = open_trees(source, tree)
     try:
@@ -214,14 +295,20 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
 def arrays(source: Any, branches: str | Iterable[str] | None = None, *, tree: str | None = None,
            filter_name: NameFilter = None,
            entry_start: int | None = None, entry_stop: int | None = None,
-           executor: Executor | None = None, library: str = "np") -> dict[str, Any]:
-    """``{name: array}`` of the branches: :func:`read` (same arguments and
-    errors) without extra stages.
+           executor: Executor | None = None, library: str = "np",
+           **uproot_only: Any) -> Any:
+    """The branches' arrays: :func:`read` (same arguments and errors) without
+    extra stages, its :attr:`RootRead.arrays`.
 
+    ``library="np"`` (the default; uproot's is ``"ak"``): ``{name: array}``.
     Flat branches are ``numpy.ndarray`` (shape ``(entries,)``, or
     ``(entries, *inner)`` for fixed-size arrays), in native byte order, equal to
     uproot's ``tree.arrays(library="np")``; jagged branches are :class:`Jagged`
-    (offsets + content), or awkward arrays with ``library="ak"``.
+    (offsets + content), strings :class:`Strings`. ``library="ak"``: one
+    awkward record array, as uproot's ``tree.arrays(names)``;
+    ``library="pd"``: a pandas DataFrame, as uproot's
+    ``tree.arrays(names, library="pd")``.
     """
+    check_arguments("decoflow.root.arrays", executor, library, uproot_only)
     return read(source, branches, tree=tree, filter_name=filter_name, entry_start=entry_start,
                 entry_stop=entry_stop, executor=executor, library=library).arrays

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -16,18 +17,64 @@ def _entry_index(i: int, n: int) -> int:
     return i
 
 
-def _entry_slice(s: slice, n: int) -> tuple[int, int]:
-    lo, hi, step = s.indices(n)
-    if step != 1:
-        raise ValueError("decoflow.root: slices of entries take step 1")
-    return lo, max(lo, hi)
+def _is_entry(i: Any) -> bool:
+    return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+
+
+def _entries(i: Any, n: int) -> np.ndarray:
+    """The entries an index other than an int or a step-1 slice picks, as
+    NumPy would for a 1-D array of n: a slice with a step, a boolean mask of
+    length n, or integers (negative from the end); int64, in order."""
+    if isinstance(i, slice):
+        return np.arange(n, dtype=np.int64)[i]
+    if isinstance(i, tuple):
+        raise IndexError(f"too many indices: decoflow.root's arrays have one dimension, "
+                         f"indexed by one int, slice, boolean mask or integer array, not {i!r}")
+    picks = np.asarray(i)
+    if picks.ndim != 1:
+        raise IndexError(f"an index array must be 1-D, not of shape {picks.shape}")
+    if picks.dtype == bool:
+        if len(picks) != n:
+            raise IndexError(f"boolean index of {len(picks)} values for {n} entries")
+        return np.flatnonzero(picks).astype(np.int64, copy=False)
+    if len(picks) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if picks.dtype.kind not in "iu":
+        raise IndexError("only integers, slices, boolean masks and integer arrays are valid "
+                         f"entry indices, not {picks.dtype} values")
+    picks = picks.astype(np.int64)
+    picks = np.where(picks < 0, picks + n, picks)
+    bad = (picks < 0) | (picks >= n)
+    if bad.any():
+        raise IndexError(f"entry {int(np.asarray(i)[np.argmax(bad)])} out of range for "
+                         f"{n} entries")
+    return picks
+
+
+def _gather(content: np.ndarray, begins: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray,
+                                                                                 np.ndarray]:
+    """content[begins[k]:ends[k]] for every k, one after another (a copy), and
+    the offsets (from 0) of the pieces in it."""
+    counts = ends - begins
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    where = np.repeat(begins - offsets[:-1], counts) + np.arange(offsets[-1], dtype=np.int64)
+    return offsets, content[where]
 
 
 class Jagged:
     """A jagged branch: ``content`` (every value, entry after entry) and
     ``offsets`` (int64, ``len + 1`` values from 0: entry ``i`` is
     ``content[offsets[i]:offsets[i + 1]]``), awkward's ListOffsetArray layout.
-    Both share memory with decoflow's arrays (no copy)."""
+    Both share memory with decoflow's arrays (no copy).
+
+    Indexed like uproot's ``library="np"`` array of arrays (a 1-D NumPy
+    object array): ``j[i]`` is entry ``i`` (a view of ``content``; negative
+    from the end); ``j[lo:hi]`` a Jagged of views; ``j[::2]``, ``j[mask]`` (a
+    boolean array of ``len(j)`` values) and ``j[[3, -1, 0]]`` (integers, any
+    order, repeats allowed) a new Jagged whose content is a copy of the
+    entries picked. ``for entry in j`` yields each entry's view.
+    Not thread-safe to change; reading from several threads is fine."""
 
     __slots__ = ("content", "offsets")
 
@@ -38,15 +85,26 @@ class Jagged:
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
-    def __getitem__(self, i: int | slice) -> np.ndarray | Jagged:
-        """Entry i (a view of ``content``), or the entries of a slice (step 1)
-        as a Jagged (content a view, offsets from 0)."""
-        if isinstance(i, slice):
-            lo, hi = _entry_slice(i, len(self))
-            offsets = self.offsets[lo:hi + 1]
+    def __getitem__(self, i: Any) -> np.ndarray | Jagged:
+        """Entry i (a view of ``content``); a Jagged for a slice (step 1:
+        views, offsets from 0), a slice with a step, a boolean mask or an
+        integer array (content copied). Raises IndexError as NumPy would."""
+        if _is_entry(i):
+            i = _entry_index(i, len(self))
+            return self.content[self.offsets[i]:self.offsets[i + 1]]
+        if isinstance(i, slice) and i.step in (None, 1):
+            lo, hi, _ = i.indices(len(self))
+            offsets = self.offsets[lo:max(lo, hi) + 1]
             return Jagged(offsets - offsets[0], self.content[offsets[0]:offsets[-1]])
-        i = _entry_index(i, len(self))
-        return self.content[self.offsets[i]:self.offsets[i + 1]]
+        picks = _entries(i, len(self))
+        offsets, content = _gather(self.content, self.offsets[picks], self.offsets[picks + 1])
+        return Jagged(offsets, content)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        """Each entry, a view of ``content``."""
+        bounds = self.offsets.tolist()
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            yield self.content[lo:hi]
 
     @property
     def counts(self) -> np.ndarray:
@@ -55,17 +113,17 @@ class Jagged:
 
     def split(self) -> list[np.ndarray]:
         """One array per entry (views of ``content``), like ``np.split``."""
-        return np.split(self.content, self.offsets[1:-1])
+        return list(self)
 
     def tolist(self) -> list[list]:
         """One Python list per entry."""
-        return [part.tolist() for part in self.split()]
+        return [part.tolist() for part in self]
 
     def to_numpy(self) -> np.ndarray:
         """A NumPy object array of per-entry arrays (views), as uproot's
         ``library="np"``."""
         out = np.empty(len(self), dtype=object)
-        for i, part in enumerate(self.split() if len(self) else []):
+        for i, part in enumerate(self):
             out[i] = part  # one by one: equal-length parts would broadcast
         return out
 
@@ -89,7 +147,12 @@ class Strings:
     ``content[starts[i]:stops[i]]`` (awkward's ListArray layout; ``offsets``:
     the ``len + 1`` entry boundaries, length bytes included). ``content``
     shares memory with decoflow's arrays (no copy). The length bytes were
-    checked against the boundaries while decoding."""
+    checked against the boundaries while decoding.
+
+    Indexed like uproot's ``library="np"`` array of ``str``: ``s[i]`` is a
+    ``str``; ``s[lo:hi]`` Strings over the same bytes; ``s[::2]``, ``s[mask]``
+    and ``s[[3, -1, 0]]`` new Strings whose content is a copy of the entries
+    picked (length bytes included). ``for text in s`` yields each ``str``."""
 
     __slots__ = ("content", "offsets", "starts", "stops")
 
@@ -102,20 +165,33 @@ class Strings:
     def __len__(self) -> int:
         return len(self.starts)
 
-    def __getitem__(self, i: int | slice) -> str | Strings:
-        """Entry i as ``str``, or the entries of a slice (step 1) as Strings
-        (views)."""
-        if isinstance(i, slice):
-            lo, hi = _entry_slice(i, len(self))
+    def __getitem__(self, i: Any) -> str | Strings:
+        """Entry i as ``str``; Strings for a slice (step 1: views), a slice
+        with a step, a boolean mask or an integer array (bytes copied).
+        Raises IndexError as NumPy would."""
+        if _is_entry(i):
+            i = _entry_index(i, len(self))
+            return self.content[self.starts[i]:self.stops[i]].tobytes().decode(
+                errors="surrogateescape")
+        if isinstance(i, slice) and i.step in (None, 1):
+            lo, hi, _ = i.indices(len(self))
+            hi = max(lo, hi)
             return Strings(self.offsets[lo:hi + 1], self.starts[lo:hi], self.content)
-        i = _entry_index(i, len(self))
-        return self.content[self.starts[i]:self.stops[i]].tobytes().decode(errors="surrogateescape")
+        picks = _entries(i, len(self))
+        begins = self.offsets[picks]  # each entry whole: its length bytes, then its text
+        offsets, content = _gather(self.content, begins, self.offsets[picks + 1])
+        return Strings(offsets, offsets[:-1] + (self.starts[picks] - begins), content)
 
-    def tolist(self) -> list[str]:
+    def __iter__(self) -> Iterator[str]:
+        """Each entry as ``str``."""
         base = int(self.offsets[0])  # a slice's entries need only their own bytes
         data = self.content[base:int(self.offsets[-1])].tobytes()
-        return [data[a - base:b - base].decode(errors="surrogateescape")
-                for a, b in zip(self.starts.tolist(), self.stops.tolist())]
+        for a, b in zip(self.starts.tolist(), self.stops.tolist()):
+            yield data[a - base:b - base].decode(errors="surrogateescape")
+
+    def tolist(self) -> list[str]:
+        """One ``str`` per entry."""
+        return list(self)
 
     def to_numpy(self) -> np.ndarray:
         """A NumPy object array of ``str``, as uproot's ``library="np"``."""
@@ -136,11 +212,93 @@ class Strings:
         return f"<decoflow.root.Strings: {len(self)} entries, {len(self.content)} bytes>"
 
 
+LIBRARIES = {"np": "np", "numpy": "np", "ak": "ak", "awkward": "ak", "pd": "pd", "pandas": "pd"}
+
+
+def library_name(library: Any) -> str:
+    """"np", "ak" or "pd" for uproot's spellings of them; ValueError otherwise."""
+    name = LIBRARIES.get(library.lower()) if isinstance(library, str) else None
+    if name is None:
+        raise ValueError(f"library must be 'np' (NumPy), 'ak' (awkward) or 'pd' (pandas), "
+                         f"not {library!r}")
+    return name
+
+
+def pandas_native(kind: Any) -> bool:
+    """Whether a branch of this kind is a plain pandas column (flat numbers);
+    the others (jagged, strings, fixed-size arrays, leaf lists) need
+    awkward-pandas, as in uproot."""
+    return kind.layout == "fixed" and not kind.inner and kind.dtype.names is None
+
+
+def import_pandas(needs_awkward: str | None) -> tuple[Any, Any]:
+    """pandas, and awkward_pandas when `needs_awkward` (a sentence naming the
+    first branch that needs it) is given; ModuleNotFoundError saying what to
+    install otherwise."""
+    try:
+        import pandas
+    except ModuleNotFoundError as e:
+        raise ModuleNotFoundError("library='pd' needs pandas: pip install pandas "
+                                  "(or use library='np' or 'ak')") from e
+    if needs_awkward is None:
+        return pandas, None
+    try:
+        import awkward_pandas
+    except ModuleNotFoundError as e:
+        raise ModuleNotFoundError(
+            f"library='pd': {needs_awkward}, which pandas holds as an awkward-pandas column "
+            "(as uproot does): pip install awkward-pandas, or use library='ak' or 'np'") from e
+    return pandas, awkward_pandas
+
+
+def to_awkward(array: Any) -> Any:
+    """One branch's array (NumPy, Jagged or Strings) as an ``awkward.Array``
+    over the same memory."""
+    if isinstance(array, np.ndarray):
+        import awkward as ak
+
+        return ak.from_numpy(array, regulararray=True)
+    return array.to_awkward()
+
+
+def in_library(arrays: dict[str, Any], library: str, entry_start: int) -> Any:
+    """The branches' arrays (NumPy, Jagged, Strings, in the order read) as
+    `library` gives them, as uproot's ``tree.arrays(names, library=...)``
+    does: "np" the dict itself; "ak" one record array (a field per branch,
+    no copy); "pd" a DataFrame indexed by entry number from `entry_start`
+    (flat branches as NumPy columns, no copy; the others as awkward-pandas
+    columns)."""
+    if library == "np":
+        return arrays
+    if library == "ak":
+        import awkward as ak
+
+        contents = [to_awkward(a).layout for a in arrays.values()]
+        length = len(contents[0]) if contents else 0  # no branches: uproot's 0 * {}
+        return ak.Array(ak.contents.RecordArray(contents, list(arrays), length=length))
+    flat = {name: isinstance(a, np.ndarray) and a.ndim == 1 and a.dtype.names is None
+            for name, a in arrays.items()}
+    other = next((name for name, is_flat in flat.items() if not is_flat), None)
+    pandas, awkward_pandas = import_pandas(None if other is None else
+                                           f"branch {other!r} is not flat")
+    if not arrays:
+        return pandas.DataFrame()
+    length = len(next(iter(arrays.values())))
+    columns = {name: a if flat[name] else awkward_pandas.AwkwardExtensionArray(to_awkward(a))
+               for name, a in arrays.items()}
+    return pandas.DataFrame(columns, index=pandas.RangeIndex(entry_start, entry_start + length),
+                            copy=False)
+
+
 class RootRead:
     """What :func:`decoflow.root.read` returns.
 
     Attributes:
-        arrays: ``{name: numpy.ndarray or Jagged}`` of every branch read.
+        arrays: every branch read, in the ``library`` asked for: ``"np"``
+            ``{name: numpy.ndarray, Jagged or Strings}``; ``"ak"`` one
+            awkward record array (a field per branch); ``"pd"`` a
+            ``pandas.DataFrame`` indexed by entry number (see
+            :func:`decoflow.root.read`).
         basket_results: ``{name: int64 array, one value per basket}``: what
             the extra stages (glue) returned for each basket, 0 otherwise.
         paths: the files read, in entry order; path: the first.

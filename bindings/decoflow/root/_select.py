@@ -50,14 +50,26 @@ def name_filter(filter_name: NameFilter) -> Callable[[str], bool]:
                     f"a callable, not {type(filter_name).__name__}")
 
 
+# What no branch name holds but uproot's expressions do: operators, calls, spaces.
+_EXPRESSION = re.compile(r"[\s()+\-*%<>=!&|~^,]")
+
+
 def branch_names(ttree: Any, branches: str | Iterable[str] | None,
                  keep: Callable[[str], bool]) -> tuple[list[str], bool]:
     """The names to read (those kept by the filter), and whether the caller
     named them (then unsupported ones are errors; otherwise they are
-    skipped)."""
+    skipped). TypeError for a name that is no branch and looks like one of
+    uproot's expressions (``"x * 2"``, ``"sqrt(x)"``)."""
     if branches is None:
         return [b.name for b in ttree.branches if keep(b.name)], False
     names = [branches] if isinstance(branches, str) else list(branches)
+    for name in names:
+        if isinstance(name, str) and _EXPRESSION.search(name) and name not in ttree:
+            raise TypeError(
+                f"{name!r} is not a branch of the tree: decoflow.root reads branches by name and "
+                "evaluates no expressions (uproot's formulas); read the branches it uses, then "
+                "compute with NumPy or awkward, e.g. a = decoflow.root.arrays(tree, ['x', 'y']); "
+                "a['x'] * a['y']")
     return [name for name in names if keep(name)], True
 
 

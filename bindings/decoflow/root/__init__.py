@@ -25,16 +25,16 @@ its slice of one array per branch::
 decoflow does not take (``cut=``, ``aliases=``, expressions, ...) raise a
 TypeError saying what to do instead.
 
-Supported: flat branches of bool, int8-int64, uint8-uint64, float32, float64
-(also fixed-size arrays such as ``x[3]/F``), jagged branches of those types
-(``x[n]/F``, what uproot writes for ``var * float32``), and ``char*`` strings
-(what uproot writes for ``"string"``: :class:`Strings`, the bytes as stored plus
-each entry's start and stop). Other branches (``std::string``,
-``std::vector``, objects, ``Float16_t``/``Double32_t``, jagged fixed-size rows)
-raise :class:`UnsupportedBranchError` naming the branch and its interpretation; so do
-branches whose last basket is embedded in the TBranch object (uproot's
-``embedded_baskets``; ROOT writes them for trees that were not closed
-properly).
+Supported: numbers of every primitive type — flat, fixed-size arrays
+(``x[3]/F``), jagged (``x[n]/F``, ``std::vector<T>``, ``T* x //[n]``
+members: :class:`Jagged`), ``Double32_t`` / ``Float16_t`` (ranges, bits or
+neither), leaf lists (NumPy structured arrays) — and strings (``char*``,
+``std::string``, ``TString``: :class:`Strings`, the bytes as stored plus each
+entry's start and stop); baskets kept inside their TBranch record (uproot's
+``embedded_baskets``) are read like the others. Other branches (objects, STL
+containers other than ``std::vector`` of numbers, split-class records, parents
+of sub-branches) raise :class:`UnsupportedBranchError` naming the branch and
+its interpretation (the list: ``decoflow.root._uproot.REFUSALS``).
 
 Several files (a list of paths or trees, one tree each) are read as one: one
 graph, every basket of every file straight into its slice of one array per

@@ -47,8 +47,10 @@ def corrupt(tmp_path, tree, branch, basket, edit):
 
 def same_as_uproot(got, tree, name):
     ref = tree[name].array(library="np")
-    if isinstance(got, droot.Jagged):
-        assert got.tolist() == [list(r) for r in ref], name
+    if isinstance(got, droot.Jagged):  # counts, then the values' bits (NaN equal)
+        assert np.array_equal(got.counts, [len(r) for r in ref]), name
+        content = np.concatenate([np.asarray(r) for r in ref]) if len(ref) else got.content[:0]
+        assert got.content.tobytes() == content.astype(got.content.dtype).tobytes(), name
     else:
         assert np.array_equal(got, ref), name
 
@@ -175,3 +177,27 @@ def test_steps_of_every_layout_equal_the_whole_read(executor, tree, step):
         got = joined[name]
         assert len(got) == len(expected), name
         assert repr(got) == repr(expected), name  # NaN == NaN, -0.0 kept
+
+
+def test_every_branch_by_default_as_uproot_lists_them(executor):
+    """branches=None: parents of sub-branches (split classes) give their
+    sub-branches, by their own names, as uproot's tree.arrays() does."""
+    got = droot.read(f"{FIXTURE}:objects", executor=executor)
+    with uproot.open(FIXTURE) as f:
+        tree = f["objects"]
+        listed = [k for k in uproot_arrays_names(tree)]
+        assert set(got.arrays) | set(got.skipped) == set(listed)
+        assert {"pt", "eta", "hits", "label", "tracks.eta"} <= set(got.arrays)
+        for name in ("pt", "eta", "hits", "tracks.eta"):
+            same_as_uproot(got.arrays[name], tree, name)
+
+
+def uproot_arrays_names(tree):
+    """The names uproot's tree.arrays() gives for every branch (where it can
+    read them all; else its keys without the grouped parents)."""
+    names = []
+    for key in tree.keys(recursive=True):
+        branch = tree[key]
+        if type(branch.interpretation).__name__ != "AsGroup":
+            names.append(branch.name)
+    return names

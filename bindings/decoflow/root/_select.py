@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -61,7 +61,7 @@ def branch_names(ttree: Any, branches: str | Iterable[str] | None,
     skipped). TypeError for a name that is no branch and looks like one of
     uproot's expressions (``"x * 2"``, ``"sqrt(x)"``)."""
     if branches is None:
-        return [b.name for b in ttree.branches if keep(b.name)], False
+        return [name for name in _every_branch(ttree) if keep(name)], False
     names = [branches] if isinstance(branches, str) else list(branches)
     for name in names:
         if isinstance(name, str) and _EXPRESSION.search(name) and name not in ttree:
@@ -71,6 +71,20 @@ def branch_names(ttree: Any, branches: str | Iterable[str] | None,
                 "compute with NumPy or awkward, e.g. a = decoflow.root.arrays(tree, ['x', 'y']); "
                 "a['x'] * a['y']")
     return [name for name in names if keep(name)], True
+
+
+def _every_branch(parent: Any) -> Iterator[str]:
+    """Every branch's name, as uproot's tree.arrays() takes them: a parent of
+    sub-branches (uproot's AsGroup, a split class) gives its sub-branches,
+    by their own names, instead of itself."""
+    for branch in parent.branches:
+        try:
+            grouped = type(branch.interpretation).__name__ == "AsGroup"
+        except Exception:  # noqa: BLE001  uproot cannot interpret it: listed, then refused
+            grouped = False
+        if not grouped:
+            yield branch.name
+        yield from _every_branch(branch)
 
 
 class Selection(NamedTuple):

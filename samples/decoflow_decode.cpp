@@ -419,8 +419,8 @@ int decode(const Options& o) {
                    format == "zstd"
                        ? "%s: note: %s is a single zstd frame, which one thread decodes: only files "
                          "of several frames decode in parallel (zstd and zstd -T write one frame "
-                         "per file; pzstd writes several, or compress pieces separately and "
-                         "concatenate the outputs)\n"
+                         "per file; pzstd writes one per few MiB of input; or compress pieces "
+                         "separately and concatenate the outputs)\n"
                        : "%s: note: %s is a single lz4 block, which one thread decodes: only files "
                          "of several blocks decode in parallel (smaller blocks: lz4 -B4 or -B5)\n",
                    tool, o.input == "-" ? "stdin" : o.input.c_str());

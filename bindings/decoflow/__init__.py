@@ -17,6 +17,16 @@ through, the slices of destination arrays they land in), then run it on an
 Native stages run on the engine's TBB threads without the GIL; Python glue
 stages (:func:`glue`) run in subinterpreters with their own GIL, so they run in
 parallel too. See docs/python.md for the user guide.
+
+ROOT files: :mod:`decoflow.root` decodes TTree branches into NumPy arrays
+(``decoflow.root.arrays("file.root:tree", ["px", "Jet_Px"])``, ``iterate()``;
+uproot reads the metadata), see ``help(decoflow.root)``.
+
+Command line: ``python -m decoflow`` (``--info``, ``--self-test``,
+``--api-reference``; ``--help`` lists the rest); the C++ tools
+``decoflow-decode`` (a multi-frame .zst / .lz4 file decoded in parallel) and
+``decoflow-root-decode`` (ROOT branches into raw files) are built from the
+source tree, not installed by pip.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -35,6 +36,7 @@
 #include "decoflow/decoflow.hpp"
 #include "decoflow/frame_scan.hpp"
 #include "decoflow/frames_file.hpp"
+#include "thread_count.hpp"
 
 #ifndef DECOFLOW_VERSION
 #define DECOFLOW_VERSION "unknown"
@@ -50,12 +52,15 @@ constexpr const char* usage_text =
     "Decodes INPUT, a multi-frame zstd file (pzstd output, concatenated zstd\n"
     "outputs, the zstd seekable format) or an lz4 file with independent blocks\n"
     "(the lz4 CLI's default), in parallel into OUTPUT ('-' for stdout).\n"
+    "A regular INPUT is memory-mapped; '-' (stdin) or a pipe is read whole first.\n"
+    "Only files of several frames or blocks decode in parallel: make zstd files\n"
+    "with pzstd (or compress pieces separately and concatenate the outputs).\n"
     "When the file declares every decoded size, pieces decode straight into a\n"
     "shared mapping of OUTPUT (path 'slices'); otherwise each piece decodes into\n"
     "scratch and is written in order (path 'ordered').\n"
     "\n"
     "options:\n"
-    "  -T, --threads N     worker threads (default: one per hardware thread)\n"
+    "  -T, --threads N     worker threads (default, or 0: one per hardware thread)\n"
     "      --verify        verify every checksum the format carries and report it\n"
     "                      (lz4 content checksums; zstd frame checksums and lz4\n"
     "                      block checksums are always verified)\n"
@@ -96,14 +101,13 @@ std::atomic<bool> interrupted{false};
 extern "C" void on_signal(int) { interrupted.store(true); }
 
 unsigned parse_threads(std::string_view text) {
-  char* end = nullptr;
   const std::string copy(text);
-  errno = 0;
-  const unsigned long value = std::strtoul(copy.c_str(), &end, 10);
-  if (copy.empty() || *end != '\0' || errno != 0 || value == 0 || value > 4096 || copy[0] == '-') {
-    throw UsageError{"--threads needs a number from 1 to 4096, not '" + copy + "'"};
+  const auto threads = decoflow_samples::parse_thread_count(copy);
+  if (!threads) {
+    throw UsageError{"--threads needs a number from 0 (one per hardware thread) to 4096, not '" +
+                     copy + "'"};
   }
-  return static_cast<unsigned>(value);
+  return *threads;
 }
 
 /// Returns nullopt when the program should exit 0 at once (--help, --version).
@@ -159,7 +163,9 @@ std::optional<Options> parse(int argc, char** argv) {
   }
   o.input = positional[0];
   o.output = positional[1];
-  if (o.input == "-") throw UsageError{"INPUT must be a file (it is memory-mapped), not stdin"};
+  if (o.input == "-" && ::isatty(STDIN_FILENO) != 0) {
+    throw UsageError{"INPUT '-' is stdin, which is a terminal: pipe the compressed file in, or name it"};
+  }
   if (o.output == "-" && !o.compare.empty()) {
     throw UsageError{"--compare needs an OUTPUT file, not stdout"};
   }
@@ -289,9 +295,50 @@ void compare_files(const std::string& output, const std::string& original, bool 
   }
 }
 
+/// A regular file is mapped; '-' (stdin), a pipe, a socket or a character
+/// device (/dev/stdin on a pipe) cannot be, so it is read whole into memory.
+std::shared_ptr<const decoflow::InputBuffer> open_input(const std::string& path) {
+  const bool is_stdin = path == "-";
+  if (!is_stdin) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+      return decoflow::InputBuffer::map_file(path);  // it names the path when it fails
+    }
+  }
+  const int fd = is_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    throw decoflow::Error(decoflow::ErrorCode::io_error,
+                          "cannot open '" + path + "': " + std::strerror(errno));
+  }
+  std::vector<std::byte> bytes;
+  std::size_t size = 0;
+  for (;;) {
+    if (bytes.size() - size < (1u << 20)) bytes.resize(std::max<std::size_t>(bytes.size() * 2, 4u << 20));
+    const ssize_t n = ::read(fd, bytes.data() + size, bytes.size() - size);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int error = errno;
+      if (!is_stdin) ::close(fd);
+      throw decoflow::Error(decoflow::ErrorCode::io_error,
+                            "cannot read " + std::string(is_stdin ? "stdin" : "'" + path + "'") +
+                                " at byte " + std::to_string(size) + ": " + std::strerror(error));
+    }
+    size += static_cast<std::size_t>(n);
+  }
+  if (!is_stdin) ::close(fd);
+  bytes.resize(size);
+  return decoflow::InputBuffer::from_bytes(std::move(bytes));
+}
+
 std::string format_name(const decoflow::FrameScan& scan) {
   if (scan.pieces.empty()) return "empty";
   return scan.pieces.front().codec == decoflow::Codec::zstd ? "zstd" : "lz4";
+}
+
+/// INPUT as messages name it: 'path', or stdin for '-'.
+std::string shown_input(const Options& o) {
+  return o.input == "-" ? std::string("stdin") : "'" + o.input + "'";
 }
 
 int decode(const Options& o) {
@@ -299,17 +346,17 @@ int decode(const Options& o) {
   std::shared_ptr<const decoflow::InputBuffer> input;
   decoflow::FrameScan scan;
   try {
-    input = decoflow::InputBuffer::map_file(o.input);
+    input = open_input(o.input);
     scan = decoflow::scan_frames(input->bytes());
   } catch (const decoflow::Error& e) {
-    throw Failure{"'" + o.input + "': " + std::string(to_string(e.code())) + ": " + e.cause()};
+    throw Failure{shown_input(o) + ": " + std::string(to_string(e.code())) + ": " + e.cause()};
   }
   const std::string format = format_name(scan);
 
   OutputFile output(o, o.input);
   decoflow::Executor executor(o.threads);
   decoflow::FramesOptions options;
-  options.name = o.input;
+  options.name = o.input == "-" ? std::string("stdin") : o.input;
   options.verify_content_checksums = o.verify;
   options.prefer_slices = !o.ordered;
   options.sequential_output = output.is_stdout();
@@ -324,7 +371,7 @@ int decode(const Options& o) {
     if (e.code() == decoflow::ErrorCode::cancelled && interrupted.load()) {
       throw Failure{"interrupted"};
     }
-    throw Failure{"'" + o.input + "': " + std::string(to_string(e.code())) + ": " + e.cause() +
+    throw Failure{shown_input(o) + ": " + std::string(to_string(e.code())) + ": " + e.cause() +
                   (e.node().empty() ? "" : " [node '" + e.node() + "']")};
   }
   output.commit();
@@ -365,6 +412,19 @@ int decode(const Options& o) {
     const char* why = result.path == decoflow::FramesPath::slices
                           ? "sizes known: decoded into the mapped output"
                           : "decoded into scratch, written in order";
+    if (result.pieces == 1 && result.bytes_out != 0) {
+      // The most common .zst files (zstd, zstd -T8) are one frame: say why
+      // nothing ran in parallel, and how to write files that can.
+      std::fprintf(stderr,
+                   format == "zstd"
+                       ? "%s: note: %s is a single zstd frame, which one thread decodes: only files "
+                         "of several frames decode in parallel (zstd and zstd -T write one frame "
+                         "per file; pzstd writes one per few MiB of input; or compress pieces "
+                         "separately and concatenate the outputs)\n"
+                       : "%s: note: %s is a single lz4 block, which one thread decodes: only files "
+                         "of several blocks decode in parallel (smaller blocks: lz4 -B4 or -B5)\n",
+                   tool, o.input == "-" ? "stdin" : o.input.c_str());
+    }
     std::fprintf(stderr,
                  "%s: %s -> %s: %s in, %s out, %.3f s, %.2f GB/s, %u threads, %s, %llu pieces, "
                  "path %s (%s)\n",

@@ -26,6 +26,7 @@
 #include "decoflow/decoflow.hpp"
 #include "decoflow/glue.hpp"
 #include "decoflow/python_host.hpp"
+#include "thread_count.hpp"
 
 namespace {
 
@@ -40,7 +41,7 @@ constexpr const char* usage_text =
     "int or None. See samples/glue/count_fast.py.\n"
     "\n"
     "options:\n"
-    "  -T, --threads N     engine threads (default: all cores)\n"
+    "  -T, --threads N     engine threads (default, or 0: all cores)\n"
     "  --mib M             MiB of output to generate (default 64)\n"
     "  --chunk-kib K       KiB per chunk (default 32)\n"
     "  --repeat R          timed runs after the first (default 3; best is printed)\n"
@@ -72,7 +73,13 @@ bool parse(int argc, char** argv, Options& o) {
       std::fputs(usage_text, stdout);
       std::exit(0);
     } else if (a == "-T" || a == "--threads") {
-      o.threads = static_cast<unsigned>(value());
+      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+      const auto n = decoflow_samples::parse_thread_count(argv[++i]);
+      if (!n) {
+        throw std::invalid_argument(a + " wants a number from 0 (all cores) to 4096, not '" +
+                                    argv[i] + "'");
+      }
+      o.threads = *n;
     } else if (a == "--mib") {
       o.mib = static_cast<std::size_t>(value());
     } else if (a == "--chunk-kib") {

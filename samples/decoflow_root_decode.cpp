@@ -37,6 +37,7 @@
 
 #include "decoflow/decoflow.hpp"
 #include "decoflow/root_branches.hpp"
+#include "thread_count.hpp"
 
 namespace {
 
@@ -255,7 +256,13 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if ((arg == "-T" || arg == "--threads") && i + 1 < argc) {
-      threads = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
+      const auto n = decoflow_samples::parse_thread_count(argv[++i]);
+      if (!n) {
+        std::fprintf(stderr, "decoflow-root-decode: --threads wants a number from 0 (one per CPU) "
+                             "to 4096, not '%s'\n", argv[i]);
+        return 2;
+      }
+      threads = *n;
     } else if (arg == "--output-dir" && i + 1 < argc) {
       output_dir = argv[++i];
     } else if ((arg == "--entry-start" || arg == "--entry-stop") && i + 1 < argc) {

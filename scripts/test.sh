@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: the Release build with warnings as errors
 # (ctest, then pytest against the build tree's Python package), the Python
-# package on the other CPython version we find (3.12 / 3.13), then the C++
-# suite under AddressSanitizer + UndefinedBehaviorSanitizer, then every fuzz
-# target for a bounded time (scripts/fuzz.sh).
+# package on the other CPython version we find (3.12 / 3.13), the C++
+# consumer projects (scripts/test_consumers.sh), the self-contained wheel
+# (scripts/build_wheel.sh, scripts/test_wheel.sh), then the C++ suite under
+# AddressSanitizer + UndefinedBehaviorSanitizer, then every fuzz target for a
+# bounded time (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -60,6 +62,19 @@ if [ -n "$pytest_python" ]; then
     PYTHONPATH="${pair#*=}" "${pair%%=*}" -m pytest -q -p no:cacheprovider -m "not slow" \
       tests/python/test_glue.py tests/python/test_execution.py tests/python/test_lifecycle.py
   done
+fi
+
+# C++ consumers: find_package(decoflow) from an installed prefix, and
+# add_subdirectory without Catch2, each building the README's example.
+echo "== C++ consumers"
+scripts/test_consumers.sh build/release "$DECOFLOW_PYTHON_EXE"
+
+if [ -n "$pytest_python" ]; then
+  # The self-contained wheel: one real `pip wheel` + `auditwheel repair`,
+  # installed into a fresh venv, checked to load its bundled libraries.
+  echo "== self-contained wheel"
+  wheel=$(scripts/build_wheel.sh "$DECOFLOW_PYTHON_EXE" build/dist | tail -n1)
+  scripts/test_wheel.sh "$wheel" "$DECOFLOW_PYTHON_EXE"
 fi
 
 echo "== address + undefined sanitizers"

@@ -17,6 +17,16 @@ through, the slices of destination arrays they land in), then run it on an
 Native stages run on the engine's TBB threads without the GIL; Python glue
 stages (:func:`glue`) run in subinterpreters with their own GIL, so they run in
 parallel too. See docs/python.md for the user guide.
+
+ROOT files: :mod:`decoflow.root` decodes TTree branches into NumPy arrays
+(``decoflow.root.arrays("file.root:tree", ["px", "Jet_Px"])``, ``iterate()``;
+uproot reads the metadata), see ``help(decoflow.root)``.
+
+Command line: ``python -m decoflow`` (``--info``, ``--self-test``,
+``--api-reference``; ``--help`` lists the rest); the C++ tools
+``decoflow-decode`` (a multi-frame .zst / .lz4 file decoded in parallel) and
+``decoflow-root-decode`` (ROOT branches into raw files) are built from the
+source tree, not installed by pip.
 """
 
 from __future__ import annotations
@@ -80,6 +90,38 @@ def _array_dunder(self, dtype=None, copy=None):
 
 
 Array.__array__ = _array_dunder
+
+# ------------------------------------------------------------------ arguments
+#
+# Public functions check their arguments here, so that a mistake is reported
+# in decoflow's words, naming the function and the argument, rather than by
+# nanobind ("incompatible function arguments") or as a C++ cast failure.
+
+_MAX_THREADS = 4096
+_MAX_U64 = (1 << 64) - 1
+_MAX_I64 = (1 << 63) - 1
+
+
+def _int_arg(value: Any, where: str, what: str, *, minimum: int = 0,
+             maximum: int = _MAX_U64, meaning: str = "") -> int:
+    """``value`` as an int in [minimum, maximum]: TypeError for another type,
+    InvalidArgumentError (a ValueError) out of range, both naming ``where``
+    (the function) and ``what`` (the argument)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{where}: {what} must be an int{meaning}, not {type(value).__name__} "
+                        f"{value!r}")
+    n = int(value)
+    if n < minimum or n > maximum:
+        bound = f"from {minimum} to {maximum}" if maximum < _MAX_I64 else f">= {minimum}"
+        raise InvalidArgumentError(f"{where}: {what} must be {bound}{meaning}, not {n}")
+    return n
+
+
+def _str_arg(value: Any, where: str, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{where}: {what} must be a str, not {type(value).__name__} {value!r}")
+    return value
+
 
 # ------------------------------------------------------------------ arrays
 
@@ -164,7 +206,7 @@ def decode(name: str = "decode") -> Stage:
 
     The decoded size must equal the slice length (else :class:`SizeMismatchError`).
     """
-    return _core._decode_stage(name)
+    return _core._decode_stage(_str_arg(name, "decoflow.decode", "name"))
 
 
 def byteswap(width: int, name: str | None = None) -> Stage:
@@ -174,7 +216,11 @@ def byteswap(width: int, name: str | None = None) -> Stage:
     Raises:
         InvalidArgumentError: another width.
     """
-    return _core._byteswap_stage(width, name if name is not None else f"byteswap{width}")
+    width = _int_arg(width, "decoflow.byteswap", "width", minimum=-_MAX_I64 - 1, maximum=_MAX_I64)
+    if width not in (2, 4, 8):
+        raise InvalidArgumentError(f"decoflow.byteswap: width must be 2, 4 or 8, not {width}")
+    name = _str_arg(name if name is not None else f"byteswap{width}", "decoflow.byteswap", "name")
+    return _core._byteswap_stage(width, name)
 
 
 def glue(target: str | None = None, *, source: str | None = None, function: str | None = None,
@@ -212,12 +258,22 @@ def glue(target: str | None = None, *, source: str | None = None, function: str 
         InvalidArgumentError: neither or both of target and source, a target
             not of the form ``"module:function"``, or a negative timeout.
     """
-    return _core._glue_stage(name, target or "", source or "", function or "",
+    for what, value in (("target", target), ("source", source), ("function", function)):
+        if value is not None:
+            _str_arg(value, "decoflow.glue", what)
+    return _core._glue_stage(_str_arg(name, "decoflow.glue", "name"), target or "", source or "",
+                             function or "",
                              [os.fspath(p) for p in sys_path],
                              0.0 if timeout is None else float(timeout))
 
 
 # ------------------------------------------------------------------ graphs
+
+
+def _array_arg(array: Any, where: str) -> None:
+    if not isinstance(array, Array):
+        raise TypeError(f"{where}: array must be a decoflow.Array (decoflow.empty(), zeros(), "
+                        f"adopt()), not {type(array).__name__}")
 
 
 def _column(value: Any) -> Any:
@@ -248,7 +304,14 @@ class Graph(_core._Graph):
     """
 
     def __init__(self, name: str = "graph") -> None:
-        super().__init__(name)
+        super().__init__(_str_arg(name, "decoflow.Graph", "name"))
+
+    def add_stage(self, stage: Stage) -> None:
+        """Appends a stage; chunks go through stages in the order they were added."""
+        if not isinstance(stage, Stage):
+            raise TypeError(f"Graph.add_stage: stage must be a decoflow.Stage (decoflow.decode(), "
+                            f"byteswap(), glue()), not {type(stage).__name__} {stage!r}")
+        super().add_stage(stage)
 
     def add_input(self, data: Any) -> int:
         """Adds an input and returns its id for the chunks.
@@ -289,7 +352,17 @@ class Graph(_core._Graph):
         name are): slices out of range or overlapping raise :class:`SliceError`
         from :meth:`Executor.submit`, naming the chunk.
         """
-        self._add_chunk(input, offset, size, array, dest_offset, dest_size, codec, tag)
+        where = f"Graph.add_chunk (graph {self.name!r})"
+        input = _int_arg(input, where, "input")
+        offset = _int_arg(offset, where, "offset")
+        size = _int_arg(size, where, "size")
+        _array_arg(array, where)
+        dest_offset = _int_arg(dest_offset, where, "dest_offset")
+        if dest_size is not None:
+            dest_size = _int_arg(dest_size, where, "dest_size", meaning=" or None")
+        tag = _int_arg(tag, where, "tag", minimum=-_MAX_I64 - 1, maximum=_MAX_I64)
+        self._add_chunk(input, offset, size, array, dest_offset, dest_size,
+                        _str_arg(codec, where, "codec"), tag)
 
     def add_chunks(self, input: int, offsets: Any, sizes: Any, array: Array, dest_sizes: Any, *,
                    dest_offsets: Any = None, dest_start: int = 0, codec: str = "raw",
@@ -314,6 +387,11 @@ class Graph(_core._Graph):
         Returns:
             The range of the new chunks' indices.
         """
+        where = f"Graph.add_chunks (graph {self.name!r})"
+        input = _int_arg(input, where, "input")
+        _array_arg(array, where)
+        dest_start = _int_arg(dest_start, where, "dest_start")
+        codec = _str_arg(codec, where, "codec")
         first = self._add_chunks(input, _column(offsets), _column(sizes), array,
                                  _column(dest_sizes), _column(dest_offsets), dest_start, codec,
                                  _column(tags))
@@ -511,7 +589,9 @@ class Executor:
     """
 
     def __init__(self, threads: int = 0) -> None:
-        self._core = _core._Executor(int(threads))
+        threads = _int_arg(threads, "decoflow.Executor", "threads", maximum=_MAX_THREADS,
+                           meaning=" (0: one per CPU)")
+        self._core = _core._Executor(threads)
         self._lock = threading.Lock()
         self._futures: set[Future] = set()
         _live_executors.add(self)
@@ -542,6 +622,9 @@ class Executor:
         """
         if self._core.closed:
             raise RuntimeError("cannot submit to a closed decoflow.Executor")
+        if not isinstance(graph, _core._Graph):
+            raise TypeError(f"Executor.submit: graph must be a decoflow.Graph, not "
+                            f"{type(graph).__name__} {graph!r}")
         run = self._core.submit(graph)
         future = Future(run, graph, self)
         with self._lock:

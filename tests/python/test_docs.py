@@ -47,3 +47,24 @@ def test_api_reference_is_current():
     assert m.group(1) == generated, (
         "docs/python.md's API reference is stale: regenerate it with "
         "scripts/update_api_docs.py")
+
+
+def test_help_names_decoflow_root_and_the_tools():
+    # help(decoflow), python -m decoflow --help and the API reference all point
+    # to decoflow.root and the command-line tools.
+    import pydoc
+
+    import decoflow
+    text = pydoc.render_doc(decoflow, renderer=pydoc.plaintext)
+    for want in ("decoflow.root", "decoflow.root.arrays(", "decoflow-decode",
+                 "decoflow-root-decode", "python -m decoflow"):
+        assert want in text, want
+    usage = subprocess.run([sys.executable, "-m", "decoflow", "--help"], env=python_env(),
+                           capture_output=True, text=True, check=True).stdout
+    for want in ("decoflow.root", "decoflow-decode", "decoflow-root-decode",
+                 "decoflow-glue-pipeline", "cmake --install"):
+        assert want in usage, want
+    reference = (ROOT / "docs" / "python.md").read_text()
+    for want in ("- `decoflow.root.arrays(", "- `decoflow.root.iterate(", "Command-line tools:",
+                 "- `decoflow-decode`:"):
+        assert want in reference, want

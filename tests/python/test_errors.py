@@ -175,3 +175,68 @@ def test_overlap_with_a_running_graph_is_refused(executor):
         executor.submit(second)
     fut.result()
     executor.submit(second).result()
+
+
+# Bad arguments to the public API are reported in decoflow's words, naming the
+# function and the argument: never nanobind's "incompatible function
+# arguments" nor a C++ cast failure.
+def _bad_argument_cases():
+    arr = decoflow.empty(100)
+    g = decoflow.Graph("args")
+    inp = g.add_input(bytes(100))
+    return [
+        ("executor-negative", lambda: decoflow.Executor(threads=-1), decoflow.InvalidArgumentError,
+         r"decoflow\.Executor: threads must be from 0 to 4096 \(0: one per CPU\), not -1"),
+        ("executor-huge", lambda: decoflow.Executor(threads=2**40), decoflow.InvalidArgumentError,
+         r"decoflow\.Executor: threads must be from 0 to 4096 .*not 1099511627776"),
+        ("executor-float", lambda: decoflow.Executor(threads=2.5), TypeError,
+         r"decoflow\.Executor: threads must be an int .*not float 2\.5"),
+        ("executor-str", lambda: decoflow.Executor(threads="4"), TypeError,
+         r"decoflow\.Executor: threads must be an int .*not str '4'"),
+        ("byteswap-negative", lambda: decoflow.byteswap(-1), decoflow.InvalidArgumentError,
+         r"decoflow\.byteswap: width must be 2, 4 or 8, not -1"),
+        ("decode-name", lambda: decoflow.decode(5), TypeError,
+         r"decoflow\.decode: name must be a str, not int 5"),
+        ("glue-target", lambda: decoflow.glue(5), TypeError,
+         r"decoflow\.glue: target must be a str, not int 5"),
+        ("graph-name", lambda: decoflow.Graph(5), TypeError,
+         r"decoflow\.Graph: name must be a str, not int 5"),
+        ("add-chunk-offset", lambda: g.add_chunk(inp, -1, 10, arr), decoflow.InvalidArgumentError,
+         r"Graph\.add_chunk \(graph 'args'\): offset must be >= 0, not -1"),
+        ("add-chunk-dest-size", lambda: g.add_chunk(inp, 0, 10, arr, 0, -5),
+         decoflow.InvalidArgumentError,
+         r"Graph\.add_chunk \(graph 'args'\): dest_size must be >= 0 or None, not -5"),
+        ("add-chunk-array", lambda: g.add_chunk(inp, 0, 10, "out"), TypeError,
+         r"Graph\.add_chunk \(graph 'args'\): array must be a decoflow\.Array"),
+        ("add-chunk-tag", lambda: g.add_chunk(inp, 0, 10, arr, tag="x"), TypeError,
+         r"Graph\.add_chunk \(graph 'args'\): tag must be an int, not str 'x'"),
+        ("add-chunks-start", lambda: g.add_chunks(inp, [0], [10], arr, [10], dest_start=-1),
+         decoflow.InvalidArgumentError,
+         r"Graph\.add_chunks \(graph 'args'\): dest_start must be >= 0, not -1"),
+        ("add-stage", lambda: g.add_stage("decode"), TypeError,
+         r"Graph\.add_stage: stage must be a decoflow\.Stage .*not str 'decode'"),
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(_bad_argument_cases())),
+                         ids=[c[0] for c in _bad_argument_cases()])
+def test_bad_arguments_speak_decoflow(index):
+    _, call, cls, pattern = _bad_argument_cases()[index]
+    with pytest.raises(cls, match=pattern) as info:
+        call()
+    assert "incompatible function arguments" not in str(info.value)
+    if cls is decoflow.InvalidArgumentError:
+        assert isinstance(info.value, ValueError)
+
+
+def test_submit_of_something_else_than_a_graph(executor):
+    with pytest.raises(TypeError, match=r"Executor\.submit: graph must be a decoflow\.Graph, "
+                                        r"not str 'g'"):
+        executor.submit("g")
+
+
+def test_executor_threads_zero_is_one_per_cpu():
+    with decoflow.Executor(threads=0) as ex:
+        assert ex.threads >= 1
+    with decoflow.Executor(threads=np.int64(2)) as ex:
+        assert ex.threads == 2

@@ -74,6 +74,37 @@ grep -Eq "MB in, .* MB out, .* s, .* GB/s, [0-9]+ threads" err.txt || fail "no s
 [ ! -s err.txt ] || fail "--quiet printed: $(cat err.txt)"
 cmp -s out.bin orig || fail "--quiet output differs"
 
+# --threads 0: one per hardware thread, as in Python (threads=0).
+rm -f out.bin
+expect 0 " [1-9][0-9]* threads" "$decode" --threads 0 orig.pz.zst out.bin
+cmp -s out.bin orig || fail "--threads 0: output differs"
+
+# One zstd frame (zstd -T2 writes one however large): decoded, with a note
+# that one frame cannot be split and how to write files that can.
+zstd -q -T2 orig -o single.zst
+rm -f out.bin
+expect 0 "note: single.zst is a single zstd frame, which one thread decodes: only files of several frames decode in parallel .*pzstd" \
+  "$decode" single.zst out.bin
+cmp -s out.bin orig || fail "single frame: output differs"
+expect 0 "" "$decode" -f orig.pz.zst out.bin
+if grep -q "single zstd frame" err.txt; then fail "the single-frame note on a multi-frame file"; fi
+
+# Pipes as INPUT are read whole: '-', /dev/stdin on a pipe, a named pipe.
+rm -f out.bin
+cat orig.pz.zst | "$decode" -q - out.bin || fail "'-' from a pipe failed"
+cmp -s out.bin orig || fail "'-' from a pipe: output differs"
+rm -f out.bin
+cat orig.cat.zst | "$decode" -q /dev/stdin out.bin || fail "/dev/stdin on a pipe failed"
+cmp -s out.bin orig || fail "/dev/stdin on a pipe: output differs"
+mkfifo fifo.zst
+cat orig.lz4 >fifo.zst &
+rm -f out.bin
+"$decode" -q fifo.zst out.bin || fail "a named pipe failed"
+wait
+cmp -s out.bin orig || fail "a named pipe: output differs"
+: | "$decode" - out.bin 2>err.txt && fail "an empty pipe decoded"
+grep -Eq "stdin: corrupt_input: .*empty" err.txt || fail "an empty pipe: $(cat err.txt)"
+
 # stdout, through the ordered path.
 "$decode" -q orig.pz.zst - | cmp -s - orig || fail "stdout output differs"
 "$decode" -q orig.cat.zst - | cmp -s - orig || fail "stdout output (sizes known) differs"
@@ -117,7 +148,8 @@ expect 0 "^decoflow-decode [0-9]" "$decode" --version
 expect 2 "needs INPUT and OUTPUT" "$decode"
 expect 2 "needs INPUT and OUTPUT" "$decode" orig.pz.zst
 expect 2 "unknown option '--bogus'" "$decode" --bogus orig.pz.zst out.bin
-expect 2 "--threads needs a number" "$decode" --threads 0 orig.pz.zst out.bin
+expect 2 "--threads needs a number from 0 \(one per hardware thread\) to 4096, not '-1'" \
+  "$decode" --threads -1 orig.pz.zst out.bin
 expect 2 "--threads needs a number" "$decode" --threads x orig.pz.zst out.bin
 expect 2 "--threads needs a value" "$decode" orig.pz.zst out.bin --threads
 expect 2 "too many arguments" "$decode" orig.pz.zst out.bin extra

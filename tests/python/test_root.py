@@ -1208,3 +1208,23 @@ def test_glue_statistic_per_basket(executor):
                         for i in range(b.num_baskets)]
             assert list(per_basket) == expected, name
     assert per_basket.sum() == (out.arrays["MET_px"] < 0).sum()
+
+
+def test_files_that_are_not_local_root_files_are_named(tmp_path, executor):
+    """Not a ROOT file, a ROOT file cut short before its metadata, a remote
+    URL: decoflow's words, naming the path (not uproot's or fsspec's)."""
+    text = tmp_path / "notes.root"
+    text.write_bytes(b"hello, not a ROOT file")
+    with pytest.raises(decoflow.UnsupportedFormatError, match="is not a ROOT file") as info:
+        droot.arrays(f"{text}:t", ["x"], executor=executor)
+    assert str(text) in str(info.value)
+    path = tmp_path / "whole.root"
+    write_file(path, uproot.ZSTD(1), [100])
+    cut = tmp_path / "cut.root"
+    cut.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(decoflow.CorruptInputError, match="truncated or damaged ROOT file") as info:
+        droot.arrays(f"{cut}:t", ["f_int32"], executor=executor)
+    assert str(cut) in str(info.value) and "300 bytes" in str(info.value)
+    assert "Chunk" not in str(info.value)
+    with pytest.raises(ValueError, match="reads local files only, not 'root://"):
+        droot.arrays("root://eos.example.org//data/x.root:t", ["x"], executor=executor)

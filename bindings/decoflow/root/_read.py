@@ -164,7 +164,10 @@ class PendingRead:
             first = errors[0]
             first.arrays = in_library(out, reader.library, self.entry_start)
             first.errors = errors
-            raise first
+            try:
+                raise first
+            finally:  # no cycle through this frame keeps the arrays alive
+                del first, errors, out
         return RootRead(reader.paths, reader.tree_name,
                         in_library(out, reader.library, self.entry_start), basket_results,
                         dict(reader.selection.skipped))

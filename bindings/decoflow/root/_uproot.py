@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._errors import Error, UnsupportedBranchError, UnsupportedFormatError
+from .._errors import CorruptInputError, Error, UnsupportedBranchError, UnsupportedFormatError
 
 _RNTUPLE_CLASS = "ROOT::RNTuple"
 
@@ -81,9 +81,19 @@ def _open_tree(source: Any, tree: str | None):
     if isinstance(source, (str, os.PathLike)):
         uproot = uproot_module()
         path = os.fspath(source)
+        if "://" in path:
+            raise ValueError(f"decoflow.root reads local files only, not {path!r} (copy it "
+                             "locally, or mount the storage as a POSIX filesystem)")
         if tree is None and not os.path.exists(path) and ":" in path:
             path, tree = path.rsplit(":", 1)
-        f = uproot.open(path)
+        _check_root_file(path)
+        try:
+            f = uproot.open(path)
+        except Exception as exc:  # noqa: BLE001  uproot's words for a file cut short
+            raise CorruptInputError(
+                f"{path}: its ROOT metadata cannot be read (the file has "
+                f"{os.path.getsize(path)} bytes): a truncated or damaged ROOT file",
+                cause="truncated or damaged ROOT file") from exc
         try:
             if tree is None:
                 classes = f.classnames()
@@ -106,6 +116,17 @@ def _open_tree(source: Any, tree: str | None):
     if not os.path.isfile(path):
         raise ValueError(f"decoflow.root reads local files only; {path!r} is not one")
     return path, obj, None
+
+
+def _check_root_file(path: str) -> None:
+    """A clear error for a path that is not a ROOT file (ROOT's files start
+    with "root")."""
+    with open(path, "rb") as f:  # FileNotFoundError / IsADirectoryError as they are
+        magic = f.read(4)
+    if magic != b"root":
+        raise UnsupportedFormatError(
+            f"{path} is not a ROOT file (it starts with {magic!r}, a ROOT file with b'root')",
+            cause="not a ROOT file")
 
 
 def _as_ttree(obj: Any, where: str | None) -> Any:
@@ -439,9 +460,9 @@ def branch_table(name: str, trees: list[tuple[str, Any]],
         branch = ttree[name]
         try:
             kept = list(branch.embedded_baskets)
+            n = branch.num_baskets
         except Exception as exc:  # uproot cannot parse the TBranch's basket array
             return unsupported(name, f"uproot cannot read its embedded baskets ({exc})")
-        n = branch.num_baskets
         normal = n - len(kept)
         first_input = len(trees) + len(embedded) + len(mine)
         for basket in kept:

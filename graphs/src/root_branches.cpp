@@ -479,7 +479,9 @@ void RootReadPlan::State::hand_over(State& next) {
   for (std::size_t b = 0; b < branches.size(); ++b) {
     BranchState& to = next.branches[b];
     const BranchState& from = branches[b];
-    if (!to.carried || failures[b] || next.failures[b]) continue;
+    // `next` may still be running: its failures are read through the atomic
+    // flags, never the slots its stage writes under the mutex.
+    if (!to.carried || failures[b] || next.failed[b].load(std::memory_order_relaxed)) continue;
     const RootBranchSpec& spec = tree->specs[b];
     const RootBasketRef& basket = spec.baskets[to.first_basket];
     const std::uint64_t first = next.window->start - basket.entry_begin;

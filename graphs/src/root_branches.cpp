@@ -484,6 +484,7 @@ void RootReadPlan::State::hand_over(State& next) {
     if (!to.carried || failures[b] || next.failed[b].load(std::memory_order_relaxed)) continue;
     const RootBranchSpec& spec = tree->specs[b];
     const RootBasketRef& basket = spec.baskets[to.first_basket];
+    const std::uint64_t width = value_width(spec);
     const std::uint64_t first = next.window->start - basket.entry_begin;
     const std::uint64_t last = basket.entry_end - basket.entry_begin;
     if (to.from_rest && from.from_rest) {
@@ -495,7 +496,6 @@ void RootReadPlan::State::hand_over(State& next) {
     if (from.from_rest) {
       src = from.rest->values();
     } else {
-      const std::uint64_t width = value_width(spec);
       const std::uint64_t slot = basket.entry_begin - from.first_entry;
       const std::uint64_t item = has_offsets(spec.layout) ? from.last_basket_item
                                                            : slot * spec.items_per_entry;
@@ -509,7 +509,6 @@ void RootReadPlan::State::hand_over(State& next) {
       auto rest = std::make_shared<BasketRest>();
       rest->basket_begin = basket.entry_begin;
       rest->basket_end = basket.entry_end;
-      const std::uint64_t width = value_width(spec);
       const std::uint64_t items = has_offsets(spec.layout)
                                       ? static_cast<std::uint64_t>(src.offsets[last] - src.base)
                                       : last * spec.items_per_entry;

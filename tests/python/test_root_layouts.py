@@ -148,9 +148,7 @@ def test_embedded_basket_that_disagrees_with_its_record(tmp_path, executor, monk
 
 
 def _values(a):
-    """A branch's result as plain Python values, for comparing steps with the whole."""
-    if isinstance(a, (droot.Jagged, droot.Strings)):
-        return a.tolist()
+    """A branch's result (ndarray, Jagged or Strings) as plain Python values."""
     return a.tolist()
 
 

@@ -147,7 +147,7 @@ class PendingRead:
         errors = list(reader.selection.errors)
         for table, row in zip(reader.selection.tables, self.plan.collect()):
             (content, content_begin, content_items, offsets, starts, entry_begin, entries,
-             chunk_begin, chunk_end, failure) = row
+             chunk_begin, chunk_end, failure, levels) = row
             if failure is not None:
                 error, file, basket = failure
                 error.branch, error.basket, error.file = table.name, basket, reader.paths[file]
@@ -157,7 +157,8 @@ class PendingRead:
             if table.kind.coding == "record":  # rows of packed fields, as bytes
                 values = values.view(table.kind.dtype)
             values = values[content_begin:content_begin + content_items]
-            out[table.name] = _branch_array(table, values, offsets, starts, entry_begin, entries)
+            out[table.name] = _branch_array(table, values, offsets, starts, entry_begin, entries,
+                                            levels)
             basket_results[table.name] = (results[chunk_begin:chunk_end] if len(results) else
                                           np.zeros(chunk_end - chunk_begin, dtype=np.int64))
         if errors:
@@ -184,7 +185,7 @@ class PendingRead:
 
 
 def _branch_array(table: BranchTable, values: np.ndarray, offsets: Any, starts: Any,
-                  entry_begin: int, entries: int) -> Any:
+                  entry_begin: int, entries: int, levels: list) -> Any:
     """One branch's result as library="np" gives it (views, no copies)."""
     kind = table.kind
     if kind.layout == "fixed":
@@ -194,7 +195,14 @@ def _branch_array(table: BranchTable, values: np.ndarray, offsets: Any, starts: 
     offsets = np.asarray(offsets)[entry_begin:entry_begin + entries + 1]
     if kind.layout == "strings":
         return Strings(offsets, np.asarray(starts)[entry_begin:entry_begin + entries], values)
-    return Jagged(offsets, values)
+    inner: Any = values
+    for depth, (level, begin, count) in reversed(list(enumerate(levels))):
+        bounds = np.asarray(level)[begin:begin + count + 1]
+        if kind.leaf_strings and depth == len(levels) - 1:
+            inner = Strings(bounds, bounds[:-1], inner)
+        else:
+            inner = Jagged(bounds, inner)
+    return Jagged(offsets, inner)
 
 
 def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str | None = None,

@@ -66,7 +66,9 @@ class Jagged:
     """A jagged branch: ``content`` (every value, entry after entry) and
     ``offsets`` (int64, ``len + 1`` values from 0: entry ``i`` is
     ``content[offsets[i]:offsets[i + 1]]``), awkward's ListOffsetArray layout.
-    Both share memory with decoflow's arrays (no copy).
+    Both share memory with decoflow's arrays (no copy). Lists of lists
+    (``std::vector<std::vector<T>>``, ``std::vector<std::string>``): ``content``
+    is itself a Jagged (or :class:`Strings`) of the level below.
 
     Indexed like uproot's ``library="np"`` array of arrays (a 1-D NumPy
     object array): ``j[i]`` is entry ``i`` (a view of ``content``; negative
@@ -131,13 +133,15 @@ class Jagged:
         """An ``awkward.Array`` over the same memory (needs awkward)."""
         import awkward as ak
 
-        layout = ak.contents.ListOffsetArray(ak.index.Index64(self.offsets),
-                                             ak.contents.NumpyArray(self.content))
+        content = (ak.contents.NumpyArray(self.content) if isinstance(self.content, np.ndarray)
+                   else self.content.to_awkward().layout)
+        layout = ak.contents.ListOffsetArray(ak.index.Index64(self.offsets), content)
         return ak.Array(layout)
 
     def __repr__(self) -> str:
-        return (f"<decoflow.root.Jagged: {len(self)} entries, {len(self.content)} "
-                f"{self.content.dtype} values>")
+        inner = (f"{self.content.dtype} values" if isinstance(self.content, np.ndarray)
+                 else f"lists: {self.content!r}")
+        return f"<decoflow.root.Jagged: {len(self)} entries, {len(self.content)} {inner}>"
 
 
 class Strings:

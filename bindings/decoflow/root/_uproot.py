@@ -162,9 +162,9 @@ def bytes_per_entry(trees: list[tuple[str, Any]], names: list[str], total: int) 
 # docs/python.md repeats it). Anything else that is not decoded is refused as
 # "another layout", naming the interpretation.
 REFUSALS = {
-    "AsObjects": "objects and STL containers other than std::vector of numbers "
-                 "(std::vector<std::vector<T>>, std::vector<std::string>, maps, sets, "
-                 "class objects) are not decoded yet",
+    "AsObjects": "objects and STL containers other than std::vector of numbers or "
+                 "strings, nested up to 4 levels (maps, sets, class objects, "
+                 "std::vector of those) are not decoded yet",
     "AsStridedObjects": "split-class records (AsStridedObjects, such as TLorentzVector) "
                         "are not decoded yet",
     "AsGroup": "a parent of sub-branches (AsGroup): read its sub-branches by name",
@@ -203,17 +203,23 @@ class BranchKind(NamedTuple):
     low: float = 0.0
     high: float = 0.0
     fields: tuple[int, ...] = ()  # a leaf list's element widths, row after row
+    depth: int = 0  # nested: list levels inside each entry's list
+    leaf_strings: bool = False  # nested: the last level holds strings
 
     def for_engine(self) -> dict:
         return {"type": self.type_name, "layout": self.layout, "items": self.items,
                 "header_bytes": self.header_bytes, "coding": self.coding, "nbits": self.nbits,
-                "low": float(self.low), "high": float(self.high), "fields": list(self.fields)}
+                "low": float(self.low), "high": float(self.high), "fields": list(self.fields),
+                "depth": self.depth, "leaf_strings": self.leaf_strings}
 
     @property
     def items(self) -> int:
         return int(np.prod(self.inner)) if self.inner else 1
 
     def describe(self) -> str:
+        if self.layout == "nested":
+            return "var * " * (self.depth + 1) + ("string" if self.leaf_strings else
+                                                 self.type_name)
         return {"strings": "string", "jagged": f"{self.type_name} jagged"}.get(
             self.layout, f"{self.type_name}{list(self.inner) or ''}")
 
@@ -236,6 +242,9 @@ def branch_kind(name: str, branch: Any) -> BranchKind | UnsupportedBranchError:
 
     def refused() -> UnsupportedBranchError:
         return unsupported(name, f"{refusal(full)}: interpretation {full!r}")
+
+    if type(interp) is uproot.AsObjects:
+        return _nested_kind(interp.model) or refused()
 
     jagged, header_bytes = False, 0
     if type(interp) is uproot.AsJagged:
@@ -380,6 +389,41 @@ def _range_numbers(text: str) -> list[float] | None:
         return [value(e) for e in tree.elts] if isinstance(tree, ast.Tuple) else None
     except (SyntaxError, ValueError, ZeroDivisionError):
         return None
+
+
+MAX_NESTED_DEPTH = 3  # decoflow/column_chunk.hpp's max_nested_depth
+
+
+def _nested_kind(model: Any) -> BranchKind | None:
+    """``std::vector`` of ``std::vector``s (up to MAX_NESTED_DEPTH levels
+    inside) of numbers or of ``std::string``, and ``std::vector<std::string>``
+    — a header (byte count, version) per entry, a count per list, the values
+    or strings at the last level — as a nested kind; None for other objects."""
+    from uproot.containers import AsString, AsVector
+
+    if type(model) is not AsVector or not model.header:
+        return None
+    depth, inner = 0, model.values
+    while type(inner) is AsVector:
+        if inner.header:
+            return None
+        depth, inner = depth + 1, inner.values
+    if depth > MAX_NESTED_DEPTH:
+        return None
+    if type(inner) is AsString:
+        if inner.header or inner.length_bytes != "1-5":
+            return None
+        return BranchKind("uint8", "nested", np.dtype(np.uint8), (), 10, depth=depth,
+                          leaf_strings=True)
+    if not isinstance(inner, np.dtype) or inner.names is not None or inner.subdtype is not None:
+        return None
+    type_name = _TYPE_NAMES.get((inner.kind, inner.itemsize))
+    if type_name is None:
+        return None
+    dtype = inner.newbyteorder("=")
+    if depth == 0:  # std::vector<T> itself, as AsJagged gives it
+        return BranchKind(type_name, "jagged", dtype, (), 10)
+    return BranchKind(type_name, "nested", dtype, (), 10, depth=depth)
 
 
 def _record_kind(from_dtype: np.dtype, to_dtype: np.dtype, jagged: bool) -> BranchKind | None:

@@ -142,8 +142,10 @@ std::optional<std::string> coding_problem(const RootBranchSpec& spec) {
       }
       break;
     case ElementCoding::record:
-      if (spec.type != RootType::uint8 || spec.layout != ColumnLayout::fixed || spec.fields.empty()) {
-        return "a fixed uint8 branch with fields";
+      if (spec.type != RootType::uint8 ||
+          (spec.layout != ColumnLayout::fixed && spec.layout != ColumnLayout::jagged) ||
+          spec.fields.empty()) {
+        return "a fixed or jagged uint8 branch with fields";
       }
       for (const std::uint8_t w : spec.fields) {
         if (w != 1 && w != 2 && w != 4 && w != 8) return "a field of " + std::to_string(w) + " bytes";

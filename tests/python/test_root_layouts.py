@@ -119,6 +119,48 @@ def test_std_string_length_that_disagrees_with_its_extent(tmp_path, executor):
     check(info, "vectors", "str", 1, bad, "vec_int32", "string at entry ", "its length bytes say")
 
 
+def first_nonempty_entry(data, payload):
+    """Where the first entry with elements starts in a basket of a nested
+    branch (entries: a 10-byte header whose last 4 bytes count its elements)."""
+    at = payload
+    while be32(data, at + 6) == 0:
+        at += 10
+    return at
+
+
+@pytest.mark.parametrize("branch,edit_at,words", [
+    # vector<vector<float>>: the first inner vector's count one too many
+    ("vecvec_float", 10, ["entry "]),
+    # vector<string>: the first string's length byte one too many
+    ("vec_string", 10, ["entry "]),
+    # the entry header's byte count one too few
+    ("vecvec_float", 3, ["its header's byte count says"]),
+    ("vec_string", 3, ["its header's byte count says"]),
+])
+def test_nested_lists_that_lie(tmp_path, executor, branch, edit_at, words):
+    """std::vector<std::vector<float>> and std::vector<std::string>: a count,
+    a length or a header that disagrees with the entry's extent fails the
+    branch, naming the entry; the others read."""
+    def edit(data, payload, border, entries):
+        at = first_nonempty_entry(data, payload) + edit_at
+        data[at] = (data[at] + (1 if edit_at == 10 else -1)) % 256
+
+    bad = corrupt(tmp_path, "vectors", branch, 1, edit)
+    with pytest.raises(decoflow.CorruptInputError) as info:
+        droot.arrays(f"{bad}:vectors", [branch, "vec_int32"], executor=executor)
+    check(info, "vectors", branch, 1, bad, "vec_int32", *words)
+
+
+def test_nested_lists_stored_member_wise_are_refused_by_name(tmp_path, executor):
+    def edit(data, payload, border, entries):
+        data[payload + 4] |= 0x40  # the collection's version: kStreamedMemberWise
+
+    bad = corrupt(tmp_path, "vectors", "vecvec_float", 2, edit)
+    with pytest.raises(decoflow.UnsupportedFormatError) as info:
+        droot.arrays(f"{bad}:vectors", ["vecvec_float", "vec_int32"], executor=executor)
+    check(info, "vectors", "vecvec_float", 2, bad, "vec_int32", "stored member-wise")
+
+
 @pytest.mark.parametrize("branch", ["d32_mant", "d32_range", "ll"])
 def test_fixed_values_that_do_not_fill_their_entries(tmp_path, executor, branch):
     """Double32_t (3- and 4-byte elements) and a leaf list (x/F:y/I:z/D):

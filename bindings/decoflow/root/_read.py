@@ -155,7 +155,9 @@ class PendingRead:
                 continue
             values = np.asarray(content)
             if table.kind.coding == "record":  # rows of packed fields, as bytes
-                values = values.view(table.kind.dtype)
+                dtype = table.kind.dtype
+                values = (values.view(dtype.subdtype[0]).reshape(-1, *dtype.subdtype[1])
+                          if dtype.subdtype else values.view(dtype))
             values = values[content_begin:content_begin + content_items]
             out[table.name] = _branch_array(table, values, offsets, starts, entry_begin, entries,
                                             levels)

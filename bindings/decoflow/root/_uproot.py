@@ -291,6 +291,12 @@ def branch_kind(name: str, branch: Any) -> BranchKind | UnsupportedBranchError:
     type_name = _TYPE_NAMES.get((base.kind, base.itemsize))
     to_base = to_dtype.subdtype[0] if to_dtype.subdtype else to_dtype
     inner = tuple(int(d) for d in inner)
+    if type_name is not None and jagged and inner and to_base == base.newbyteorder("="):
+        # float x[n][3]: a variable number of fixed-size rows, each row a
+        # record of its values (byteswapped one by one); NumPy (rows, 3).
+        row = np.dtype((to_base, inner))
+        return BranchKind("uint8", "jagged", row, (), header_bytes, "record",
+                          fields=(base.itemsize,) * int(np.prod(inner)))
     if type_name is None or (jagged and inner):
         return refused()
     if to_base == base.newbyteorder("="):

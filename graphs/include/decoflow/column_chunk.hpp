@@ -97,8 +97,9 @@ enum class ElementCoding : std::uint8_t {
   /// big-endian 16-bit mantissa of which nbits are kept, then the sign bit
   /// (ROOT's TBufferFile::ReadWithNbits).
   truncated,
-  /// A leaf list's row (`x/F:y/I`): fields of their own widths, each
-  /// byteswapped (ColumnChunk::fields).
+  /// A leaf list's row (`x/F:y/I`), or a fixed-size row of a jagged branch
+  /// (`float x[n][3]`): fields of their own widths, each byteswapped
+  /// (ColumnChunk::fields); a jagged layout counts rows.
   record,
 };
 

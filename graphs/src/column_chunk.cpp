@@ -320,6 +320,10 @@ class NestedWriter {
   }
 
   void finish(std::uint64_t* used) const {
+    if (!chunk_.leaf_strings && chunk_.coding == ElementCoding::plain) {
+      byteswap_in_place(content_.first(static_cast<std::size_t>(values_used_ * chunk_.width)),
+                        chunk_.width);
+    }
     for (unsigned k = 0; k < levels_; ++k) used[k] = used_[k];
     used[levels_] = values_used_;
   }
@@ -373,9 +377,17 @@ class NestedWriter {
                 std::to_string(at) + " runs past its entry's end " + std::to_string(end));
     }
     take(count);
-    convert_values(chunk_, values_.subspan(static_cast<std::size_t>(at), static_cast<std::size_t>(count * width)),
-                   content_.subspan(static_cast<std::size_t>(values_used_ * chunk_.width),
-                                    static_cast<std::size_t>(count * chunk_.width)));
+    const auto out = content_.subspan(static_cast<std::size_t>(values_used_ * chunk_.width),
+                                      static_cast<std::size_t>(count * chunk_.width));
+    if (chunk_.coding == ElementCoding::plain) {
+      // Copied as stored: finish() byteswaps the whole chunk at once (a few
+      // values per list: one vectorised pass beats a call per list).
+      if (count != 0) std::memcpy(out.data(), values_.data() + at, out.size());
+    } else {
+      convert_values(chunk_, values_.subspan(static_cast<std::size_t>(at),
+                                             static_cast<std::size_t>(count * width)),
+                     out);
+    }
     values_used_ += count;
     return at + count * width;
   }

@@ -21,8 +21,8 @@ constexpr std::array<unsigned, 11> kTypeWidths = {1, 1, 1, 2, 2, 4, 4, 8, 8, 4, 
 constexpr std::array<std::string_view, 11> kTypeFormats = {
     "?", "b", "B", "h", "H", "i", "I", "q", "Q", "f", "d"};
 constexpr std::array<std::string_view, 4> kLayoutNames = {"fixed", "jagged", "strings", "nested"};
-constexpr std::array<std::string_view, 5> kCodingNames = {"plain", "float32_to_float64", "scaled",
-                                                          "truncated", "record"};
+constexpr std::array<std::string_view, 6> kCodingNames = {"plain", "float32_to_float64", "scaled",
+                                                          "truncated", "record", "tobject_bits"};
 
 // TKey: fNbytes i32, fVersion i16, fObjlen i32, fDatime u32, fKeylen i16,
 // fCycle i16, then two seeks (32- or 64-bit), class name, name and title.
@@ -47,6 +47,15 @@ void convert_values(const ColumnChunk& chunk, ConstBytes stored, MutableBytes ou
   switch (chunk.coding) {
     case ElementCoding::plain:
       byteswap_copy(stored.first(out.size()), out, chunk.width);
+      return;
+    case ElementCoding::tobject_bits:
+      // In stored order the first referenced object is still where a uint32
+      // is expected: its bit says the layout is not 4 bytes an object.
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto bits = static_cast<std::uint32_t>(load_be<4>(in + 4 * i));
+        if (bits & 0x10u) throw referenced_tobjects_error();
+        put(i, bits);
+      }
       return;
     case ElementCoding::float32_to_float64:
       for (std::size_t i = 0; i < n; ++i) {
@@ -186,6 +195,7 @@ void decode_jagged(const ColumnChunk& chunk, ConstBytes values, const EntryExten
     for (std::uint64_t j = 0; j < chunk.entries; ++j) {
       const auto [start, end] = extents.at(j, previous);
       if (end % width != 0) {
+        if (chunk.coding == ElementCoding::tobject_bits) throw referenced_tobjects_error();
         throw extents.bad_entry(j, "ends at value byte " + std::to_string(end) +
                                        ", not a multiple of the element width " +
                                        std::to_string(width));
@@ -518,6 +528,12 @@ std::optional<ColumnLayout> column_layout_from_string(std::string_view name) noe
   return parse_name<ColumnLayout>(kLayoutNames, name);
 }
 
+Error referenced_tobjects_error() {
+  return Error(ErrorCode::unsupported_format,
+               "TObject fBits of referenced objects (bit kIsReferenced: ROOT writes 2 more bytes "
+               "after each), which decoflow does not decode");
+}
+
 // ------------------------------------------------------------------ keys
 
 RootBasketKey parse_root_basket_key(ConstBytes basket) {
@@ -612,6 +628,7 @@ void decode_column_chunk(const ColumnChunk& chunk, ConstBytes stored, MutableByt
                     " value bytes" + (fixed ? "" : " and a trailer of " + std::to_string(trailer)));
     }
     if (!nested && chunk.stored_border != stored_values + header_total) {
+      if (chunk.coding == ElementCoding::tobject_bits) throw referenced_tobjects_error();
       throw Error(ErrorCode::size_mismatch,
                   "the embedded basket holds " + std::to_string(chunk.stored_border) +
                       " value bytes, planned " + std::to_string(stored_values + header_total));
@@ -634,6 +651,7 @@ void decode_column_chunk(const ColumnChunk& chunk, ConstBytes stored, MutableByt
   // nested: the room was planned from this key's fLast (read at plan time).
   const std::uint64_t planned = nested ? chunk.stored_border : stored_values + header_total;
   if (key.border != planned) {
+    if (chunk.coding == ElementCoding::tobject_bits) throw referenced_tobjects_error();
     throw Error(ErrorCode::size_mismatch,
                 "TBasket values are " + std::to_string(key.border) + " bytes (fLast - fKeylen), " +
                     (fixed ? "entries × items × width = " : "planned ") + std::to_string(planned));

@@ -114,7 +114,8 @@ std::uint32_t stored_width(const RootBranchSpec& spec) noexcept {
     case ElementCoding::scaled: return 4;
     case ElementCoding::truncated: return 3;
     case ElementCoding::plain:
-    case ElementCoding::record: break;
+    case ElementCoding::record:
+    case ElementCoding::tobject_bits: break;
   }
   return value_width(spec);
 }
@@ -127,6 +128,12 @@ std::optional<std::string> coding_problem(const RootBranchSpec& spec) {
     case ElementCoding::plain: break;
     case ElementCoding::float32_to_float64:
       if (spec.type != RootType::float64) return "the values are float64";
+      break;
+    case ElementCoding::tobject_bits:
+      if (spec.type != RootType::uint32 || spec.layout == ColumnLayout::strings ||
+          spec.layout == ColumnLayout::nested || spec.header_bytes != 0) {
+        return "TObject fBits are uint32, fixed or jagged without headers";
+      }
       break;
     case ElementCoding::scaled:
       if (!real) return "the values are float64 or float32";
@@ -475,6 +482,7 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
                                                         : 0;
       if (c.stored_border < headers || (!nested && (c.stored_border - headers) % stored != 0) ||
           (!has_offsets(spec.layout) && c.stored_border != fixed_bytes)) {
+        if (spec.coding == ElementCoding::tobject_bits) throw referenced_tobjects_error();
         throw Error(ErrorCode::corrupt_input,
                     "values of " + std::to_string(c.stored_border) + " bytes are not " +
                         (has_offsets(spec.layout)

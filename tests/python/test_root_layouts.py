@@ -161,6 +161,24 @@ def test_nested_lists_stored_member_wise_are_refused_by_name(tmp_path, executor)
     check(info, "vectors", "vecvec_float", 2, bad, "vec_int32", "stored member-wise")
 
 
+def test_referenced_tobject_bits_are_refused_by_name_not_called_corrupt(tmp_path, executor):
+    """A split TClonesArray's fBits member: a referenced object's bits (bit
+    kIsReferenced, 0x10) are followed by 2 more bytes, which decoflow does
+    not decode — an UnsupportedFormatError naming the branch, never a
+    CorruptInputError (the file is sound)."""
+    def edit(data, payload, border, entries):
+        data[payload + 3] |= 0x10  # the basket's first object's fBits (its low byte)
+
+    bad = corrupt(tmp_path, "objects", "tca/tca.fBits", 1, edit)
+    with pytest.raises(decoflow.UnsupportedFormatError) as info:
+        droot.arrays(f"{bad}:objects", ["tca.fBits", "tca.fE"], executor=executor)
+    e = info.value
+    assert e.branch == "tca.fBits" and e.basket == 1
+    assert "referenced objects" in str(e) and "kIsReferenced" in str(e)
+    with uproot.open(bad) as f:
+        same_as_uproot(e.arrays["tca.fE"], f["objects"], "tca.fE")
+
+
 @pytest.mark.parametrize("branch", ["d32_mant", "d32_range", "ll"])
 def test_fixed_values_that_do_not_fill_their_entries(tmp_path, executor, branch):
     """Double32_t (3- and 4-byte elements) and a leaf list (x/F:y/I:z/D):

@@ -27,14 +27,16 @@ TypeError saying what to do instead.
 
 Supported: numbers of every primitive type — flat, fixed-size arrays
 (``x[3]/F``), jagged (``x[n]/F``, ``std::vector<T>``, ``T* x //[n]``
-members: :class:`Jagged`), ``Double32_t`` / ``Float16_t`` (ranges, bits or
-neither), leaf lists (NumPy structured arrays) — and strings (``char*``,
-``std::string``, ``TString``: :class:`Strings`, the bytes as stored plus each
-entry's start and stop); baskets kept inside their TBranch record (uproot's
-``embedded_baskets``) are read like the others. Other branches (objects, STL
-containers other than ``std::vector`` of numbers, split-class records, parents
-of sub-branches) raise :class:`UnsupportedBranchError` naming the branch and
-its interpretation (the list: ``decoflow.root._uproot.REFUSALS``).
+members, ``float x[n][3]``: :class:`Jagged`), ``Double32_t`` / ``Float16_t``
+(ranges, bits or neither), leaf lists (NumPy structured arrays) — strings
+(``char*``, ``std::string``, ``TString``: :class:`Strings`, the bytes as stored
+plus each entry's start and stop) and lists of lists
+(``std::vector<std::vector<T>>`` up to four levels, ``std::vector<std::string>``:
+a :class:`Jagged` of the :class:`Jagged` or :class:`Strings` below); baskets
+kept inside their TBranch record (uproot's ``embedded_baskets``) are read like
+the others. Other branches (objects, other STL containers, split-class
+records, parents of sub-branches) raise :class:`UnsupportedBranchError` naming
+the branch and its interpretation (the list: ``decoflow.root._uproot.REFUSALS``).
 
 Several files (a list of paths or trees, one tree each) are read as one: one
 graph, every basket of every file straight into its slice of one array per

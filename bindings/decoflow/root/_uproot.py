@@ -300,10 +300,24 @@ def branch_kind(name: str, branch: Any) -> BranchKind | UnsupportedBranchError:
     if type_name is None or (jagged and inner):
         return refused()
     if to_base == base.newbyteorder("="):
+        if type_name == "uint32" and not inner and header_bytes == 0 and _tobject_bits(branch):
+            return BranchKind(type_name, layout, to_base, inner, 0, "tobject_bits")
         return BranchKind(type_name, layout, to_base, inner, header_bytes)
     if base == np.dtype(">f4") and to_base == np.dtype(np.float64):  # Double32_t, no range or bits
         return BranchKind("float64", layout, to_base, inner, header_bytes, "float32_to_float64")
     return refused()
+
+
+_KBITS = 15  # TStreamerElement's type of a TObject's fBits
+
+
+def _tobject_bits(branch: Any) -> bool:
+    """Whether the branch is a TObject's fBits member (streamer type kBits):
+    4 bytes an object, 6 for a referenced one (column_chunk.hpp's tobject_bits)."""
+    try:
+        return int(branch.member("fStreamerType")) == _KBITS
+    except Exception:  # noqa: BLE001  a TBranch without one
+        return False
 
 
 _FLOAT_LEAVES = {"TLeafD32": True, "TLeafF16": False}

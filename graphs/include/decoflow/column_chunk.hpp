@@ -101,12 +101,23 @@ enum class ElementCoding : std::uint8_t {
   /// (`float x[n][3]`): fields of their own widths, each byteswapped
   /// (ColumnChunk::fields); a jagged layout counts rows.
   record,
+  /// A TObject's fBits (a split class's `fBits` member, streamer type
+  /// kBits): a big-endian uint32 — unless the object is referenced (bit
+  /// kIsReferenced, 0x10), when ROOT writes 2 more bytes after it (its
+  /// process id), which decoflow does not decode: such a chunk fails with
+  /// unsupported_format, never as corrupt.
+  tobject_bits,
 };
 
-/// "plain", "float32_to_float64", "scaled", "truncated" or "record". Thread-safe.
+/// "plain", "float32_to_float64", "scaled", "truncated", "record" or
+/// "tobject_bits". Thread-safe.
 std::string_view to_string(ElementCoding coding) noexcept;
 /// Parses a name written by to_string(); nullopt for any other. Thread-safe.
 std::optional<ElementCoding> element_coding_from_string(std::string_view name) noexcept;
+
+/// What decoflow says of a tobject_bits chunk whose sizes show (or whose
+/// values say) that it holds referenced objects. Thread-safe.
+Error referenced_tobjects_error();
 
 /// How a chunk's stored bytes are framed.
 enum class ChunkFraming : std::uint8_t {

@@ -21,8 +21,8 @@ constexpr std::array<unsigned, 11> kTypeWidths = {1, 1, 1, 2, 2, 4, 4, 8, 8, 4, 
 constexpr std::array<std::string_view, 11> kTypeFormats = {
     "?", "b", "B", "h", "H", "i", "I", "q", "Q", "f", "d"};
 constexpr std::array<std::string_view, 4> kLayoutNames = {"fixed", "jagged", "strings", "nested"};
-constexpr std::array<std::string_view, 6> kCodingNames = {"plain", "float32_to_float64", "scaled",
-                                                          "truncated", "record", "tobject_bits"};
+constexpr std::array<std::string_view, 7> kCodingNames = {
+    "plain", "float32_to_float64", "scaled", "truncated", "record", "tobject_bits", "objects"};
 
 // TKey: fNbytes i32, fVersion i16, fObjlen i32, fDatime u32, fKeylen i16,
 // fCycle i16, then two seeks (32- or 64-bit), class name, name and title.
@@ -53,7 +53,7 @@ void convert_values(const ColumnChunk& chunk, ConstBytes stored, MutableBytes ou
       // is expected: its bit says the layout is not 4 bytes an object.
       for (std::size_t i = 0; i < n; ++i) {
         const auto bits = static_cast<std::uint32_t>(load_be<4>(in + 4 * i));
-        if (bits & 0x10u) throw referenced_tobjects_error();
+        if (bits & 0x10u) throw varying_size_error(chunk.coding);
         put(i, bits);
       }
       return;
@@ -102,7 +102,8 @@ void convert_values(const ColumnChunk& chunk, ConstBytes stored, MutableBytes ou
       }
       return;
     }
-    case ElementCoding::record: {
+    case ElementCoding::record:
+    case ElementCoding::objects: {
       std::size_t at = 0;
       for (std::size_t row = 0; row < n; ++row) {
         for (std::uint32_t f = 0; f < chunk.field_count; ++f) {
@@ -195,7 +196,7 @@ void decode_jagged(const ColumnChunk& chunk, ConstBytes values, const EntryExten
     for (std::uint64_t j = 0; j < chunk.entries; ++j) {
       const auto [start, end] = extents.at(j, previous);
       if (end % width != 0) {
-        if (chunk.coding == ElementCoding::tobject_bits) throw referenced_tobjects_error();
+        if (sizes_may_vary(chunk.coding)) throw varying_size_error(chunk.coding);
         throw extents.bad_entry(j, "ends at value byte " + std::to_string(end) +
                                        ", not a multiple of the element width " +
                                        std::to_string(width));
@@ -209,6 +210,9 @@ void decode_jagged(const ColumnChunk& chunk, ConstBytes values, const EntryExten
   for (std::uint64_t j = 0; j < chunk.entries; ++j) {
     const auto [start, end] = extents.at(j, previous);
     if (end - start < header || (end - start - header) % width != 0) {
+      if (end - start >= header && sizes_may_vary(chunk.coding)) {
+        throw varying_size_error(chunk.coding);
+      }
       throw extents.bad_entry(j, std::to_string(end - start) + " bytes: not " +
                                      std::to_string(header) + " header bytes and whole " +
                                      std::to_string(width) + "-byte values");
@@ -219,6 +223,10 @@ void decode_jagged(const ColumnChunk& chunk, ConstBytes values, const EntryExten
       // follows it, a version, the element count.
       const std::uint64_t byte_count = load_be<4>(values.data() + start);
       const std::uint64_t elements = load_be<4>(values.data() + start + 6);
+      if (byte_count == ((end - start - 4) | 0x40000000u) && elements != count &&
+          sizes_may_vary(chunk.coding)) {
+        throw varying_size_error(chunk.coding);
+      }
       if (byte_count != ((end - start - 4) | 0x40000000u) || elements != count) {
         throw extents.bad_entry(j, "its std::vector header says " + std::to_string(elements) +
                                        " elements in " +
@@ -528,10 +536,18 @@ std::optional<ColumnLayout> column_layout_from_string(std::string_view name) noe
   return parse_name<ColumnLayout>(kLayoutNames, name);
 }
 
-Error referenced_tobjects_error() {
+bool sizes_may_vary(ElementCoding coding) noexcept {
+  return coding == ElementCoding::tobject_bits || coding == ElementCoding::objects;
+}
+
+Error varying_size_error(ElementCoding coding) {
   return Error(ErrorCode::unsupported_format,
-               "TObject fBits of referenced objects (bit kIsReferenced: ROOT writes 2 more bytes "
-               "after each), which decoflow does not decode");
+               coding == ElementCoding::tobject_bits
+                   ? "TObject fBits of referenced objects (bit kIsReferenced: ROOT writes 2 more "
+                     "bytes after each), which decoflow does not decode"
+                   : "objects whose stored bytes are not whole rows of their members (a "
+                     "referenced TObject's 2 more bytes, or a collection stored member-wise), "
+                     "which decoflow does not decode");
 }
 
 // ------------------------------------------------------------------ keys
@@ -628,7 +644,7 @@ void decode_column_chunk(const ColumnChunk& chunk, ConstBytes stored, MutableByt
                     " value bytes" + (fixed ? "" : " and a trailer of " + std::to_string(trailer)));
     }
     if (!nested && chunk.stored_border != stored_values + header_total) {
-      if (chunk.coding == ElementCoding::tobject_bits) throw referenced_tobjects_error();
+      if (sizes_may_vary(chunk.coding)) throw varying_size_error(chunk.coding);
       throw Error(ErrorCode::size_mismatch,
                   "the embedded basket holds " + std::to_string(chunk.stored_border) +
                       " value bytes, planned " + std::to_string(stored_values + header_total));
@@ -651,7 +667,7 @@ void decode_column_chunk(const ColumnChunk& chunk, ConstBytes stored, MutableByt
   // nested: the room was planned from this key's fLast (read at plan time).
   const std::uint64_t planned = nested ? chunk.stored_border : stored_values + header_total;
   if (key.border != planned) {
-    if (chunk.coding == ElementCoding::tobject_bits) throw referenced_tobjects_error();
+    if (sizes_may_vary(chunk.coding)) throw varying_size_error(chunk.coding);
     throw Error(ErrorCode::size_mismatch,
                 "TBasket values are " + std::to_string(key.border) + " bytes (fLast - fKeylen), " +
                     (fixed ? "entries × items × width = " : "planned ") + std::to_string(planned));

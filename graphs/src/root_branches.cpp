@@ -102,7 +102,9 @@ void copy_entries(const BasketValues& src, const BasketValues& dst, std::uint64_
 }  // namespace
 
 std::uint32_t value_width(const RootBranchSpec& spec) noexcept {
-  if (spec.coding != ElementCoding::record) return root_type_width(spec.type);
+  if (spec.coding != ElementCoding::record && spec.coding != ElementCoding::objects) {
+    return root_type_width(spec.type);
+  }
   std::uint32_t row = 0;
   for (const std::uint8_t w : spec.fields) row += w;
   return row;
@@ -115,6 +117,7 @@ std::uint32_t stored_width(const RootBranchSpec& spec) noexcept {
     case ElementCoding::truncated: return 3;
     case ElementCoding::plain:
     case ElementCoding::record:
+    case ElementCoding::objects:
     case ElementCoding::tobject_bits: break;
   }
   return value_width(spec);
@@ -149,6 +152,7 @@ std::optional<std::string> coding_problem(const RootBranchSpec& spec) {
       }
       break;
     case ElementCoding::record:
+    case ElementCoding::objects:
       if (spec.type != RootType::uint8 ||
           (spec.layout != ColumnLayout::fixed && spec.layout != ColumnLayout::jagged) ||
           spec.fields.empty()) {
@@ -482,7 +486,7 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
                                                         : 0;
       if (c.stored_border < headers || (!nested && (c.stored_border - headers) % stored != 0) ||
           (!has_offsets(spec.layout) && c.stored_border != fixed_bytes)) {
-        if (spec.coding == ElementCoding::tobject_bits) throw referenced_tobjects_error();
+        if (sizes_may_vary(spec.coding)) throw varying_size_error(spec.coding);
         throw Error(ErrorCode::corrupt_input,
                     "values of " + std::to_string(c.stored_border) + " bytes are not " +
                         (has_offsets(spec.layout)

@@ -695,22 +695,23 @@ def test_corrupted_lz4_checksum(tmp_path, executor):
 
 
 def test_unsupported_branch_type(executor):
-    """A branch of a type decoflow does not decode (a split TLorentzVector:
-    uproot's AsStridedObjects, in the ROOT-written fixture): a clear error
-    when named, skipped (and said so) otherwise."""
+    """A branch of a type decoflow does not decode (a std::vector<float>
+    member of a std::vector of a split class: uproot's AsObjects(AsArray),
+    in the ROOT-written fixture): a clear error when named, skipped (and
+    said so) otherwise."""
     path = LEAF_LISTS
     with pytest.raises(droot.UnsupportedBranchError,
-                       match=r"branch 'p4'.*AsStridedObjects") as info:
-        droot.arrays(f"{path}:objects", ["p4", "tca.fE"], executor=executor)
+                       match=r"branch 'tracks.hits'.*AsObjects") as info:
+        droot.arrays(f"{path}:objects", ["tracks.hits", "tca.fE"], executor=executor)
     assert isinstance(info.value, decoflow.UnsupportedFormatError)
-    assert info.value.branch == "p4"
+    assert info.value.branch == "tracks.hits"
     with uproot.open(path) as f:
         expected = f["objects"]["tca.fE"].array(library="np")
     assert [list(e) for e in info.value.arrays["tca.fE"]] == [list(e) for e in expected]
     # Without names, every branch decoflow can decode.
     read = droot.read(f"{path}:objects", executor=executor)
-    assert "p4" in read.skipped and "AsStridedObjects" in read.skipped["p4"]
-    assert "tca.fE" in read.arrays and "p4" not in read.arrays
+    assert "tracks.hits" in read.skipped and "AsObjects" in read.skipped["tracks.hits"]
+    assert "tca.fE" in read.arrays and "tracks.hits" not in read.arrays
 
 
 @pytest.mark.parametrize("filter_name", ["Jet_*", "/^jet_p[xy]$/i", "nJet", ["Muon_*", "nJet"],

@@ -179,6 +179,22 @@ def test_referenced_tobject_bits_are_refused_by_name_not_called_corrupt(tmp_path
         same_as_uproot(e.arrays["tca.fE"], f["objects"], "tca.fE")
 
 
+def test_objects_that_are_not_whole_rows_are_refused_by_name(tmp_path, executor):
+    """A split TLorentzVector (rows of its headers and members): a basket
+    whose values are not whole rows may hold referenced objects (2 more
+    bytes each) — refused by name, not called corrupt."""
+    def edit(data, payload, border, entries):
+        last = payload - 19 + 14  # the TBasket header's fLast
+        data[last:last + 4] = (be32(data, last) - 2).to_bytes(4, "big")
+
+    bad = corrupt(tmp_path, "objects", "p4", 1, edit)
+    with pytest.raises(decoflow.UnsupportedFormatError) as info:
+        droot.arrays(f"{bad}:objects", ["p4", "tca.fE"], executor=executor)
+    e = info.value
+    assert e.branch == "p4" and e.basket == 1 and "not whole rows" in str(e)
+    assert not isinstance(e, droot.UnsupportedBranchError)  # found while decoding
+
+
 @pytest.mark.parametrize("branch", ["d32_mant", "d32_range", "ll"])
 def test_fixed_values_that_do_not_fill_their_entries(tmp_path, executor, branch):
     """Double32_t (3- and 4-byte elements) and a leaf list (x/F:y/I:z/D):

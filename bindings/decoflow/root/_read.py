@@ -144,6 +144,7 @@ class PendingRead:
                 raise
         out: dict[str, Any] = {}
         basket_results: dict[str, np.ndarray] = {}
+        records = {t.name: dict(t.kind.records) for t in reader.selection.tables if t.kind.records}
         errors = list(reader.selection.errors)
         for table, row in zip(reader.selection.tables, self.plan.collect()):
             (content, content_begin, content_items, offsets, starts, entry_begin, entries,
@@ -154,10 +155,12 @@ class PendingRead:
                 errors.append(error)
                 continue
             values = np.asarray(content)
-            if table.kind.coding == "record":  # rows of packed fields, as bytes
+            if table.kind.coding in ("record", "objects"):  # rows of packed fields, as bytes
                 dtype = table.kind.dtype
                 values = (values.view(dtype.subdtype[0]).reshape(-1, *dtype.subdtype[1])
                           if dtype.subdtype else values.view(dtype))
+                if table.kind.coding == "objects":  # the members, not the headers (a view)
+                    values = values[[n for n in dtype.names if not _is_header(n)]]
             values = values[content_begin:content_begin + content_items]
             out[table.name] = _branch_array(table, values, offsets, starts, entry_begin, entries,
                                             levels)
@@ -165,14 +168,15 @@ class PendingRead:
                                           np.zeros(chunk_end - chunk_begin, dtype=np.int64))
         if errors:
             first = errors[0]
-            first.arrays = in_library(out, reader.library, self.entry_start)
+            first.arrays = in_library(out, reader.library, self.entry_start, records)
             first.errors = errors
             try:
                 raise first
             finally:  # no cycle through this frame keeps the arrays alive
                 del first, errors, out
         return RootRead(reader.paths, reader.tree_name,
-                        in_library(out, reader.library, self.entry_start), basket_results,
+                        in_library(out, reader.library, self.entry_start, records),
+                        basket_results,
                         dict(reader.selection.skipped))
 
     def _locate(self, e: Error) -> None:
@@ -184,6 +188,12 @@ class PendingRead:
             e.branch = self.reader.selection.tables[branch].name
             e.basket, e.file = basket, self.reader.paths[file]
             e.args = (f"{e.args[0]} [{where}]",)
+
+
+def _is_header(field: str) -> bool:
+    """An object's header field in uproot's AsStridedObjects dtype (its
+    version, byte count, TObject's members: ``@fBits``, ``fP/@fUniqueID``)."""
+    return field.rpartition("/")[2].startswith("@")
 
 
 def _branch_array(table: BranchTable, values: np.ndarray, offsets: Any, starts: Any,

@@ -165,8 +165,8 @@ REFUSALS = {
     "AsObjects": "objects and STL containers other than std::vector of numbers or "
                  "strings, nested up to 4 levels (maps, sets, class objects, "
                  "std::vector of those) are not decoded yet",
-    "AsStridedObjects": "split-class records (AsStridedObjects, such as TLorentzVector) "
-                        "are not decoded yet",
+    "AsStridedObjects": "split-class records (AsStridedObjects) whose members are not "
+                        "packed numbers are not decoded yet",
     "AsGroup": "a parent of sub-branches (AsGroup): read its sub-branches by name",
     "AsJagged": "jagged objects or records are not decoded yet",
     "AsDtype": "a leaf list that is not packed numbers, or a type conversion other than "
@@ -205,6 +205,7 @@ class BranchKind(NamedTuple):
     fields: tuple[int, ...] = ()  # a leaf list's element widths, row after row
     depth: int = 0  # nested: list levels inside each entry's list
     leaf_strings: bool = False  # nested: the last level holds strings
+    records: tuple[tuple[str, str], ...] = ()  # objects: (field prefix, class name)
 
     def for_engine(self) -> dict:
         return {"type": self.type_name, "layout": self.layout, "items": self.items,
@@ -245,6 +246,11 @@ def branch_kind(name: str, branch: Any) -> BranchKind | UnsupportedBranchError:
 
     if type(interp) is uproot.AsObjects:
         return _nested_kind(interp.model) or refused()
+    if type(interp) is uproot.AsStridedObjects:
+        return _objects_kind(interp, False, 0) or refused()
+    if (type(interp) is uproot.AsJagged and type(interp.content) is uproot.AsStridedObjects
+            and 0 <= interp.header_bytes <= 255):
+        return _objects_kind(interp.content, True, int(interp.header_bytes)) or refused()
 
     jagged, header_bytes = False, 0
     if type(interp) is uproot.AsJagged:
@@ -446,11 +452,10 @@ def _nested_kind(model: Any) -> BranchKind | None:
     return BranchKind(type_name, "nested", dtype, (), 10, depth=depth)
 
 
-def _record_kind(from_dtype: np.dtype, to_dtype: np.dtype, jagged: bool) -> BranchKind | None:
-    """A leaf list (``x/F:y/I``, one row of packed fields per entry) as a
-    record, or None when decoflow does not decode it."""
-    if jagged or to_dtype != from_dtype.newbyteorder("="):
-        return None
+def _packed_widths(from_dtype: np.dtype) -> list[int] | None:
+    """The element widths of a structured dtype's row, field after field
+    (arrays as their elements), when every field is a number and they are
+    packed; None otherwise."""
     widths: list[int] = []
     for name in from_dtype.names:
         field = from_dtype.fields[name][0]
@@ -458,7 +463,41 @@ def _record_kind(from_dtype: np.dtype, to_dtype: np.dtype, jagged: bool) -> Bran
         if base.names is not None or (base.kind, base.itemsize) not in _TYPE_NAMES:
             return None
         widths += [base.itemsize] * int(np.prod(shape, dtype=np.int64))
-    if sum(widths) != from_dtype.itemsize:  # not packed
+    return widths if sum(widths) == from_dtype.itemsize else None
+
+
+def _objects_kind(interp: Any, jagged: bool, header_bytes: int) -> BranchKind | None:
+    """A split class's objects stored whole, one fixed-size row each
+    (AsStridedObjects: TLorentzVector, TVector3), flat or in a std::vector:
+    rows of the headers' and members' values (``"@..."`` fields: headers,
+    left out of the results), or None."""
+    from_dtype = np.dtype(interp.from_dtype)
+    widths = _packed_widths(from_dtype) if from_dtype.names else None
+    if widths is None:
+        return None
+    return BranchKind("uint8", "jagged" if jagged else "fixed", np.dtype(interp.to_dtype), (),
+                      header_bytes, "objects", fields=tuple(widths),
+                      records=tuple(_record_names(interp, "")))
+
+
+def _record_names(interp: Any, prefix: str) -> list[tuple[str, str]]:
+    """(field prefix, class name) of an AsStridedObjects and of its members
+    that are objects too: awkward's ``__record__`` names, as uproot gives them."""
+    uproot = uproot_module()
+    names = [(prefix, uproot.model.classname_decode(interp.model.__name__)[0])]
+    for member, inner in interp.members:
+        if type(inner) is uproot.AsStridedObjects:
+            names += _record_names(inner, f"{prefix}{member}/")
+    return names
+
+
+def _record_kind(from_dtype: np.dtype, to_dtype: np.dtype, jagged: bool) -> BranchKind | None:
+    """A leaf list (``x/F:y/I``, one row of packed fields per entry) as a
+    record, or None when decoflow does not decode it."""
+    if jagged or to_dtype != from_dtype.newbyteorder("="):
+        return None
+    widths = _packed_widths(from_dtype)
+    if widths is None:
         return None
     return BranchKind("uint8", "fixed", to_dtype, (), 0, "record", fields=tuple(widths))
 

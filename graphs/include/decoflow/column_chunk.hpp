@@ -107,17 +107,27 @@ enum class ElementCoding : std::uint8_t {
   /// process id), which decoflow does not decode: such a chunk fails with
   /// unsupported_format, never as corrupt.
   tobject_bits,
+  /// Objects of a split class stored whole, one fixed-size row each
+  /// (uproot's AsStridedObjects: TLorentzVector, TVector3): decoded as
+  /// `record` (ColumnChunk::fields: the headers' and members' widths). A
+  /// size that is not whole rows means objects of varying size (a referenced
+  /// TObject's 2 more bytes): unsupported_format, never corrupt.
+  objects,
 };
 
-/// "plain", "float32_to_float64", "scaled", "truncated", "record" or
-/// "tobject_bits". Thread-safe.
+/// "plain", "float32_to_float64", "scaled", "truncated", "record",
+/// "tobject_bits" or "objects". Thread-safe.
 std::string_view to_string(ElementCoding coding) noexcept;
 /// Parses a name written by to_string(); nullopt for any other. Thread-safe.
 std::optional<ElementCoding> element_coding_from_string(std::string_view name) noexcept;
 
-/// What decoflow says of a tobject_bits chunk whose sizes show (or whose
-/// values say) that it holds referenced objects. Thread-safe.
-Error referenced_tobjects_error();
+/// Whether values of this coding may be stored in sizes that vary from one
+/// to the next (tobject_bits, objects: a referenced TObject's 2 more bytes),
+/// so that sizes which disagree with whole values mean a layout decoflow does
+/// not decode rather than corrupt data. Thread-safe.
+bool sizes_may_vary(ElementCoding coding) noexcept;
+/// The unsupported_format error for such a chunk. Thread-safe.
+Error varying_size_error(ElementCoding coding);
 
 /// How a chunk's stored bytes are framed.
 enum class ChunkFraming : std::uint8_t {

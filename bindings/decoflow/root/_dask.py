@@ -212,6 +212,10 @@ def _plan(specs: list[FileSpec], filter_name: NameFilter, keep: Callable[[str], 
         if selection.errors:
             raise selection.errors[0]
         names = [t.name for t in selection.tables]
+        if not names:
+            raise ValueError(f"decoflow.root.dask: filter_name={filter_name!r} selects no "
+                             f"branch decoflow can decode in {trees[0][0]}"
+                             + (f" (left out: {selection.skipped})" if selection.skipped else ""))
         kinds = [t.kind for t in selection.tables]
         counts = [int(ttree.num_entries) for _, ttree in trees]
         files = [(path, ttree.object_path.lstrip("/").split(";")[0]) for path, ttree in trees]

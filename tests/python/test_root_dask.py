@@ -66,7 +66,7 @@ def files(tmp_path_factory):
 
 
 def start_cluster(**options):
-    return distributed.LocalCluster(dashboard_address=None, silence_logs=40, **options)
+    return distributed.LocalCluster(dashboard_address=":0", silence_logs=40, **options)
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +82,7 @@ def leading_jet(a, lib=dak):
     return a.jet_pt[lib.num(a.jet_pt, axis=1) >= 2][:, 0]
 
 
+@pytest.mark.filterwarnings("ignore:Running on a single-machine scheduler")
 def test_reduction_and_selection_equal_uproot_dask(files, client):
     source = [f + ":events" for f in files]
     ours = droot.dask(source, step_size=STEP)
@@ -109,6 +110,7 @@ def test_reduction_and_selection_equal_uproot_dask(files, client):
         assert ak.to_list(whole[name]) == ak.to_list(whole_ref[name]), name
 
 
+@pytest.mark.filterwarnings("ignore:Running on a single-machine scheduler")
 def test_library_np_equals_uproot_dask(files, client):
     source = {f: "events" for f in files}
     ours = droot.dask(source, library="np", steps_per_file=2)

@@ -26,8 +26,6 @@ from ._select import NameFilter, branch_names, name_filter, select, step_entries
 from ._uproot import BranchKind, _glob, _open_tree, bytes_per_entry
 from ._worker_state import executor_for, reader_for, record_baskets
 
-_UNSET = object()
-
 # uproot.dask's arguments decoflow.root.dask does not take, beyond read()'s.
 _DASK_ONLY = {
     "open_files": "it opens every file once to plan the partitions (open_files=True)",
@@ -51,8 +49,8 @@ class FileSpec(NamedTuple):
     steps: list[tuple[int, int]] | None
 
 
-def dask(files: Any, *, filter_name: NameFilter = None, step_size: int | str = _UNSET,
-         steps_per_file: int = _UNSET, library: str = "ak", threads: int | None = None,
+def dask(files: Any, *, filter_name: NameFilter = None, step_size: int | str | None = None,
+         steps_per_file: int | None = None, library: str = "ak", threads: int | None = None,
          **uproot_only: Any) -> Any:
     """A lazy collection of a tree's branches over many files, as
     ``uproot.dask``: one partition per (file, entry range), each decoded by
@@ -117,10 +115,10 @@ def dask(files: Any, *, filter_name: NameFilter = None, step_size: int | str = _
     explicit_steps = [s.steps is not None for s in specs]
     if any(explicit_steps) and not all(explicit_steps):
         raise TypeError("decoflow.root.dask: steps were given for some files but not all")
-    if step_size is not _UNSET and steps_per_file is not _UNSET:
+    if step_size is not None and steps_per_file is not None:
         raise TypeError(f"decoflow.root.dask: set step_size or steps_per_file, not both "
                         f"(got {step_size!r} and {steps_per_file!r})")
-    if all(explicit_steps) and (step_size is not _UNSET or steps_per_file is not _UNSET):
+    if all(explicit_steps) and (step_size is not None or steps_per_file is not None):
         raise TypeError("decoflow.root.dask: files with explicit steps take no step_size or "
                         "steps_per_file")
     keep = name_filter(filter_name)
@@ -222,8 +220,8 @@ def _plan(specs: list[FileSpec], filter_name: NameFilter, keep: Callable[[str], 
         if specs[0].steps is not None:
             partitions = _explicit_partitions(specs, counts)
         else:
-            if step_size is _UNSET:
-                spf = 1 if steps_per_file is _UNSET else steps_per_file
+            if step_size is None:
+                spf = 1 if steps_per_file is None else steps_per_file
                 if isinstance(spf, bool) or not isinstance(spf, (int, np.integer)) or spf < 1:
                     raise ValueError(f"decoflow.root.dask: steps_per_file must be an int >= 1, "
                                      f"not {spf!r}")

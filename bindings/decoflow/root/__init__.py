@@ -38,6 +38,12 @@ the others. Other branches (objects, other STL containers, split-class
 records, parents of sub-branches) raise :class:`UnsupportedBranchError` naming
 the branch and its interpretation (the list: ``decoflow.root._uproot.REFUSALS``).
 
+Many files on a Dask cluster: ``decoflow.root.dask("data/*.root:events",
+filter_name=[...], step_size="100 MB")`` is ``uproot.dask``'s lazy
+dask-awkward collection, one partition per (file, entry range), each decoded
+by decoflow in the worker that runs it (one executor per worker), reading only
+the branches the computation uses.
+
 Several files (a list of paths or trees, one tree each) are read as one: one
 graph, every basket of every file straight into its slice of one array per
 branch.
@@ -61,15 +67,19 @@ then plans, decodes, checks and windows every branch in C++
 The package, one concept per module: ``_uproot`` (opening trees, branch kinds
 and basket tables from uproot's metadata), ``_select`` (filter_name, entry
 ranges, step sizes), ``_results`` (Jagged, Strings, RootRead), ``_read``
-(read, arrays: the engine's plan, submit, collect), ``_iterate``.
+(read, arrays: the engine's plan, submit, collect), ``_iterate``, ``_dask``
+(the Dask collections) and ``_worker_state`` (what a process running their
+partitions keeps: executors, opened files, counts).
 """
 
 from __future__ import annotations
 
 from .._errors import UnsupportedBranchError
+from ._dask import dask
 from ._iterate import iterate
 from ._read import arrays, read
 from ._results import Jagged, RootRead, Strings
+from ._worker_state import baskets_decoded
 
-__all__ = ["arrays", "iterate", "read", "Jagged", "RootRead", "Strings",
-           "UnsupportedBranchError"]
+__all__ = ["arrays", "iterate", "read", "dask", "baskets_decoded", "Jagged", "RootRead",
+           "Strings", "UnsupportedBranchError"]

@@ -113,7 +113,12 @@ std::uint32_t stored_width(const RootBranchSpec& spec) noexcept {
     case ElementCoding::scaled: return 4;
     case ElementCoding::truncated: return 3;
     case ElementCoding::plain:
-    case ElementCoding::record: break;
+    case ElementCoding::record:
+    case ElementCoding::le_values:
+    case ElementCoding::le_index:
+    case ElementCoding::le_bits:
+    case ElementCoding::le_real32_trunc:
+    case ElementCoding::le_real32_quant: break;
   }
   return value_width(spec);
 }
@@ -124,6 +129,16 @@ std::optional<std::string> coding_problem(const RootBranchSpec& spec) {
   const bool real = spec.type == RootType::float64 || spec.type == RootType::float32;
   switch (spec.coding) {
     case ElementCoding::plain: break;
+    case ElementCoding::le_values:
+    case ElementCoding::le_index:
+    case ElementCoding::le_bits:
+    case ElementCoding::le_real32_trunc:
+    case ElementCoding::le_real32_quant:
+      // RNTuple pages: each page's coding is its own (RootBasketRef::page).
+      if (spec.layout != ColumnLayout::fixed || spec.items_per_entry != 1) {
+        return "RNTuple columns are fixed, one value per element";
+      }
+      break;
     case ElementCoding::float32_to_float64:
       if (spec.type != RootType::float64) return "the values are float64";
       break;
@@ -387,7 +402,7 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
   const std::size_t first_chunk = chunks.size();
   std::vector<ColumnChunk> planned;
   planned.reserve(last - first);
-  std::uint64_t items = 0;
+  std::uint64_t items = spec.leading_zero ? 1 : 0;
   for (std::size_t k = first; k < last; ++k) {
     const RootBasketRef& r = spec.baskets[k];
     const bool embedded = r.framing == ChunkFraming::embedded;
@@ -412,6 +427,19 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
     c.entry_slot = r.entry_begin - branch.first_entry;
     c.content_item = items;
     c.number = basket_number(spec, k);
+    if (r.framing == ChunkFraming::rntuple_page || r.framing == ChunkFraming::rntuple_zeros) {
+      c.coding = r.page.coding;
+      c.stored_type = r.page.stored_type;
+      c.value_type = spec.type;
+      c.split = r.page.split;
+      c.zigzag = r.page.zigzag;
+      c.page_checksum = r.page.checksum;
+      c.nbits = r.page.nbits;
+      c.low = r.page.low;
+      c.high = r.page.high;
+      c.value_base = r.page.value_base;
+      c.value_limit = r.page.value_limit;
+    }
     if (!has_offsets(spec.layout) && c.entries > max_u64 / spec.items_per_entry / width) {
       plan_fail(k, ErrorCode::invalid_argument, "entry count overflows");
       return;
@@ -461,6 +489,7 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
   }
   branch.content_items = items;
   branch.content = DestinationArray::allocate(static_cast<std::size_t>(items * width));
+  if (spec.leading_zero) std::memset(branch.content->data(), 0, width);
   if (has_offsets(spec.layout)) {
     branch.offsets = allocate_int64(branch.entries + 1);
     int64_data(branch.offsets)[0] = 0;

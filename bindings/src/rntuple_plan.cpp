@@ -65,7 +65,16 @@ void bind_rntuple(nb::module_& m) {
       }, "Per cluster: (first_entry, entries).")
       .def("value_type", [](const RNTuple& t, std::uint32_t field, std::uint32_t slot) {
         return std::string(to_string(t.value_type(field, slot)));
-      }, nb::arg("field"), nb::arg("slot"), "The values' NumPy type name of a field's column.");
+      }, nb::arg("field"), nb::arg("slot"), "The values' NumPy type name of a field's column.")
+      .def("column_bytes", [](const RNTuple& t, std::uint32_t field, std::uint32_t slot) {
+        // Every cluster's elements of the column (its principal
+        // representation: any, as they count the same) times the value width.
+        const RNTupleField& f = t.fields().at(field);
+        const std::uint32_t col = f.columns.at(slot);
+        std::uint64_t elements = 0;
+        for (const RNTupleCluster& c : t.clusters()) elements += c.columns[col].elements;
+        return elements * root_type_width(t.value_type(field, slot));
+      }, nb::arg("field"), nb::arg("slot"), "Decoded bytes of a field's column in every cluster.");
 
   m.def("_rntuple_tree", [](const std::vector<std::shared_ptr<RNTuple>>& ntuples,
                             const std::vector<std::tuple<std::string, std::uint32_t, std::uint32_t>>& columns,

@@ -681,6 +681,7 @@ RootBranchSpec RNTuple::column_spec(std::uint32_t field_id, std::uint32_t slot, 
       z.number = k;
       z.page = *coding;
       z.page.value_base = 0;
+      z.page.cluster = k;
       spec.baskets.push_back(z);
       next = at;
     }
@@ -712,6 +713,7 @@ RootBranchSpec RNTuple::column_spec(std::uint32_t field_id, std::uint32_t slot, 
       b.framing = ChunkFraming::rntuple_page;
       b.page = pc;
       b.page.checksum = page.checksum;
+      b.page.cluster = k;
       spec.baskets.push_back(b);
       next += page.elements;
     }

@@ -28,7 +28,12 @@ std::uint64_t basket_number(const RootBranchSpec& spec, std::size_t index) {
 // (entries ...)".
 std::string where(const RootBranchSpec& spec, std::size_t index,
                   const std::vector<std::shared_ptr<const InputBuffer>>& files) {
-  std::string s = "branch '" + spec.name + "' basket " + std::to_string(basket_number(spec, index));
+  const bool page = index < spec.baskets.size() &&
+                    (spec.baskets[index].framing == ChunkFraming::rntuple_page ||
+                     spec.baskets[index].framing == ChunkFraming::rntuple_zeros);
+  std::string s = page ? spec.name + " cluster " + std::to_string(spec.baskets[index].page.cluster) +
+                             " page " + std::to_string(basket_number(spec, index))
+                       : "branch '" + spec.name + "' basket " + std::to_string(basket_number(spec, index));
   if (index < spec.baskets.size()) {
     const RootBasketRef& b = spec.baskets[index];
     if (files.size() > 1) {
@@ -38,8 +43,14 @@ std::string where(const RootBranchSpec& spec, std::size_t index,
       }
     }
     if (b.framing == ChunkFraming::embedded) s += " (embedded in its TBranch)";
-    s += " (entries " + std::to_string(b.entry_begin) + "-" + std::to_string(b.entry_end) +
-         ", file bytes [" + std::to_string(b.seek) + ", +" + std::to_string(b.bytes) + "))";
+    if (b.framing == ChunkFraming::rntuple_zeros) {
+      s += " (elements " + std::to_string(b.entry_begin) + "-" + std::to_string(b.entry_end) +
+           ", not stored: zeros)";
+      return s;
+    }
+    s += std::string(page ? " (elements " : " (entries ") + std::to_string(b.entry_begin) + "-" +
+         std::to_string(b.entry_end) + ", file bytes [" + std::to_string(b.seek) + ", +" +
+         std::to_string(b.bytes) + "))";
   }
   return s;
 }

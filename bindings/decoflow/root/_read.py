@@ -17,6 +17,7 @@ from .._errors import Error
 from ._results import (Jagged, RootRead, Strings, import_pandas, in_library, library_name,
                        pandas_native)
 from ._select import NameFilter, Selection, branch_names, entry_range, name_filter, select
+from ._rntuple import as_library, is_rntuple, make_reader
 from ._uproot import BranchTable, open_trees, total_entries
 
 _default_lock = threading.Lock()
@@ -286,6 +287,9 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
     keep = name_filter(filter_name)
     trees, owned = open_trees(source, tree)
     try:
+        if is_rntuple(trees[0][1]):
+            return _read_rntuple(trees, branches, keep, entry_start, entry_stop, executor, stages,
+                                 library)
         selection = select(trees, *branch_names(trees[0][1], branches, keep))
         entries = entry_range(entry_start, entry_stop, total_entries(trees))
         pending = TreeReader(trees, selection, library).submit(entries, executor, stages)
@@ -293,6 +297,37 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
         for f in owned:
             f.close()
     return pending.collect()
+
+
+def _read_rntuple(trees: list[tuple[str, Any]], branches: Any, keep: Any,
+                  entry_start: int | None, entry_stop: int | None, executor: Executor | None,
+                  stages: Sequence[Stage], library: str) -> RootRead:
+    """read() of RNTuples: the fields' columns in one plan, one chunk per page."""
+    if stages:
+        raise TypeError("decoflow.root.read(): stages= run per TTree basket; RNTuple reads "
+                        "take none")
+    reader, errors, skipped = make_reader(trees, branches, keep)
+    window = entry_range(entry_start, entry_stop, reader.total)
+    layouts, failures = reader.read(window, executor)
+    return rntuple_result(reader, layouts, errors + failures, skipped, library,
+                          window[0] if window else 0)
+
+
+def rntuple_result(reader: Any, layouts: dict[str, Any], errors: list[Error],
+                   skipped: dict[str, str], library: str, entry_start: int) -> RootRead:
+    """An RNTuple read's RootRead, or its first error raised with the fields
+    that did decode in ``.arrays``."""
+    out = as_library(layouts, library, entry_start)
+    if errors:
+        first = errors[0]
+        first.arrays = out
+        first.errors = errors
+        try:
+            raise first
+        finally:
+            del first, errors, out
+    paths = [s.path for s in reader.srcs]
+    return RootRead(paths, reader.name.rsplit(":", 1)[-1].split(" +")[0], out, {}, skipped)
 
 
 def arrays(source: Any, branches: str | Iterable[str] | None = None, *, tree: str | None = None,

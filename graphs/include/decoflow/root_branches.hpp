@@ -53,6 +53,7 @@ struct RootPageCoding {
   double low = 0, high = 0;
   std::int64_t value_base = 0;    ///< le_index
   std::uint64_t value_limit = 0;  ///< le_index
+  std::uint64_t cluster = 0;      ///< the page's cluster (errors)
 };
 
 /// One basket of a branch, as its TBranch lists it (or one page of an

@@ -593,6 +593,37 @@ std::optional<std::pair<std::uint32_t, std::uint64_t>> RNTuple::counted_column(
   return std::nullopt;
 }
 
+std::uint64_t RNTuple::cluster_start(std::uint32_t field_id, std::uint32_t column,
+                                     std::size_t cluster) const {
+  // Where the cluster before ends, if it stores the column (a column added
+  // later is absent from the clusters before; any representation counts).
+  const RNTupleField& field = fields_[field_id];
+  const std::size_t per = field.representations ? field.columns.size() / field.representations : 1;
+  std::size_t slot = 0;
+  for (std::size_t i = 0; i < field.columns.size(); ++i) {
+    if (field.columns[i] == column) slot = i % per;
+  }
+  for (std::size_t k = cluster; k-- > 0;) {
+    for (std::size_t r = 0; r < std::max<std::size_t>(field.representations, 1); ++r) {
+      const RNTupleColumnRange& range_k = clusters_[k].columns[field.columns[r * per + slot]];
+      if (range_k.present) return range_k.first_element + range_k.elements;
+    }
+  }
+  if (cluster == 0 || cluster > clusters_.size()) return 0;
+  // Stored in no cluster before: a column whose elements follow the entries
+  // (no collection above it) starts at the cluster's first entry times the
+  // repetitions above it; one inside collections held none (its
+  // collections were empty: zeros).
+  std::uint64_t repeat = 1;
+  for (std::uint32_t at = field_id;; at = fields_[at].parent) {
+    const RNTupleField& f = fields_[at];
+    if (f.flags & 0x1) repeat *= f.array_size;
+    if (at != field_id && (f.role == 1 || (f.role == 0 && !f.columns.empty()))) return 0;
+    if (f.parent == at) break;
+  }
+  return (cluster < clusters_.size() ? clusters_[cluster].first_entry : entries()) * repeat;
+}
+
 std::uint64_t RNTuple::collection_elements(std::uint32_t field_id, std::uint32_t slot,
                                            std::size_t cluster_begin, std::size_t cluster_end) const {
   const auto c = counted_column(field_id, slot);
@@ -633,26 +664,31 @@ RootBranchSpec RNTuple::column_spec(std::uint32_t field_id, std::uint32_t slot, 
     repeat = c->second;
   }
 
-  // The first read cluster's element offsets: element numbers in the read
-  // count from them.
-  const auto first_of = [&](std::uint32_t col, std::size_t k) -> std::uint64_t {
-    const RNTupleColumnRange& r = clusters_[k].columns[col];
-    return r.present ? r.first_element : 0;
-  };
+  // Element numbers in the read count from the column's first element in
+  // the first read cluster (and the collection's, for an index column).
   std::uint64_t origin = 0, count_origin = 0;
   if (cluster_begin < cluster_end) {
-    origin = first_of(field.columns[slot], cluster_begin);
-    for (std::size_t r = 0; r < field.representations; ++r) {
-      const RNTupleColumnRange& cr = clusters_[cluster_begin].columns[field.columns[r * per + slot]];
-      if (cr.present) {
-        origin = cr.first_element;
-        break;
-      }
-    }
-    if (counted) count_origin = first_of(*counted, cluster_begin) / repeat;
+    origin = cluster_start(field_id, field.columns[slot], cluster_begin);
+    if (counted) count_origin = cluster_start(columns_[*counted].field, *counted, cluster_begin) / repeat;
   }
 
   std::uint64_t next = 0;  // elements of the read so far
+  // Elements not stored (a column added later: those before its first) up
+  // to `at` of the read: zeros.
+  const auto add_zeros = [&](std::uint64_t at, std::size_t k, const RootPageCoding& coding) {
+    if (at <= next) return;
+    RootBasketRef z;
+    z.framing = ChunkFraming::rntuple_zeros;
+    z.entry_begin = next;
+    z.entry_end = at;
+    z.file = file;
+    z.number = 0;
+    z.page = coding;
+    z.page.value_base = 0;
+    z.page.cluster = k;
+    spec.baskets.push_back(z);
+    next = at;
+  };
   for (std::size_t k = cluster_begin; k < cluster_end; ++k) {
     const RNTupleCluster& cluster = clusters_[k];
     // The representation that is primary in this cluster.
@@ -671,20 +707,7 @@ RootBranchSpec RNTuple::column_spec(std::uint32_t field_id, std::uint32_t slot, 
                     std::to_string(*column) + " starts at element " + std::to_string(range_k.first_element) +
                     ", before the elements of the clusters before it end (" + std::to_string(origin + next) + ")");
     }
-    if (const std::uint64_t at = range_k.first_element - origin; at > next) {
-      // Elements not stored (a deferred column's first ones): zeros.
-      RootBasketRef z;
-      z.framing = ChunkFraming::rntuple_zeros;
-      z.entry_begin = next;
-      z.entry_end = at;
-      z.file = file;
-      z.number = k;
-      z.page = *coding;
-      z.page.value_base = 0;
-      z.page.cluster = k;
-      spec.baskets.push_back(z);
-      next = at;
-    }
+    add_zeros(range_k.first_element - origin, k, *coding);
     RootPageCoding pc = *coding;
     if (counted) {
       const RNTupleColumnRange& cr = cluster.columns[*counted];
@@ -717,8 +740,12 @@ RootBranchSpec RNTuple::column_spec(std::uint32_t field_id, std::uint32_t slot, 
       spec.baskets.push_back(b);
       next += page.elements;
     }
-    // Each page must decode to its elements' bytes: a locator smaller than
-    // that is compressed, one equal is raw; nothing else is checked here.
+  }
+  if (cluster_begin < cluster_end) {
+    // Clusters at the end that do not store the column: zeros too.
+    const auto coding = page_coding(columns_[field.columns[slot]]);
+    const std::uint64_t end = cluster_start(field_id, field.columns[slot], cluster_end);
+    if (coding && end > origin) add_zeros(end - origin, cluster_end - 1, *coding);
   }
   spec.leading_zero = index;
   return spec;

@@ -141,6 +141,10 @@ class RNTuple {
   std::optional<std::pair<std::uint32_t, std::uint64_t>> counted_column(std::uint32_t field,
                                                                         std::uint32_t slot) const;
 
+  // Column `column` (of field `field`)'s first element in cluster `cluster`
+  // as its element numbers count, stored there or not.
+  std::uint64_t cluster_start(std::uint32_t field, std::uint32_t column, std::size_t cluster) const;
+
   std::string name_;
   std::shared_ptr<const InputBuffer> file_;
   std::uint64_t max_key_size_ = 0;

@@ -569,6 +569,13 @@ std::optional<std::pair<std::uint32_t, std::uint64_t>> RNTuple::counted_column(
   const std::size_t per = field.representations ? field.columns.size() / field.representations : 0;
   if (slot != 0) return std::nullopt;
   if (per == 2 && field.role == 0) return std::pair{field.columns[1], std::uint64_t{1}};
+  // A projected field without subfields (ROOT::RNTupleCardinality) counts
+  // what its source collection counts.
+  if ((field.flags & 0x2) != 0 && field.source < fields_.size() && field.source != field_id) {
+    bool has_children = false;
+    for (std::uint32_t i = 0; i < fields_.size(); ++i) has_children |= i != field_id && fields_[i].parent == field_id;
+    if (!has_children) return counted_column(field.source, slot);
+  }
   std::uint64_t repeat = 1;
   std::uint32_t at = field_id;
   for (int depth = 0; depth < 64; ++depth) {

@@ -101,8 +101,6 @@ class Schema:
             raise refuse("fields stored with the ROOT streamer are not decoded")
         if f.type.startswith(("std::optional<", "std::unique_ptr<")):
             raise refuse("optional values (std::optional, std::unique_ptr) are not decoded yet")
-        if f.type.startswith("ROOT::RNTupleCardinality<"):
-            raise refuse("cardinality fields are not decoded yet (read the collection and take its counts)")
         try:
             for slot in range(f.slots):
                 self.ntuple.value_type(fid, slot)  # a column type not decoded: refused by name
@@ -143,6 +141,11 @@ class Schema:
                 return ak.contents.ListOffsetArray(ak.index.Index64(arrays[(fid, 0)]), chars,
                                                    parameters={"__array__": "string"})
             return string
+        if f.type.startswith("ROOT::RNTupleCardinality<") and f.slots == 1 and not f.children:
+            # Each entry's collection size, from the collection's offsets (as
+            # uproot gives it: int64).
+            need.add((fid, 0))
+            return lambda arrays, length: ak.contents.NumpyArray(np.diff(arrays[(fid, 0)]))
         if f.role == _LEAF and f.slots == 1 and not f.children:
             return values(0)
         if f.role == _LEAF and f.slots == 0 and len(f.children) == 1:  # std::atomic<T>, enums
@@ -256,7 +259,8 @@ class RNTupleReader:
         # Index columns (a collection's or a string's slot 0) come with a
         # leading 0: their offsets whole.
         self.index_columns = {(f.id, 0) for f in schema.fields
-                              if f.role == _COLLECTION or (f.role == _LEAF and f.slots == 2)}
+                              if f.role == _COLLECTION or (f.role == _LEAF and f.slots == 2)
+                              or f.type.startswith("ROOT::RNTupleCardinality<")}
         self.columns = sorted({c for p in plans for c in p.columns})
         self.name = name
         self.total = sum(s.entries for s in srcs)

@@ -203,11 +203,13 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
          entry_start: int | None = None, entry_stop: int | None = None,
          executor: Executor | None = None, stages: Sequence[Stage] = (),
          library: str = "np", **uproot_only: Any) -> RootRead:
-    """Decodes branches of one TTree with decoflow's engine.
+    """Decodes branches of one TTree (or fields of one RNTuple) with decoflow's engine.
 
     Args:
         source: a path (``"file.root"``, ``"file.root:tree"``) or an uproot
-            TTree of a local file; or a list of them, one tree each, read as
+            TTree or RNTuple of a local file (an RNTuple's top-level fields are
+            its "branches"; see the module's docs); or a list of them, one tree
+            each, all TTrees or all RNTuples, read as
             one (their entries one after another, each basket straight into
             its slice of the one array per branch, like
             ``uproot.concatenate``). Wildcards in a path's file part

@@ -20,7 +20,7 @@ pT-like) — about 44 decoded bytes per entry, entries for --mib MiB of output.
 
 Each file is read whole, page cache warm, best of --repeat, by decoflow
 (``decoflow.root.arrays(path, library="ak", executor=Executor(threads))``)
-and uproot (``ntuple.arrays(library="ak")``: uproot reads RNTuple pages one at
+and uproot (``ntuple.arrays(library="ak", array_cache=None)``: uproot reads RNTuple pages one at
 a time in Python, it takes no executor for them), and decoflow at 1 thread
 for the scaling. Every field of decoflow's output is checked equal to
 uproot's (awkward's array_equal, same type) before a time is printed.
@@ -146,7 +146,9 @@ def main() -> None:
     with decoflow.Executor(threads=1) as one, decoflow.Executor(threads=args.threads) as many:
         for name, path in files.items():
             ntuple = uproot.open(path)["ntuple"]
-            t_uproot, want = best(lambda: ntuple.arrays(library="ak"), args.repeat)
+            # array_cache=None: uproot would otherwise answer a repeat from its cache.
+            t_uproot, want = best(lambda: ntuple.arrays(library="ak", array_cache=None),
+                                  args.repeat)
             t_one, _ = best(lambda: decoflow.root.arrays(str(path), library="ak", executor=one),
                             args.repeat)
             t_many, got = best(lambda: decoflow.root.arrays(str(path), library="ak", executor=many),

@@ -45,36 +45,72 @@ template <> struct Unsigned<2> { using type = std::uint16_t; };
 template <> struct Unsigned<4> { using type = std::uint32_t; };
 template <> struct Unsigned<8> { using type = std::uint64_t; };
 
-// Element i of n elements of W bytes stored as W byte planes (all first
-// bytes, then all second bytes, ...).
-template <std::size_t W>
-typename Unsigned<W>::type gather(const std::byte* planes, std::size_t n, std::size_t i) noexcept {
-  using U = typename Unsigned<W>::type;
-  U v = 0;
-  for (std::size_t b = 0; b < W; ++b) {
-    v = static_cast<U>(v | static_cast<U>(static_cast<U>(planes[b * n + i]) << (8 * b)));
-  }
-  return v;
-}
-
 template <typename U>
 U unzigzag(U u) noexcept {
   return static_cast<U>((u >> 1) ^ (U{0} - (u & 1)));
+}
+
+// Un-splits n elements of W bytes: element i's byte b is planes[b * n + i].
+// One pass per pair of planes keeps every stream sequential; the inner
+// loops vectorise.
+template <std::size_t W>
+void unsplit(const std::byte* planes, std::size_t n, std::byte* out) {
+  const auto* in = reinterpret_cast<const std::uint8_t*>(planes);
+  auto* to = reinterpret_cast<std::uint8_t*>(out);
+  for (std::size_t b = 0; b < W; ++b) {
+    const std::uint8_t* plane = in + b * n;
+    for (std::size_t i = 0; i < n; ++i) to[i * W + b] = plane[i];
+  }
+}
+
+template <>
+void unsplit<4>(const std::byte* planes, std::size_t n, std::byte* out) {
+  const auto* p0 = reinterpret_cast<const std::uint8_t*>(planes);
+  const std::uint8_t* p1 = p0 + n;
+  const std::uint8_t* p2 = p1 + n;
+  const std::uint8_t* p3 = p2 + n;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t v = std::uint32_t{p0[i]} | std::uint32_t{p1[i]} << 8 |
+                            std::uint32_t{p2[i]} << 16 | std::uint32_t{p3[i]} << 24;
+    std::memcpy(out + 4 * i, &v, 4);
+  }
+}
+
+template <>
+void unsplit<8>(const std::byte* planes, std::size_t n, std::byte* out) {
+  const auto* p0 = reinterpret_cast<const std::uint8_t*>(planes);
+  const std::uint8_t *p1 = p0 + n, *p2 = p1 + n, *p3 = p2 + n, *p4 = p3 + n, *p5 = p4 + n,
+                     *p6 = p5 + n, *p7 = p6 + n;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t v = std::uint64_t{p0[i]} | std::uint64_t{p1[i]} << 8 |
+                            std::uint64_t{p2[i]} << 16 | std::uint64_t{p3[i]} << 24 |
+                            std::uint64_t{p4[i]} << 32 | std::uint64_t{p5[i]} << 40 |
+                            std::uint64_t{p6[i]} << 48 | std::uint64_t{p7[i]} << 56;
+    std::memcpy(out + 8 * i, &v, 8);
+  }
+}
+
+template <>
+void unsplit<2>(const std::byte* planes, std::size_t n, std::byte* out) {
+  const auto* p0 = reinterpret_cast<const std::uint8_t*>(planes);
+  const std::uint8_t* p1 = p0 + n;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto v = static_cast<std::uint16_t>(p0[i] | p1[i] << 8);
+    std::memcpy(out + 2 * i, &v, 2);
+  }
 }
 
 // n elements of W bytes (split or not, zigzag or not) as native elements in `out`.
 template <std::size_t W>
 void elements_into(const std::byte* in, std::size_t n, bool split, bool zigzag, std::byte* out) {
   using U = typename Unsigned<W>::type;
-  if (!split && !zigzag) {
+  if (split) {
+    unsplit<W>(in, n, out);
+  } else {
     std::memcpy(out, in, n * W);
-    return;
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    U u = split ? gather<W>(in, n, i) : load<U>(in + i * W);
-    if (zigzag) u = unzigzag(u);
-    store(out + i * W, u);
-  }
+  if (!zigzag) return;
+  for (std::size_t i = 0; i < n; ++i) store(out + i * W, unzigzag(load<U>(out + i * W)));
 }
 
 void elements_into(unsigned width, const std::byte* in, std::size_t n, bool split, bool zigzag,
@@ -189,33 +225,28 @@ void real32_packed(const ColumnChunk& c, const std::byte* in, std::size_t size, 
   }
 }
 
-// An index page: cluster-relative ends (split pages delta-encoded) made
-// global by value_base, each checked to follow the one before and to stay
-// within the cluster's elements.
-template <std::size_t W>
+// An index page (`in`: native elements; split pages were delta-encoded):
+// cluster-relative ends made global by value_base, each checked to follow
+// the one before and to stay within the cluster's elements.
+template <typename U>
 void index_into(const ColumnChunk& c, const std::byte* in, std::size_t n, std::int64_t* out) {
-  using U = typename Unsigned<W>::type;
   std::uint64_t previous = 0, running = 0;
+  const std::uint64_t limit = c.value_limit;
   for (std::size_t i = 0; i < n; ++i) {
-    std::uint64_t v;
-    if (c.split) {
-      running += static_cast<std::uint64_t>(
-          static_cast<std::make_signed_t<U>>(gather<W>(in, n, i)));  // deltas may be "negative"
-      v = running;
-    } else {
-      v = load<U>(in + i * W);
-    }
-    if (v < previous || v > c.value_limit) {
+    const std::uint64_t raw = load<U>(in + i * sizeof(U));
+    // Deltas of a split page may be "negative" in U: the sum wraps as ROOT's does.
+    running = c.split ? static_cast<std::uint64_t>(static_cast<U>(running + raw)) : raw;
+    if (running < previous || running > limit) [[unlikely]] {
       throw corrupt("index element " + std::to_string(c.entry_begin + i) + " (page element " +
                     std::to_string(i) + ") is " +
-                    std::to_string(static_cast<std::int64_t>(v)) + ": " +
-                    (v < previous ? "the offsets go backwards (the one before is " +
-                                        std::to_string(previous) + ")"
-                                  : "beyond the cluster's " + std::to_string(c.value_limit) +
-                                        " collection elements"));
+                    std::to_string(static_cast<std::int64_t>(running)) + ": " +
+                    (running < previous ? "the offsets go backwards (the one before is " +
+                                              std::to_string(previous) + ")"
+                                        : "beyond the cluster's " + std::to_string(limit) +
+                                              " collection elements"));
     }
-    previous = v;
-    out[i] = c.value_base + static_cast<std::int64_t>(v);
+    previous = running;
+    out[i] = c.value_base + static_cast<std::int64_t>(running);
   }
 }
 
@@ -300,10 +331,18 @@ void decode_rntuple_page(const ColumnChunk& c, ConstBytes stored, MutableBytes c
     }
     case ElementCoding::le_index: {
       auto* ends = reinterpret_cast<std::int64_t*>(out);
-      if (root_type_width(c.stored_type) == 4) {
-        index_into<4>(c, bytes.data(), n, ends);
+      const unsigned w = root_type_width(c.stored_type);
+      const std::byte* elements = bytes.data();
+      std::optional<ScratchPool::Lease> native;
+      if (c.split) {
+        native.emplace(scratch, packed);
+        elements_into(w, bytes.data(), n, true, false, native->bytes().data());
+        elements = native->bytes().data();
+      }
+      if (w == 4) {
+        index_into<std::uint32_t>(c, elements, n, ends);
       } else {
-        index_into<8>(c, bytes.data(), n, ends);
+        index_into<std::uint64_t>(c, elements, n, ends);
       }
       return;
     }

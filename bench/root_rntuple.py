@@ -19,7 +19,8 @@ int64 (a running id), ``jet_pt`` std::vector<float> (Poisson(5) values,
 pT-like) — about 44 decoded bytes per entry, entries for --mib MiB of output.
 
 Each file is read whole, page cache warm, best of --repeat, by decoflow
-(``decoflow.root.arrays(path, library="ak", executor=Executor(threads))``)
+(``decoflow.root.arrays(path, library="ak", executor=Executor(threads))``,
+with the peak RssAnon growth during the read beside its output's size)
 and uproot (``ntuple.arrays(library="ak", array_cache=None)``: uproot reads RNTuple pages one at
 a time in Python, it takes no executor for them), and decoflow at 1 thread
 for the scaling. Every field of decoflow's output is checked equal to
@@ -46,8 +47,10 @@ import awkward as ak
 import numpy as np
 import uproot
 
-import decoflow
-import decoflow.root
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import decoflow  # noqa: E402
+import decoflow.root  # noqa: E402
+from root_vs_uproot import timed  # noqa: E402
 
 BYTES_PER_ENTRY = 4 + 4 + 8 + 5 * 4 + 8
 
@@ -107,16 +110,6 @@ def write_uproot(path: Path, entries: int) -> None:
                 f["ntuple"].extend(data)
 
 
-def best(fn, repeat: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeat):
-        out = None
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mib", type=int, default=256)
@@ -142,23 +135,26 @@ def main() -> None:
     print(f"# {platform.node()} {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d')}, "
           f"{entries} entries (~{args.mib} MiB decoded), best of {args.repeat}, page cache warm")
     print(f"{'file':12} {'MiB file':>8} {'uproot s':>9} {'decoflow 1t s':>13} "
-          f"{f'decoflow {args.threads}t s':>13} {'vs uproot':>9} {'1->' + str(args.threads) + 't':>6}")
+          f"{f'decoflow {args.threads}t s':>13} {'vs uproot':>9} {'1->' + str(args.threads) + 't':>6} "
+          f"{'peak MiB':>8} {'out MiB':>7}")
     with decoflow.Executor(threads=1) as one, decoflow.Executor(threads=args.threads) as many:
         for name, path in files.items():
             ntuple = uproot.open(path)["ntuple"]
             # array_cache=None: uproot would otherwise answer a repeat from its cache.
-            t_uproot, want = best(lambda: ntuple.arrays(library="ak", array_cache=None),
-                                  args.repeat)
-            t_one, _ = best(lambda: decoflow.root.arrays(str(path), library="ak", executor=one),
-                            args.repeat)
-            t_many, got = best(lambda: decoflow.root.arrays(str(path), library="ak", executor=many),
-                               args.repeat)
+            t_uproot, _, want = timed(lambda: ntuple.arrays(library="ak", array_cache=None),
+                                      args.repeat)
+            t_one, _, _ = timed(lambda: decoflow.root.arrays(str(path), library="ak",
+                                                             executor=one), args.repeat)
+            t_many, peak, got = timed(lambda: decoflow.root.arrays(str(path), library="ak",
+                                                                   executor=many), args.repeat)
+            out_mib = sum(b.nbytes for f in got.fields for b in [got[f].layout]) / 2**20
             for field in want.fields:
                 assert got[field].type == want[field].type, (name, field)
                 assert ak.array_equal(got[field], want[field], dtype_exact=True), (name, field)
             del got, want
             print(f"{name:12} {path.stat().st_size / 2**20:8.1f} {t_uproot:9.3f} {t_one:13.3f} "
-                  f"{t_many:13.3f} {t_uproot / t_many:8.1f}x {t_one / t_many:5.2f}x", flush=True)
+                  f"{t_many:13.3f} {t_uproot / t_many:8.1f}x {t_one / t_many:5.2f}x "
+                  f"{peak:8.0f} {out_mib:7.0f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,13 @@ def is_rntuple(obj: Any) -> bool:
     return getattr(obj, "classname", None) == RNTUPLE_CLASS
 
 
+def key_name(obj: Any) -> str:
+    """The RNTuple's name, from its key (uproot's ``name`` would read and
+    check the header in Python first)."""
+    path = str(getattr(obj, "object_path", "") or "rntuple")
+    return path.strip("/").split(";")[0].rsplit("/", 1)[-1] or "rntuple"
+
+
 def native(path: str, obj: Any, name: str) -> Any:
     """The RNTuple's metadata read natively from its anchor's envelope links."""
     m = obj.members
@@ -202,7 +209,7 @@ class RNTupleSource(NamedTuple):
 def sources(trees: list[tuple[str, Any]]) -> list[RNTupleSource]:
     out = []
     for path, obj in trees:
-        nt = native(path, obj, str(getattr(obj, "name", "rntuple")))
+        nt = native(path, obj, key_name(obj))
         clusters = [tuple(c) for c in nt.clusters()]
         out.append(RNTupleSource(path, nt, clusters, int(nt.entries)))
     return out
@@ -340,7 +347,7 @@ def make_reader(trees: list[tuple[str, Any]], names: Any, keep: Callable[[str], 
                 "must hold the same fields", cause="the files' fields differ")
     listed = None if names is None else ([names] if isinstance(names, str) else list(names))
     plans, errors, skipped = select_fields(schema, listed, keep)
-    name = f"root:{os.path.basename(srcs[0].path)}:{trees[0][1].name}"
+    name = f"root:{os.path.basename(srcs[0].path)}:{key_name(trees[0][1])}"
     if len(srcs) > 1:
         name += f" +{len(srcs) - 1} files"
     return RNTupleReader(srcs, schema, plans, name), errors, skipped

@@ -23,7 +23,8 @@ Each file is read whole, page cache warm, best of --repeat, by decoflow
 with the peak RssAnon growth during the read beside its output's size)
 and uproot (``ntuple.arrays(library="ak", array_cache=None)``: uproot reads RNTuple pages one at
 a time in Python, it takes no executor for them), and decoflow at 1 thread
-for the scaling. Every field of decoflow's output is checked equal to
+for the scaling; beside the wall times, each reader's CPU seconds (all its
+threads; the best run). Every field of decoflow's output is checked equal to
 uproot's (awkward's array_equal, same type) before a time is printed.
 
 Usage (from the project root):
@@ -38,6 +39,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -53,6 +55,19 @@ import decoflow.root  # noqa: E402
 from root_vs_uproot import timed  # noqa: E402
 
 BYTES_PER_ENTRY = 4 + 4 + 8 + 5 * 4 + 8
+
+
+def with_cpu(fn, cpu: list[float]):
+    """fn, recording the process's CPU seconds (every thread's) of each call
+    into `cpu`: a figure a shared machine's load does not inflate as much as
+    the wall time."""
+    def run():
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        out = fn()
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        return out
+    return run
 
 ROOT_WRITER = r"""
 import sys
@@ -136,17 +151,19 @@ def main() -> None:
           f"{entries} entries (~{args.mib} MiB decoded), best of {args.repeat}, page cache warm")
     print(f"{'file':12} {'MiB file':>8} {'uproot s':>9} {'decoflow 1t s':>13} "
           f"{f'decoflow {args.threads}t s':>13} {'vs uproot':>9} {'1->' + str(args.threads) + 't':>6} "
-          f"{'peak MiB':>8} {'out MiB':>7}")
+          f"{'peak MiB':>8} {'out MiB':>7} {'CPU s: uproot':>13} {'1t':>6} {str(args.threads) + 't':>6}")
     with decoflow.Executor(threads=1) as one, decoflow.Executor(threads=args.threads) as many:
         for name, path in files.items():
             ntuple = uproot.open(path)["ntuple"]
             # array_cache=None: uproot would otherwise answer a repeat from its cache.
-            t_uproot, _, want = timed(lambda: ntuple.arrays(library="ak", array_cache=None),
-                                      args.repeat)
-            t_one, _, _ = timed(lambda: decoflow.root.arrays(str(path), library="ak",
-                                                             executor=one), args.repeat)
-            t_many, peak, got = timed(lambda: decoflow.root.arrays(str(path), library="ak",
-                                                                   executor=many), args.repeat)
+            cpu_uproot, cpu_one, cpu_many = [], [], []
+            t_uproot, _, want = timed(with_cpu(lambda: ntuple.arrays(library="ak", array_cache=None),
+                                               cpu_uproot), args.repeat)
+            t_one, _, _ = timed(with_cpu(lambda: decoflow.root.arrays(str(path), library="ak",
+                                                                      executor=one), cpu_one),
+                                args.repeat)
+            t_many, peak, got = timed(with_cpu(lambda: decoflow.root.arrays(
+                str(path), library="ak", executor=many), cpu_many), args.repeat)
             out_mib = sum(b.nbytes for f in got.fields for b in [got[f].layout]) / 2**20
             for field in want.fields:
                 assert got[field].type == want[field].type, (name, field)
@@ -154,7 +171,8 @@ def main() -> None:
             del got, want
             print(f"{name:12} {path.stat().st_size / 2**20:8.1f} {t_uproot:9.3f} {t_one:13.3f} "
                   f"{t_many:13.3f} {t_uproot / t_many:8.1f}x {t_one / t_many:5.2f}x "
-                  f"{peak:8.0f} {out_mib:7.0f}", flush=True)
+                  f"{peak:8.0f} {out_mib:7.0f} {min(cpu_uproot):13.3f} {min(cpu_one):6.3f} "
+                  f"{min(cpu_many):6.3f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -118,9 +118,12 @@ RootBranchSpec make_spec(nb::handle item) {
                                 .c_str());
     }
     RootBasketRef& r = spec.baskets[i];
-    r = {static_cast<std::uint64_t>(s),  static_cast<std::uint64_t>(b),
-         static_cast<std::uint64_t>(e0), static_cast<std::uint64_t>(e1),
-         static_cast<std::uint32_t>(f),  static_cast<std::uint64_t>(number)};
+    r.seek = static_cast<std::uint64_t>(s);
+    r.bytes = static_cast<std::uint64_t>(b);
+    r.entry_begin = static_cast<std::uint64_t>(e0);
+    r.entry_end = static_cast<std::uint64_t>(e1);
+    r.file = static_cast<std::uint32_t>(f);
+    r.number = static_cast<std::uint64_t>(number);
     if (inputs(i) >= 0) {  // kept inside its TBranch record
       if (inputs(i) > INT32_MAX || borders(i) < 0) {
         throw nb::value_error(("branch '" + spec.name + "' basket " + std::to_string(number) +

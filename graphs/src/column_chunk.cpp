@@ -7,22 +7,25 @@
 #include <utility>
 
 #include "decoflow/byteswap.hpp"
+#include "rntuple_page.hpp"
 
 namespace decoflow {
 
 namespace {
 
-constexpr std::array<std::string_view, 11> kTypeNames = {
+constexpr std::array<std::string_view, 12> kTypeNames = {
     "bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
-    "float32", "float64"};
-constexpr std::array<unsigned, 11> kTypeWidths = {1, 1, 1, 2, 2, 4, 4, 8, 8, 4, 8};
+    "float32", "float64", "float16"};
+constexpr std::array<unsigned, 12> kTypeWidths = {1, 1, 1, 2, 2, 4, 4, 8, 8, 4, 8, 2};
 // Python's struct / buffer-protocol letters (standard sizes on every platform
 // NumPy supports: "l" would be 4 bytes on Windows, "q" is 8 everywhere).
-constexpr std::array<std::string_view, 11> kTypeFormats = {
-    "?", "b", "B", "h", "H", "i", "I", "q", "Q", "f", "d"};
+constexpr std::array<std::string_view, 12> kTypeFormats = {
+    "?", "b", "B", "h", "H", "i", "I", "q", "Q", "f", "d", "e"};
 constexpr std::array<std::string_view, 4> kLayoutNames = {"fixed", "jagged", "strings", "nested"};
-constexpr std::array<std::string_view, 7> kCodingNames = {
-    "plain", "float32_to_float64", "scaled", "truncated", "record", "tobject_bits", "objects"};
+constexpr std::array<std::string_view, 12> kCodingNames = {
+    "plain",     "float32_to_float64", "scaled",  "truncated",       "record",
+    "tobject_bits", "objects",
+    "le_values", "le_index",           "le_bits", "le_real32_trunc", "le_real32_quant"};
 
 // TKey: fNbytes i32, fVersion i16, fObjlen i32, fDatime u32, fKeylen i16,
 // fCycle i16, then two seeks (32- or 64-bit), class name, name and title.
@@ -102,6 +105,13 @@ void convert_values(const ColumnChunk& chunk, ConstBytes stored, MutableBytes ou
       }
       return;
     }
+    case ElementCoding::le_values:
+    case ElementCoding::le_index:
+    case ElementCoding::le_bits:
+    case ElementCoding::le_real32_trunc:
+    case ElementCoding::le_real32_quant:
+      throw Error(ErrorCode::invalid_argument,
+                  "coding " + std::string(to_string(chunk.coding)) + " is for RNTuple pages");
     case ElementCoding::record:
     case ElementCoding::objects: {
       std::size_t at = 0;
@@ -627,6 +637,10 @@ ScratchPool::Lease::~Lease() {
 
 void decode_column_chunk(const ColumnChunk& chunk, ConstBytes stored, MutableBytes content,
                          const ColumnTargets& targets, Decoder& decoder, ScratchPool& scratch) {
+  if (chunk.framing == ChunkFraming::rntuple_page || chunk.framing == ChunkFraming::rntuple_zeros) {
+    detail::decode_rntuple_page(chunk, stored, content, decoder, scratch);
+    return;
+  }
   const bool fixed = chunk.layout == ColumnLayout::fixed;
   const bool nested = chunk.layout == ColumnLayout::nested;
   const bool plain = chunk.coding == ElementCoding::plain;  // decodable in place

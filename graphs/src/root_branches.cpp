@@ -29,7 +29,12 @@ std::uint64_t basket_number(const RootBranchSpec& spec, std::size_t index) {
 // (entries ...)".
 std::string where(const RootBranchSpec& spec, std::size_t index,
                   const std::vector<std::shared_ptr<const InputBuffer>>& files) {
-  std::string s = "branch '" + spec.name + "' basket " + std::to_string(basket_number(spec, index));
+  const bool page = index < spec.baskets.size() &&
+                    (spec.baskets[index].framing == ChunkFraming::rntuple_page ||
+                     spec.baskets[index].framing == ChunkFraming::rntuple_zeros);
+  std::string s = page ? spec.name + " cluster " + std::to_string(spec.baskets[index].page.cluster) +
+                             " page " + std::to_string(basket_number(spec, index))
+                       : "branch '" + spec.name + "' basket " + std::to_string(basket_number(spec, index));
   if (index < spec.baskets.size()) {
     const RootBasketRef& b = spec.baskets[index];
     if (files.size() > 1) {
@@ -39,8 +44,14 @@ std::string where(const RootBranchSpec& spec, std::size_t index,
       }
     }
     if (b.framing == ChunkFraming::embedded) s += " (embedded in its TBranch)";
-    s += " (entries " + std::to_string(b.entry_begin) + "-" + std::to_string(b.entry_end) +
-         ", file bytes [" + std::to_string(b.seek) + ", +" + std::to_string(b.bytes) + "))";
+    if (b.framing == ChunkFraming::rntuple_zeros) {
+      s += " (elements " + std::to_string(b.entry_begin) + "-" + std::to_string(b.entry_end) +
+           ", not stored: zeros)";
+      return s;
+    }
+    s += std::string(page ? " (elements " : " (entries ") + std::to_string(b.entry_begin) + "-" +
+         std::to_string(b.entry_end) + ", file bytes [" + std::to_string(b.seek) + ", +" +
+         std::to_string(b.bytes) + "))";
   }
   return s;
 }
@@ -118,7 +129,12 @@ std::uint32_t stored_width(const RootBranchSpec& spec) noexcept {
     case ElementCoding::plain:
     case ElementCoding::record:
     case ElementCoding::objects:
-    case ElementCoding::tobject_bits: break;
+    case ElementCoding::tobject_bits:
+    case ElementCoding::le_values:
+    case ElementCoding::le_index:
+    case ElementCoding::le_bits:
+    case ElementCoding::le_real32_trunc:
+    case ElementCoding::le_real32_quant: break;
   }
   return value_width(spec);
 }
@@ -129,6 +145,16 @@ std::optional<std::string> coding_problem(const RootBranchSpec& spec) {
   const bool real = spec.type == RootType::float64 || spec.type == RootType::float32;
   switch (spec.coding) {
     case ElementCoding::plain: break;
+    case ElementCoding::le_values:
+    case ElementCoding::le_index:
+    case ElementCoding::le_bits:
+    case ElementCoding::le_real32_trunc:
+    case ElementCoding::le_real32_quant:
+      // RNTuple pages: each page's coding is its own (RootBasketRef::page).
+      if (spec.layout != ColumnLayout::fixed || spec.items_per_entry != 1) {
+        return "RNTuple columns are fixed, one value per element";
+      }
+      break;
     case ElementCoding::float32_to_float64:
       if (spec.type != RootType::float64) return "the values are float64";
       break;
@@ -429,7 +455,7 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
   const std::size_t first_chunk = chunks.size();
   std::vector<ColumnChunk> planned;
   planned.reserve(last - first);
-  std::uint64_t items = 0;
+  std::uint64_t items = spec.leading_zero ? 1 : 0;
   std::array<std::uint64_t, max_nested_depth + 1> level_room{};  // nested: elements reserved
   for (std::size_t k = first; k < last; ++k) {
     const RootBasketRef& r = spec.baskets[k];
@@ -457,6 +483,19 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
     c.number = basket_number(spec, k);
     c.depth = spec.depth;
     c.leaf_strings = spec.leaf_strings;
+    if (r.framing == ChunkFraming::rntuple_page || r.framing == ChunkFraming::rntuple_zeros) {
+      c.coding = r.page.coding;
+      c.stored_type = r.page.stored_type;
+      c.value_type = spec.type;
+      c.split = r.page.split;
+      c.zigzag = r.page.zigzag;
+      c.page_checksum = r.page.checksum;
+      c.nbits = r.page.nbits;
+      c.low = r.page.low;
+      c.high = r.page.high;
+      c.value_base = r.page.value_base;
+      c.value_limit = r.page.value_limit;
+    }
     if (!has_offsets(spec.layout) && c.entries > max_u64 / spec.items_per_entry / width) {
       plan_fail(k, ErrorCode::invalid_argument, "entry count overflows");
       return;
@@ -520,6 +559,7 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
   branch.content_items = items;
   const bool nested = spec.layout == ColumnLayout::nested;
   branch.content = DestinationArray::allocate(static_cast<std::size_t>(items * width));
+  if (spec.leading_zero) std::memset(branch.content->data(), 0, width);
   if (has_offsets(spec.layout)) {
     branch.offsets = allocate_int64(branch.entries + 1);
     int64_data(branch.offsets)[0] = 0;

@@ -760,22 +760,21 @@ def test_without_uproot_the_error_says_what_to_install(monkeypatch, tmp_path):
         droot.arrays(str(tmp_path / "any.root:t"))
 
 
-def test_rntuple_is_named_not_misread(tmp_path, executor):
-    """uproot >= 5.7 writes an RNTuple for f[name] = {...}: decoflow.root says
-    so, by its name, instead of failing on a missing attribute."""
+def test_an_uproot_written_rntuple_is_read(tmp_path, executor):
+    """uproot >= 5.7 writes an RNTuple for f[name] = {...}: decoflow.root reads
+    it like a TTree — by path, as an uproot object, or as the file's only
+    tree-like object (test_root_rntuple.py walks every RNTuple field)."""
     path = tmp_path / "rntuple.root"
     with uproot.recreate(path) as f:
-        f["ntuple"] = {"x": np.arange(5.0)}
+        f["ntuple"] = {"x": np.arange(5.0), "n": np.arange(5, dtype=np.int32)}
     if uproot.open(path).classnames().get("ntuple;1") != "ROOT::RNTuple":
         pytest.skip("this uproot does not write RNTuples")
-    with pytest.raises(decoflow.UnsupportedFormatError, match=r"rntuple.root:ntuple is an RNTuple"):
-        droot.arrays(f"{path}:ntuple", executor=executor)
+    assert droot.arrays(f"{path}:ntuple", executor=executor)["x"].tolist() == [0, 1, 2, 3, 4]
     with uproot.open(path) as f:
-        with pytest.raises(decoflow.UnsupportedFormatError, match="is an RNTuple, not a TTree"):
-            droot.arrays(f["ntuple"], executor=executor)
-    with pytest.raises(ValueError,
-                       match=r"holds 0 TTrees \(\): .*RNTuples \(ntuple\) are not read"):
-        droot.arrays(path, executor=executor)
+        got = droot.arrays(f["ntuple"], ["n"], executor=executor)["n"]
+        assert got.dtype == np.int32 and got.tolist() == [0, 1, 2, 3, 4]
+    with uproot.open(path) as f:
+        assert droot.arrays(path, library="ak", executor=executor).fields == f["ntuple"].keys()
 
 
 def test_jagged_helpers(two_branches):

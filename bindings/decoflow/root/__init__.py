@@ -48,6 +48,25 @@ Several files (a list of paths or trees, one tree each) are read as one: one
 graph, every basket of every file straight into its slice of one array per
 branch.
 
+RNTuples (ROOT's columnar successor of TTree, format 1.0) are read by the same
+calls: ``decoflow.root.arrays("file.root:ntuple", ["Jet_pt"])``. uproot finds
+the RNTuple's anchor; decoflow reads everything after it natively (the
+header, footer and page list envelopes, their xxHash3 checked) and decodes
+one chunk per page, in parallel, straight into its slice: ROOT blocks or raw
+pages, page checksums, split byte planes, zigzag, delta-encoded offsets
+(made global without a serial pass), bits, Real16, Real32Trunc, Real32Quant,
+deferred columns and representations that change between clusters. The
+fields come back as uproot's RNTuple reader builds them (``library="ak"``:
+the same types and values): numbers, std::vector/RVec and other collections
+(nested too), std::array, std::bitset, records (structs, classes with bases,
+std::pair, std::tuple, NanoAOD-style ``_collection0``), std::atomic, enums,
+std::string and RNTupleCardinality. ``library="np"`` gives NumPy arrays,
+:class:`Jagged` and :class:`Strings` where the field is one of those, awkward
+arrays otherwise. Variants, optional values and streamer fields are refused
+naming the field and its type. An entry range decodes the clusters holding
+it; iterate() reads each step's clusters (a cluster two steps share is
+decoded by both). A list mixing TTrees and RNTuples is refused.
+
 A basket that fails (a truncated file, a basket table pointing outside the
 file, bytes that do not decode, string lengths that disagree with the entry
 offsets) fails its branch only; the others are decoded whole. The exception
@@ -67,7 +86,8 @@ then plans, decodes, checks and windows every branch in C++
 The package, one concept per module: ``_uproot`` (opening trees, branch kinds
 and basket tables from uproot's metadata), ``_select`` (filter_name, entry
 ranges, step sizes), ``_results`` (Jagged, Strings, RootRead), ``_read``
-(read, arrays: the engine's plan, submit, collect), ``_iterate``, ``_dask``
+(read, arrays: the engine's plan, submit, collect), ``_iterate``, ``_rntuple``
+(RNTuple fields: their columns, and awkward layouts from them), ``_dask``
 (the Dask collections) and ``_worker_state`` (what a process running their
 partitions keeps: executors, opened files, counts).
 """

@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .. import Executor
-from ._read import TreeReader, check_arguments
+from ._read import TreeReader, check_arguments, rntuple_result
+from ._rntuple import is_rntuple, make_reader
 from ._select import NameFilter, branch_names, entry_range, name_filter, select, step_entries
 from ._uproot import bytes_per_entry, open_trees, total_entries
 
@@ -59,6 +60,10 @@ def _steps(source: Any, branches: str | Iterable[str] | None, tree: str | None,
     trees, owned = open_trees(source, tree)
     pending = None
     try:
+        if is_rntuple(trees[0][1]):
+            yield from _rntuple_steps(trees, branches, keep, step_size, entry_start, entry_stop,
+                                      executor, library)
+            return
         names, explicit = branch_names(trees[0][1], branches, keep)
         selection = select(trees, names, explicit)  # once: each step plans from it
         total = total_entries(trees)
@@ -81,3 +86,16 @@ def _steps(source: Any, branches: str | Iterable[str] | None, tree: str | None,
             pending.cancel()
         for f in owned:
             f.close()
+
+
+def _rntuple_steps(trees: list, branches: Any, keep: Callable[[str], bool], step_size: int | str,
+                   entry_start: int | None, entry_stop: int | None, executor: Executor | None,
+                   library: str) -> Iterator[Any]:
+    """iterate() of RNTuples: each step reads the clusters holding its
+    entries (a cluster two steps share is decoded by both)."""
+    reader, errors, skipped = make_reader(trees, branches, keep)
+    start, stop = entry_range(entry_start, entry_stop, reader.total) or (0, reader.total)
+    step = step_entries(step_size, lambda: reader.bytes_per_entry(), reader.total)
+    for lo in range(start, stop, step):
+        layouts, failures = reader.read((lo, min(lo + step, stop)), executor)
+        yield rntuple_result(reader, layouts, errors + failures, skipped, library, lo).arrays

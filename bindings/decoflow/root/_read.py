@@ -17,6 +17,7 @@ from .._errors import Error
 from ._results import (Jagged, RootRead, Strings, import_pandas, in_library, library_name,
                        pandas_native)
 from ._select import NameFilter, Selection, branch_names, entry_range, name_filter, select
+from ._rntuple import as_library, is_rntuple, make_reader
 from ._uproot import BranchTable, open_trees, total_entries
 
 _default_lock = threading.Lock()
@@ -222,11 +223,13 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
          entry_start: int | None = None, entry_stop: int | None = None,
          executor: Executor | None = None, stages: Sequence[Stage] = (),
          library: str = "np", **uproot_only: Any) -> RootRead:
-    """Decodes branches of one TTree with decoflow's engine.
+    """Decodes branches of one TTree (or fields of one RNTuple) with decoflow's engine.
 
     Args:
         source: a path (``"file.root"``, ``"file.root:tree"``) or an uproot
-            TTree of a local file; or a list of them, one tree each, read as
+            TTree or RNTuple of a local file (an RNTuple's top-level fields are
+            its "branches"; see the module's docs); or a list of them, one tree
+            each, all TTrees or all RNTuples, read as
             one (their entries one after another, each basket straight into
             its slice of the one array per branch, like
             ``uproot.concatenate``). Wildcards in a path's file part
@@ -306,6 +309,9 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
     keep = name_filter(filter_name)
     trees, owned = open_trees(source, tree)
     try:
+        if is_rntuple(trees[0][1]):
+            return _read_rntuple(trees, branches, keep, entry_start, entry_stop, executor, stages,
+                                 library)
         selection = select(trees, *branch_names(trees[0][1], branches, keep))
         entries = entry_range(entry_start, entry_stop, total_entries(trees))
         pending = TreeReader(trees, selection, library).submit(entries, executor, stages)
@@ -313,6 +319,37 @@ def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str 
         for f in owned:
             f.close()
     return pending.collect()
+
+
+def _read_rntuple(trees: list[tuple[str, Any]], branches: Any, keep: Any,
+                  entry_start: int | None, entry_stop: int | None, executor: Executor | None,
+                  stages: Sequence[Stage], library: str) -> RootRead:
+    """read() of RNTuples: the fields' columns in one plan, one chunk per page."""
+    if stages:
+        raise TypeError("decoflow.root.read(): stages= run per TTree basket; RNTuple reads "
+                        "take none")
+    reader, errors, skipped = make_reader(trees, branches, keep)
+    window = entry_range(entry_start, entry_stop, reader.total)
+    layouts, failures = reader.read(window, executor)
+    return rntuple_result(reader, layouts, errors + failures, skipped, library,
+                          window[0] if window else 0)
+
+
+def rntuple_result(reader: Any, layouts: dict[str, Any], errors: list[Error],
+                   skipped: dict[str, str], library: str, entry_start: int) -> RootRead:
+    """An RNTuple read's RootRead, or its first error raised with the fields
+    that did decode in ``.arrays``."""
+    out = as_library(layouts, library, entry_start)
+    if errors:
+        first = errors[0]
+        first.arrays = out
+        first.errors = errors
+        try:
+            raise first
+        finally:
+            del first, errors, out
+    paths = [s.path for s in reader.srcs]
+    return RootRead(paths, reader.name.rsplit(":", 1)[-1].split(" +")[0], out, {}, skipped)
 
 
 def arrays(source: Any, branches: str | Iterable[str] | None = None, *, tree: str | None = None,

@@ -49,6 +49,14 @@ def open_trees(source: Any, tree: str | None) -> tuple[list[tuple[str, Any]], li
             trees.append((path, ttree))
             if f is not None:
                 owned.append(f)
+        kinds = {getattr(t, "classname", None) == _RNTUPLE_CLASS for _, t in trees}
+        if len(kinds) > 1:
+            listed = ", ".join(f"{path}: {'RNTuple' if getattr(t, 'classname', None) == _RNTUPLE_CLASS else 'TTree'}"
+                               for path, t in trees)
+            raise UnsupportedFormatError(
+                f"decoflow.root reads several files as one when they hold the same kind of "
+                f"tree: this list mixes TTrees and RNTuples ({listed}); read each kind apart",
+                cause="a list mixing TTrees and RNTuples")
     except BaseException:
         for f in owned:
             f.close()
@@ -97,15 +105,12 @@ def _open_tree(source: Any, tree: str | None):
         try:
             if tree is None:
                 classes = f.classnames()
-                names = sorted({k.split(";")[0] for k, c in classes.items() if c == "TTree"})
+                names = sorted({k.split(";")[0] for k, c in classes.items()
+                                if c in ("TTree", _RNTUPLE_CLASS)})
                 if len(names) != 1:
-                    others = sorted({k.split(";")[0] for k, c in classes.items()
-                                     if c == _RNTUPLE_CLASS})
                     raise ValueError(
-                        f"{path} holds {len(names)} TTrees ({', '.join(names)}): name one "
-                        "('file.root:tree' or tree=...)"
-                        + (f"; its RNTuples ({', '.join(others)}) are not read by decoflow.root"
-                           if others else ""))
+                        f"{path} holds {len(names)} TTrees and RNTuples ({', '.join(names)}): "
+                        "name one ('file.root:name' or tree=...)")
                 tree = names[0]
             return path, _as_ttree(f[tree], f"{path}:{tree}"), f
         except BaseException:
@@ -130,15 +135,10 @@ def _check_root_file(path: str) -> None:
 
 
 def _as_ttree(obj: Any, where: str | None) -> Any:
-    """obj if it is an uproot TTree; a clear error otherwise (an RNTuple, ROOT's
-    newer format that uproot >= 5.7 writes by default for ``f[name] = {...}``,
-    or anything else)."""
+    """obj if it is an uproot TTree or RNTuple (decoflow.root._rntuple reads
+    those); a clear error otherwise."""
     if getattr(obj, "classname", None) == _RNTUPLE_CLASS:
-        name = where or getattr(obj, "object_path", None) or getattr(obj, "name", "?")
-        raise UnsupportedFormatError(
-            f"{name} is an RNTuple, not a TTree: decoflow.root reads TTree branches only "
-            "(uproot reads RNTuples; uproot writes a TTree with f.mktree(name, types))",
-            cause="RNTuple, not a TTree")
+        return obj
     if not hasattr(obj, "branches") or not hasattr(obj, "file"):
         raise TypeError("decoflow.root reads a path ('file.root:tree') or an uproot TTree, "
                         f"not a {type(obj).__name__}")

@@ -33,6 +33,7 @@ namespace decoflow {
 /// The element types ROOT writes for numeric branches (big-endian on file).
 enum class RootType : std::uint8_t {
   boolean, int8, uint8, int16, uint16, int32, uint32, int64, uint64, float32, float64,
+  float16,  ///< RNTuple's Real16 (IEEE half precision)
 };
 
 /// NumPy's name of the type ("bool", "int8", ..., "float64"). Thread-safe.
@@ -113,10 +114,28 @@ enum class ElementCoding : std::uint8_t {
   /// size that is not whole rows means objects of varying size (a referenced
   /// TObject's 2 more bytes): unsupported_format, never corrupt.
   objects,
+  // RNTuple pages (little-endian; ColumnChunk::split: byte planes first, as
+  // SplitInt32, SplitReal64, ... store them, each page on its own).
+  /// Elements of ColumnChunk::stored_type made values of the value's type
+  /// (the same, or wider: Real16 into float32, int16 into int32, ...);
+  /// ColumnChunk::zigzag: signed integers zigzag-encoded (the split signed types).
+  le_values,
+  /// A collection's index column (Index32/64, cluster-relative ends; split:
+  /// delta-encoded too, a running sum restores them) made global int64 ends
+  /// by adding ColumnChunk::value_base.
+  le_index,
+  /// Bits, least significant first, each a bool.
+  le_bits,
+  /// Real32Trunc: floats keeping their `nbits` most significant bits, packed.
+  le_real32_trunc,
+  /// Real32Quant: `nbits` packed unsigned integers q, each low + q × (high -
+  /// low) / (2^nbits - 1).
+  le_real32_quant,
 };
 
 /// "plain", "float32_to_float64", "scaled", "truncated", "record",
-/// "tobject_bits" or "objects". Thread-safe.
+/// "tobject_bits", "objects", "le_values", "le_index", "le_bits",
+/// "le_real32_trunc" or "le_real32_quant". Thread-safe.
 std::string_view to_string(ElementCoding coding) noexcept;
 /// Parses a name written by to_string(); nullopt for any other. Thread-safe.
 std::optional<ElementCoding> element_coding_from_string(std::string_view name) noexcept;
@@ -140,6 +159,13 @@ enum class ChunkFraming : std::uint8_t {
   /// for a layout with offsets, the entry-offsets trailer as a TBasket holds
   /// it with fKeylen 0 (count, each entry's start, a last word).
   embedded,
+  /// An RNTuple page: ROOT compression blocks, or the elements stored raw
+  /// when the page's size is their size; with ColumnChunk::page_checksum, the
+  /// last 8 stored bytes are the xxHash3 (little-endian) of the others, verified.
+  rntuple_page,
+  /// Elements an RNTuple does not store (a deferred column's before its
+  /// first): no bytes, zeros (an index column: empty collections).
+  rntuple_zeros,
 };
 
 /// One stored chunk of one column: where its bytes are, how they are framed
@@ -157,8 +183,18 @@ struct ColumnChunk {
   std::uint8_t header_bytes = 0;  ///< bytes before each entry's values (jagged, strings)
   ElementCoding coding = ElementCoding::plain;
   std::uint32_t stored_width = 1;  ///< bytes per stored element (= width when plain, record)
-  std::uint8_t nbits = 0;         ///< scaled, truncated
-  double low = 0, high = 0;       ///< scaled
+  std::uint8_t nbits = 0;         ///< scaled, truncated, le_real32_trunc, le_real32_quant
+  double low = 0, high = 0;       ///< scaled, le_real32_quant
+  // RNTuple pages.
+  RootType stored_type = RootType::uint8;  ///< le_values, le_index: each element's type as stored
+  RootType value_type = RootType::uint8;   ///< le_values: the values' type (width bytes)
+  bool split = false;          ///< byte planes (le_values, le_index: 2-, 4- or 8-byte elements)
+  bool zigzag = false;         ///< le_values: zigzag-encoded signed integers
+  bool page_checksum = false;  ///< rntuple_page: an xxHash3 follows the page
+  std::int64_t value_base = 0; ///< le_index: added to every end
+  /// le_index: the ends are cluster-relative counts of the collection's
+  /// elements in its cluster, at most this many (checked: no read past the content)
+  std::uint64_t value_limit = 0;
   /// record: each element's width in a row, `field_count` of them (the
   /// plan's, alive while it is); their sum is `width`.
   const std::uint8_t* fields = nullptr;

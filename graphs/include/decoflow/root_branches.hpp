@@ -43,7 +43,22 @@
 
 namespace decoflow {
 
-/// One basket of a branch, as its TBranch lists it.
+/// How an RNTuple page's elements are stored (column_chunk.hpp's le_* codings).
+struct RootPageCoding {
+  ElementCoding coding = ElementCoding::le_values;
+  RootType stored_type = RootType::uint8;
+  bool split = false, zigzag = false;
+  bool checksum = false;  ///< an xxHash3 follows the page (counted in RootBasketRef::bytes)
+  std::uint8_t nbits = 0;
+  double low = 0, high = 0;
+  std::int64_t value_base = 0;    ///< le_index
+  std::uint64_t value_limit = 0;  ///< le_index
+  std::uint64_t cluster = 0;      ///< the page's cluster (errors)
+};
+
+/// One basket of a branch, as its TBranch lists it (or one page of an
+/// RNTuple column: framing rntuple_page / rntuple_zeros, its entries the
+/// column's elements).
 struct RootBasketRef {
   static constexpr std::uint64_t unnumbered = ~std::uint64_t{0};
 
@@ -64,6 +79,8 @@ struct RootBasketRef {
   ChunkFraming framing = ChunkFraming::tbasket;
   std::uint32_t input = 0;
   std::uint64_t border = 0;
+  /// An RNTuple page's encoding.
+  RootPageCoding page = {};
 };
 
 /// A branch to read: its values' type and layout (column_chunk.hpp) and its
@@ -89,6 +106,9 @@ struct RootBranchSpec {
   /// is uint8: their bytes). header_bytes is 10.
   std::uint8_t depth = 0;
   bool leaf_strings = false;
+  /// An RNTuple index column: its content array starts with one 0 before
+  /// the first basket's values (the ends become offsets: [0, end_0, ...]).
+  bool leading_zero = false;
   /// In entry order and contiguous. The arrays start at the first basket's
   /// first entry: a table of some of a branch's baskets decodes just those.
   std::vector<RootBasketRef> baskets;

@@ -1,0 +1,386 @@
+"""decoflow.root's RNTuple read: the anchor comes from uproot (until decoflow
+reads ROOT keys itself), everything after it is native — the header, footer
+and page list envelopes (decoflow._core._RNTuple), then one chunk per page in
+the same plan as TTree baskets (decoflow._core._rntuple_tree). This module
+maps fields to the columns they need and their decoded arrays to awkward
+layouts as uproot's RNTuple reader builds them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .. import Executor, Graph, _core
+from .._errors import Error, UnsupportedBranchError
+
+RNTUPLE_CLASS = "ROOT::RNTuple"
+
+# The specification's structural roles.
+_LEAF, _COLLECTION, _RECORD, _VARIANT, _STREAMER = range(5)
+_REPETITIVE = 0x1
+
+
+def is_rntuple(obj: Any) -> bool:
+    return getattr(obj, "classname", None) == RNTUPLE_CLASS
+
+
+def key_name(obj: Any) -> str:
+    """The RNTuple's name, from its key (uproot's ``name`` would read and
+    check the header in Python first)."""
+    path = str(getattr(obj, "object_path", "") or "rntuple")
+    return path.strip("/").split(";")[0].rsplit("/", 1)[-1] or "rntuple"
+
+
+def native(path: str, obj: Any, name: str) -> Any:
+    """The RNTuple's metadata read natively from its anchor's envelope links."""
+    m = obj.members
+    anchor = tuple(int(m[k]) for k in ("fSeekHeader", "fNBytesHeader", "fLenHeader", "fSeekFooter",
+                                       "fNBytesFooter", "fLenFooter", "fMaxKeySize"))
+    return _core._RNTuple(path, anchor, name)
+
+
+def unsupported(name: str, type_name: str, what: str) -> UnsupportedBranchError:
+    e = UnsupportedBranchError(
+        f"field '{name}' ({type_name}): {what}; decoflow.root reads RNTuple fields of numbers, "
+        "std::vector/RVec and other collections, std::array, std::bitset, records (structs, "
+        "std::pair, std::tuple, classes with bases), std::atomic, enums and std::string",
+        cause=what)
+    e.branch = name
+    return e
+
+
+class Field(NamedTuple):
+    id: int
+    name: str
+    type: str
+    role: int
+    flags: int
+    array_size: int
+    representations: int
+    columns: list[int]
+    children: list[int]
+
+    @property
+    def slots(self) -> int:
+        return len(self.columns) // self.representations if self.representations else 0
+
+
+# Builds a field's awkward layout from the read's column arrays, for
+# `length` entries of the field.
+Build = Callable[[dict[tuple[int, int], np.ndarray], int], Any]
+
+
+class Schema:
+    """An RNTuple's fields as a tree, and how each becomes an awkward layout."""
+
+    def __init__(self, ntuple: Any) -> None:
+        raw = ntuple.fields()
+        self.fields: list[Field] = []
+        children: dict[int, list[int]] = {i: [] for i in range(len(raw))}
+        self.top: list[int] = []
+        for i, (_, _, _, parent, _, _, _, _, _, _) in enumerate(raw):
+            if parent == i:
+                self.top.append(i)
+            else:
+                children[parent].append(i)
+        for i, (name, type_name, _, _, role, flags, size, _, reps, columns) in enumerate(raw):
+            self.fields.append(Field(i, name, type_name, role, flags, size, reps, list(columns),
+                                     children[i]))
+        self.ntuple = ntuple
+        self.by_name = {self.fields[i].name: i for i in self.top}
+
+    def signature(self) -> list[tuple]:
+        return [(f.name, f.type, f.role, f.flags, f.array_size, f.children) for f in self.fields]
+
+    def plan(self, fid: int, path: str, need: set[tuple[int, int]]) -> Build:
+        """How field `fid` (named `path` in errors) is built; the columns it
+        needs are added to `need`. UnsupportedBranchError for what is not read."""
+        import awkward as ak
+
+        f = self.fields[fid]
+        refuse = lambda what: unsupported(path, f.type, what)  # noqa: E731
+        if f.role == _VARIANT:
+            raise refuse("variants (std::variant) are not decoded yet")
+        if f.role == _STREAMER:
+            raise refuse("fields stored with the ROOT streamer are not decoded")
+        if f.type.startswith(("std::optional<", "std::unique_ptr<")):
+            raise refuse("optional values (std::optional, std::unique_ptr) are not decoded yet")
+        try:
+            for slot in range(f.slots):
+                self.ntuple.value_type(fid, slot)  # a column type not decoded: refused by name
+        except Error as e:
+            raise refuse(e.cause or str(e)) from None
+
+        def values(slot: int) -> Build:
+            need.add((fid, slot))
+            return lambda arrays, length: ak.contents.NumpyArray(arrays[(fid, slot)])
+
+        if f.flags & _REPETITIVE:
+            n = int(f.array_size)
+            if f.slots == 1 and not f.children:  # std::bitset<N>: a Bit column, N per entry
+                inner = values(0)
+            elif f.slots == 0 and len(f.children) == 1:  # std::array<T, N>
+                inner = self.plan(f.children[0], path, need)
+            else:
+                raise refuse("a fixed-size array of this shape is not decoded")
+            return lambda arrays, length: ak.contents.RegularArray(inner(arrays, length * n), n,
+                                                                   zeros_length=length)
+        if f.role == _COLLECTION:
+            if f.slots != 1 or len(f.children) != 1:
+                raise refuse("a collection without one index column and one item field")
+            need.add((fid, 0))
+            item = self.plan(f.children[0], path, need)
+
+            def collection(arrays: dict, length: int) -> Any:
+                offsets = arrays[(fid, 0)]
+                return ak.contents.ListOffsetArray(ak.index.Index64(offsets),
+                                                   item(arrays, int(offsets[-1])))
+            return collection
+        if f.role == _LEAF and f.slots == 2 and not f.children:  # std::string
+            need.update({(fid, 0), (fid, 1)})
+
+            def string(arrays: dict, length: int) -> Any:
+                chars = ak.contents.NumpyArray(arrays[(fid, 1)].view(np.uint8),
+                                               parameters={"__array__": "char"})
+                return ak.contents.ListOffsetArray(ak.index.Index64(arrays[(fid, 0)]), chars,
+                                                   parameters={"__array__": "string"})
+            return string
+        if f.type.startswith("ROOT::RNTupleCardinality<") and f.slots == 1 and not f.children:
+            # Each entry's collection size, from the collection's offsets (as
+            # uproot gives it: int64).
+            need.add((fid, 0))
+            return lambda arrays, length: ak.contents.NumpyArray(np.diff(arrays[(fid, 0)]))
+        if f.role == _LEAF and f.slots == 1 and not f.children:
+            return values(0)
+        if f.role == _LEAF and f.slots == 0 and len(f.children) == 1:  # std::atomic<T>, enums
+            return self.plan(f.children[0], path, need)
+        if f.role == _RECORD and f.slots == 0:
+            tuple_like = f.type.startswith(("std::pair<", "std::tuple<")) or not f.children
+            if tuple_like:
+                items = [self.plan(c, path, need) for c in f.children]
+                return lambda arrays, length: ak.contents.RecordArray(
+                    [b(arrays, length) for b in items], None, length=length)
+            members = self._members(fid, path, need)
+            names = [name for name, _ in members]
+            builds = [build for _, build in members]
+            return lambda arrays, length: ak.contents.RecordArray(
+                [b(arrays, length) for b in builds], names, length=length)
+        raise refuse(f"a field of structural role {f.role} with {f.slots} columns and "
+                     f"{len(f.children)} subfields is not decoded")
+
+    def _members(self, fid: int, path: str, need: set) -> list[tuple[str, Build]]:
+        """A class's members as uproot flattens them: its own, then each base
+        class's (the last base first), a name that two bases share prefixed
+        with that base's type (``Child::x``)."""
+        f = self.fields[fid]
+        own = [(self.fields[c].name, self.plan(c, f"{path}.{self.fields[c].name}", need))
+               for c in f.children if not self.fields[c].name.startswith(":")]
+        bases = [c for c in f.children if self.fields[c].name.startswith(":")]
+        inherited = [(self.fields[b].type, self._members(b, path, need)) for b in reversed(bases)]
+        counts: dict[str, int] = {}
+        for name, _ in own:
+            counts[name] = counts.get(name, 0) + 1
+        for _, members in inherited:
+            for name, _ in members:
+                counts[name] = counts.get(name, 0) + 1
+        out = list(own)
+        for base_type, members in inherited:
+            out += [(f"{base_type}::{name}" if counts[name] > 1 else name, build)
+                    for name, build in members]
+        return out
+
+
+class FieldPlan(NamedTuple):
+    name: str
+    build: Build
+    columns: set[tuple[int, int]]
+
+
+class RNTupleSource(NamedTuple):
+    path: str
+    native: Any  # _core._RNTuple
+    clusters: list[tuple[int, int]]  # (first_entry, entries)
+    entries: int
+
+
+def sources(trees: list[tuple[str, Any]]) -> list[RNTupleSource]:
+    out = []
+    for path, obj in trees:
+        nt = native(path, obj, key_name(obj))
+        clusters = [tuple(c) for c in nt.clusters()]
+        out.append(RNTupleSource(path, nt, clusters, int(nt.entries)))
+    return out
+
+
+def select_fields(schema: Schema, names: list[str] | None, keep: Callable[[str], bool]
+                  ) -> tuple[list[FieldPlan], list[Error], dict[str, str]]:
+    """The fields to read: those named (refused: an error) or every top-level
+    field the filter keeps (refused: skipped, with the reason)."""
+    explicit = names is not None
+    chosen = names if explicit else [schema.fields[i].name for i in schema.top]
+    plans, errors, skipped = [], [], {}
+    for name in chosen:
+        if not keep(name):
+            continue
+        if name not in schema.by_name:
+            raise KeyError(f"no field named {name!r} in the RNTuple (its fields: "
+                           f"{', '.join(schema.fields[i].name for i in schema.top)})")
+        need: set = set()
+        try:
+            build = schema.plan(schema.by_name[name], name, need)
+        except UnsupportedBranchError as e:
+            if explicit:
+                errors.append(e)
+            else:
+                skipped[name] = e.cause
+            continue
+        plans.append(FieldPlan(name, build, need))
+    return plans, errors, skipped
+
+
+def _clusters_for(src: RNTupleSource, lo: int, hi: int) -> tuple[int, int, int]:
+    """The clusters holding entries [lo, hi) of one file (entries of that
+    file): (first, end, first entry of the first)."""
+    first = end = 0
+    for k, (start, n) in enumerate(src.clusters):
+        if start + n <= lo:
+            first = k + 1
+        if start < hi:
+            end = k + 1
+    end = max(end, first)
+    start = src.clusters[first][0] if first < len(src.clusters) else lo
+    return first, end, start
+
+
+class RNTupleReader:
+    """Some fields of an RNTuple (in one or more files read as one)."""
+
+    def __init__(self, srcs: list[RNTupleSource], schema: Schema, plans: list[FieldPlan],
+                 name: str) -> None:
+        self.srcs = srcs
+        self.schema = schema
+        self.plans = plans
+        # Index columns (a collection's or a string's slot 0) come with a
+        # leading 0: their offsets whole.
+        self.index_columns = {(f.id, 0) for f in schema.fields
+                              if f.role == _COLLECTION or (f.role == _LEAF and f.slots == 2)
+                              or f.type.startswith("ROOT::RNTupleCardinality<")}
+        self.columns = sorted({c for p in plans for c in p.columns})
+        self.name = name
+        self.total = sum(s.entries for s in srcs)
+
+    def read(self, window: tuple[int, int] | None, executor: Executor | None
+             ) -> tuple[dict[str, Any], list[Error]]:
+        """{field: awkward layout} for entries [lo, hi) (None: all), and the
+        failures (each failing the fields that need its column)."""
+        import awkward as ak
+
+        from ._read import default_executor
+
+        lo, hi = window if window is not None else (0, self.total)
+        ranges, base, skip, length = [], 0, None, 0
+        for src in self.srcs:
+            a, b = max(lo - base, 0), min(hi - base, src.entries)
+            if a < b:
+                first, end, start = _clusters_for(src, a, b)
+                if skip is None:
+                    skip = a - start + length
+                read = sum(n for _, n in src.clusters[first:end])
+                length += read
+            else:
+                first = end = 0
+            ranges.append((first, end))
+            base += src.entries
+        skip = skip or 0
+        cols = [(f"field '{self.schema_name(fid)}' column {slot}", fid, slot)
+                for fid, slot in self.columns]
+        tree = _core._rntuple_tree([s.native for s in self.srcs], cols, ranges, self.name)
+        graph = Graph(self.name)
+        plan = tree.plan(graph, None, [], None)
+        if len(graph) > 0:
+            (executor if executor is not None else default_executor()).submit(graph).result()
+        arrays: dict[tuple[int, int], np.ndarray] = {}
+        failed: dict[tuple[int, int], Error] = {}
+        for (fid, slot), row in zip(self.columns, plan.collect()):
+            content, begin, items, _, _, _, _, _, _, failure = row[:10]
+            if failure is not None:
+                error, file, page = failure
+                error.branch, error.basket, error.file = self.schema_name(fid), page, self.srcs[file].path
+                failed[(fid, slot)] = error
+                continue
+            values = np.asarray(content)
+            arrays[(fid, slot)] = (values if (fid, slot) in self.index_columns
+                                   else values[begin:begin + items])
+        out: dict[str, Any] = {}
+        errors: list[Error] = []
+        for p in self.plans:
+            bad = next((failed[c] for c in sorted(p.columns) if c in failed), None)
+            if bad is not None:
+                if bad not in errors:
+                    bad.branch = p.name
+                    errors.append(bad)
+                continue
+            layout = p.build(arrays, length)
+            out[p.name] = ak.Array(layout)[skip:skip + (hi - lo)].layout
+        return out, errors
+
+    def bytes_per_entry(self) -> float:
+        """Decoded bytes per entry of the fields' columns (iterate's step sizes)."""
+        total = sum(s.native.column_bytes(fid, slot) for s in self.srcs for fid, slot in self.columns)
+        return total / max(self.total, 1)
+
+    def schema_name(self, fid: int) -> str:
+        return self.schema.fields[fid].name
+
+
+def make_reader(trees: list[tuple[str, Any]], names: Any, keep: Callable[[str], bool]
+                ) -> tuple[RNTupleReader, list[Error], dict[str, str]]:
+    srcs = sources(trees)
+    schema = Schema(srcs[0].native)
+    for s in srcs[1:]:
+        if Schema(s.native).signature() != schema.signature():
+            raise UnsupportedBranchError(
+                f"{s.path}: its RNTuple's fields differ from {srcs[0].path}'s: files read as one "
+                "must hold the same fields", cause="the files' fields differ")
+    listed = None if names is None else ([names] if isinstance(names, str) else list(names))
+    plans, errors, skipped = select_fields(schema, listed, keep)
+    name = f"root:{os.path.basename(srcs[0].path)}:{key_name(trees[0][1])}"
+    if len(srcs) > 1:
+        name += f" +{len(srcs) - 1} files"
+    return RNTupleReader(srcs, schema, plans, name), errors, skipped
+
+
+def as_library(layouts: dict[str, Any], library: str, entry_start: int) -> Any:
+    """The fields' layouts as `library` gives them: "ak" one record array
+    (uproot's ``arrays()``); "np" ``{name: array}`` (numpy.ndarray for
+    numbers, Jagged for lists of numbers, Strings for strings, awkward
+    arrays for the rest); "pd" as decoflow.root's TTree reads."""
+    import awkward as ak
+
+    from ._results import Jagged, Strings, in_library
+
+    if library == "ak":
+        contents = list(layouts.values())
+        length = len(contents[0]) if contents else 0
+        return ak.Array(ak.contents.RecordArray(contents, list(layouts), length=length))
+    out: dict[str, Any] = {}
+    for name, layout in layouts.items():
+        array = ak.Array(layout)
+        if isinstance(layout, ak.contents.NumpyArray):
+            out[name] = np.asarray(layout.data)
+        elif isinstance(layout, ak.contents.ListOffsetArray) and isinstance(
+                layout.content, ak.contents.NumpyArray):
+            offsets = np.asarray(layout.offsets.data)
+            content = np.asarray(layout.content.data)
+            if layout.parameter("__array__") == "string":
+                base = offsets[0]
+                out[name] = Strings(offsets - base, offsets[:-1] - base, content[base:offsets[-1]])
+            else:
+                out[name] = Jagged(offsets - offsets[0], content[offsets[0]:offsets[-1]])
+        else:
+            out[name] = array
+    return in_library(out, library, entry_start)
+

@@ -1,0 +1,122 @@
+// decoflow._core's face of graphs/rntuple.hpp: decoflow.root passes an
+// RNTuple's anchor once (read with uproot until decoflow reads ROOT keys
+// itself), gets its fields, columns and clusters back, and asks for a
+// _RootTree over the columns and clusters it reads — one page per chunk.
+#include "rntuple_plan.hpp"
+
+#include <nanobind/stl/shared_ptr.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
+
+#include <memory>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "decoflow/input.hpp"
+#include "decoflow/rntuple.hpp"
+
+namespace nb = nanobind;
+
+namespace decoflow::python {
+
+namespace {
+
+using Anchor = std::tuple<std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                          std::uint64_t, std::uint64_t, std::uint64_t>;
+
+}  // namespace
+
+void bind_rntuple(nb::module_& m) {
+  nb::class_<RNTuple>(m, "_RNTuple", "An RNTuple's metadata, read natively (see decoflow.root).")
+      .def("__init__", [](RNTuple* self, const std::string& path, Anchor a, std::string name) {
+        nb::gil_scoped_release release;  // maps the file, reads the envelopes
+        const RNTupleAnchor anchor{std::get<0>(a), std::get<1>(a), std::get<2>(a), std::get<3>(a),
+                                   std::get<4>(a), std::get<5>(a), std::get<6>(a)};
+        new (self) RNTuple(InputBuffer::map_file(path), anchor, std::move(name));
+      }, nb::arg("path"), nb::arg("anchor"), nb::arg("name"),
+      "Maps `path` and reads the RNTuple `anchor` = (seek_header, nbytes_header, len_header, "
+      "seek_footer, nbytes_footer, len_footer, max_key_size) leads to.")
+      .def_prop_ro("entries", &RNTuple::entries)
+      .def("fields", [](const RNTuple& t) {
+        // (name, type, alias, parent, role, flags, array_size, source, representations, columns)
+        nb::list out;
+        for (const RNTupleField& f : t.fields()) {
+          out.append(nb::make_tuple(f.name, f.type, f.alias, f.parent, f.role, f.flags, f.array_size,
+                                    f.source == RNTupleField::none ? -1 : static_cast<std::int64_t>(f.source),
+                                    f.representations, f.columns));
+        }
+        return out;
+      }, "Per field: (name, type, alias, parent, role, flags, array_size, source or -1, "
+         "representations, physical column ids).")
+      .def("columns", [](const RNTuple& t) {
+        nb::list out;
+        for (const RNTupleColumn& c : t.columns()) {
+          out.append(nb::make_tuple(c.type, c.bits, c.field, c.flags, c.representation, c.first_element));
+        }
+        return out;
+      }, "Per physical column: (type, bits, field, flags, representation, first_element).")
+      .def("clusters", [](const RNTuple& t) {
+        std::vector<std::tuple<std::uint64_t, std::uint64_t>> out;
+        for (const RNTupleCluster& c : t.clusters()) out.emplace_back(c.first_entry, c.entries);
+        return out;
+      }, "Per cluster: (first_entry, entries).")
+      .def("value_type", [](const RNTuple& t, std::uint32_t field, std::uint32_t slot) {
+        return std::string(to_string(t.value_type(field, slot)));
+      }, nb::arg("field"), nb::arg("slot"), "The values' NumPy type name of a field's column.")
+      .def("column_bytes", [](const RNTuple& t, std::uint32_t field, std::uint32_t slot) {
+        // Every cluster's elements of the column (its principal
+        // representation: any, as they count the same) times the value width.
+        const RNTupleField& f = t.fields().at(field);
+        const std::uint32_t col = f.columns.at(slot);
+        std::uint64_t elements = 0;
+        for (const RNTupleCluster& c : t.clusters()) elements += c.columns[col].elements;
+        return elements * root_type_width(t.value_type(field, slot));
+      }, nb::arg("field"), nb::arg("slot"), "Decoded bytes of a field's column in every cluster.");
+
+  m.def("_rntuple_tree", [](const std::vector<std::shared_ptr<RNTuple>>& ntuples,
+                            const std::vector<std::tuple<std::string, std::uint32_t, std::uint32_t>>& columns,
+                            const std::vector<std::tuple<std::size_t, std::size_t>>& clusters,
+                            std::string name) {
+    if (ntuples.empty() || clusters.size() != ntuples.size()) {
+      throw nb::value_error("_rntuple_tree: one cluster range per RNTuple");
+    }
+    nb::gil_scoped_release release;
+    std::vector<std::shared_ptr<const InputBuffer>> files;
+    for (const auto& t : ntuples) files.push_back(t->file());
+    std::vector<RootBranchSpec> specs;
+    for (const auto& [column_name, field, slot] : columns) {
+      RootBranchSpec spec;
+      std::uint64_t elements = 0;  // the files before: their elements of this column
+      std::int64_t content = 0;    // an index column: their collections' elements
+      for (std::size_t f = 0; f < ntuples.size(); ++f) {
+        // Several files: each file's pages after the last's, counts run on.
+        const auto [begin, end] = clusters[f];
+        RootBranchSpec part = ntuples[f]->column_spec(field, slot, begin, end, column_name,
+                                                      static_cast<std::uint32_t>(f));
+        std::uint64_t part_elements = 0;
+        for (RootBasketRef& b : part.baskets) {
+          b.entry_begin += elements;
+          b.entry_end += elements;
+          b.page.value_base += content;
+          part_elements = b.entry_end - elements;
+        }
+        if (f == 0) {
+          spec = std::move(part);
+        } else {
+          spec.baskets.insert(spec.baskets.end(), part.baskets.begin(), part.baskets.end());
+        }
+        elements += part_elements;
+        content += static_cast<std::int64_t>(ntuples[f]->collection_elements(field, slot, begin, end));
+      }
+      specs.push_back(std::move(spec));
+    }
+    return RootTree(std::move(files), std::move(specs), std::move(name));
+  }, nb::arg("ntuples"), nb::arg("columns"), nb::arg("clusters"), nb::arg("name"),
+  "A _RootTree over (name, field, slot) columns of the RNTuples (one per file, read as one), "
+  "clusters [begin, end) of each.");
+}
+
+}  // namespace decoflow::python

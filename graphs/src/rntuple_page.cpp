@@ -1,0 +1,367 @@
+#include "rntuple_page.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <optional>
+#include <cstring>
+#include <string>
+
+#include <xxhash.h>
+
+namespace decoflow::detail {
+
+// RNTuple pages are little-endian; decoding them as native values assumes a
+// little-endian machine (every platform decoflow builds for).
+static_assert(std::endian::native == std::endian::little,
+              "RNTuple page decoding assumes a little-endian machine");
+
+namespace {
+
+Error corrupt(std::string what) { return Error(ErrorCode::corrupt_input, std::move(what)); }
+
+std::string hex64(std::uint64_t v) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string s = "0x";
+  for (int shift = 60; shift >= 0; shift -= 4) s += digits[(v >> shift) & 0xF];
+  return s;
+}
+
+template <typename T>
+T load(const std::byte* p) noexcept {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+template <typename T>
+void store(std::byte* p, T v) noexcept {
+  std::memcpy(p, &v, sizeof v);
+}
+
+template <std::size_t W>
+struct Unsigned;
+template <> struct Unsigned<1> { using type = std::uint8_t; };
+template <> struct Unsigned<2> { using type = std::uint16_t; };
+template <> struct Unsigned<4> { using type = std::uint32_t; };
+template <> struct Unsigned<8> { using type = std::uint64_t; };
+
+template <typename U>
+U unzigzag(U u) noexcept {
+  return static_cast<U>((u >> 1) ^ (U{0} - (u & 1)));
+}
+
+// Un-splits n elements of W bytes: element i's byte b is planes[b * n + i].
+// One pass per pair of planes keeps every stream sequential; the inner
+// loops vectorise.
+template <std::size_t W>
+void unsplit(const std::byte* planes, std::size_t n, std::byte* out) {
+  const auto* in = reinterpret_cast<const std::uint8_t*>(planes);
+  auto* to = reinterpret_cast<std::uint8_t*>(out);
+  for (std::size_t b = 0; b < W; ++b) {
+    const std::uint8_t* plane = in + b * n;
+    for (std::size_t i = 0; i < n; ++i) to[i * W + b] = plane[i];
+  }
+}
+
+template <>
+void unsplit<4>(const std::byte* planes, std::size_t n, std::byte* out) {
+  const auto* p0 = reinterpret_cast<const std::uint8_t*>(planes);
+  const std::uint8_t* p1 = p0 + n;
+  const std::uint8_t* p2 = p1 + n;
+  const std::uint8_t* p3 = p2 + n;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t v = std::uint32_t{p0[i]} | std::uint32_t{p1[i]} << 8 |
+                            std::uint32_t{p2[i]} << 16 | std::uint32_t{p3[i]} << 24;
+    std::memcpy(out + 4 * i, &v, 4);
+  }
+}
+
+template <>
+void unsplit<8>(const std::byte* planes, std::size_t n, std::byte* out) {
+  const auto* p0 = reinterpret_cast<const std::uint8_t*>(planes);
+  const std::uint8_t *p1 = p0 + n, *p2 = p1 + n, *p3 = p2 + n, *p4 = p3 + n, *p5 = p4 + n,
+                     *p6 = p5 + n, *p7 = p6 + n;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t v = std::uint64_t{p0[i]} | std::uint64_t{p1[i]} << 8 |
+                            std::uint64_t{p2[i]} << 16 | std::uint64_t{p3[i]} << 24 |
+                            std::uint64_t{p4[i]} << 32 | std::uint64_t{p5[i]} << 40 |
+                            std::uint64_t{p6[i]} << 48 | std::uint64_t{p7[i]} << 56;
+    std::memcpy(out + 8 * i, &v, 8);
+  }
+}
+
+template <>
+void unsplit<2>(const std::byte* planes, std::size_t n, std::byte* out) {
+  const auto* p0 = reinterpret_cast<const std::uint8_t*>(planes);
+  const std::uint8_t* p1 = p0 + n;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto v = static_cast<std::uint16_t>(p0[i] | p1[i] << 8);
+    std::memcpy(out + 2 * i, &v, 2);
+  }
+}
+
+// n elements of W bytes (split or not, zigzag or not) as native elements in `out`.
+template <std::size_t W>
+void elements_into(const std::byte* in, std::size_t n, bool split, bool zigzag, std::byte* out) {
+  using U = typename Unsigned<W>::type;
+  if (split) {
+    unsplit<W>(in, n, out);
+  } else {
+    std::memcpy(out, in, n * W);
+  }
+  if (!zigzag) return;
+  for (std::size_t i = 0; i < n; ++i) store(out + i * W, unzigzag(load<U>(out + i * W)));
+}
+
+void elements_into(unsigned width, const std::byte* in, std::size_t n, bool split, bool zigzag,
+                   std::byte* out) {
+  switch (width) {
+    case 1: return elements_into<1>(in, n, false, zigzag, out);
+    case 2: return elements_into<2>(in, n, split, zigzag, out);
+    case 4: return elements_into<4>(in, n, split, zigzag, out);
+    default: return elements_into<8>(in, n, split, zigzag, out);
+  }
+}
+
+float half_to_float(std::uint16_t h) noexcept {
+  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
+  const std::uint32_t exponent = (h >> 10) & 0x1Fu;
+  std::uint32_t mantissa = h & 0x3FFu;
+  if (exponent == 0x1F) return std::bit_cast<float>(sign | 0x7F800000u | mantissa << 13);
+  if (exponent != 0) return std::bit_cast<float>(sign | (exponent + 112) << 23 | mantissa << 13);
+  if (mantissa == 0) return std::bit_cast<float>(sign);
+  // Subnormal half: normalise it.
+  std::uint32_t e = 113;
+  while ((mantissa & 0x400u) == 0) {
+    mantissa <<= 1;
+    --e;
+  }
+  return std::bit_cast<float>(sign | e << 23 | (mantissa & 0x3FFu) << 13);
+}
+
+template <typename S, typename V>
+void widen_as(const std::byte* in, std::size_t n, std::byte* out) {
+  for (std::size_t i = 0; i < n; ++i) store(out + i * sizeof(V), static_cast<V>(load<S>(in + i * sizeof(S))));
+}
+
+template <typename V>
+void widen_half(const std::byte* in, std::size_t n, std::byte* out) {
+  for (std::size_t i = 0; i < n; ++i) {
+    store(out + i * sizeof(V), static_cast<V>(half_to_float(load<std::uint16_t>(in + 2 * i))));
+  }
+}
+
+// Native elements of `from` as values of `to` (the wider type of a field's
+// representations, as uproot makes them). Same types: a copy.
+void widen(RootType from, RootType to, const std::byte* in, std::size_t n, std::byte* out) {
+  using T = RootType;
+  if (from == to) {
+    std::memcpy(out, in, n * root_type_width(from));
+    return;
+  }
+  const auto bad = [&] {
+    return Error(ErrorCode::unsupported_format, "a " + std::string(to_string(from)) +
+                                                    " column read as " + std::string(to_string(to)));
+  };
+#define DECOFLOW_WIDEN_INT(S, s_enum)                                          \
+  case s_enum:                                                                 \
+    switch (to) {                                                              \
+      case T::int16: return widen_as<S, std::int16_t>(in, n, out);             \
+      case T::uint16: return widen_as<S, std::uint16_t>(in, n, out);           \
+      case T::int32: return widen_as<S, std::int32_t>(in, n, out);             \
+      case T::uint32: return widen_as<S, std::uint32_t>(in, n, out);           \
+      case T::int64: return widen_as<S, std::int64_t>(in, n, out);             \
+      case T::uint64: return widen_as<S, std::uint64_t>(in, n, out);           \
+      case T::float64: return widen_as<S, double>(in, n, out);                 \
+      default: throw bad();                                                    \
+    }
+  switch (from) {
+    DECOFLOW_WIDEN_INT(std::int8_t, T::int8)
+    DECOFLOW_WIDEN_INT(std::uint8_t, T::uint8)
+    DECOFLOW_WIDEN_INT(std::int16_t, T::int16)
+    DECOFLOW_WIDEN_INT(std::uint16_t, T::uint16)
+    DECOFLOW_WIDEN_INT(std::int32_t, T::int32)
+    DECOFLOW_WIDEN_INT(std::uint32_t, T::uint32)
+    case T::float16:
+      if (to == T::float32) return widen_half<float>(in, n, out);
+      if (to == T::float64) return widen_half<double>(in, n, out);
+      throw bad();
+    case T::float32:
+      if (to == T::float64) return widen_as<float, double>(in, n, out);
+      throw bad();
+    default: throw bad();
+  }
+#undef DECOFLOW_WIDEN_INT
+}
+
+// `nbits` bits of element i of a little-endian bit stream (bits packed
+// least significant first) of `size` bytes.
+std::uint32_t packed_bits(const std::byte* in, std::size_t size, std::uint64_t i, unsigned nbits) {
+  const std::uint64_t bit = i * nbits;
+  const std::size_t byte = static_cast<std::size_t>(bit / 8);
+  std::uint64_t word = 0;
+  const std::size_t have = std::min<std::size_t>(8, size - byte);
+  std::memcpy(&word, in + byte, have);
+  return static_cast<std::uint32_t>((word >> (bit % 8)) & ((std::uint64_t{1} << nbits) - 1));
+}
+
+template <typename V>
+void real32_packed(const ColumnChunk& c, const std::byte* in, std::size_t size, std::size_t n,
+                   std::byte* out) {
+  const unsigned nbits = c.nbits;
+  if (c.coding == ElementCoding::le_real32_trunc) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const float v = std::bit_cast<float>(packed_bits(in, size, i, nbits) << (32 - nbits));
+      store(out + i * sizeof(V), static_cast<V>(v));
+    }
+    return;
+  }
+  // As uproot: low + q × (high - low) / (2^nbits - 1), in double.
+  const double span = c.high - c.low;
+  const double steps = static_cast<double>((std::uint64_t{1} << nbits) - 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double q = static_cast<double>(packed_bits(in, size, i, nbits));
+    store(out + i * sizeof(V), static_cast<V>(c.low + q * span / steps));
+  }
+}
+
+// An index page (`in`: native elements; split pages were delta-encoded):
+// cluster-relative ends made global by value_base, each checked to follow
+// the one before and to stay within the cluster's elements.
+template <typename U>
+void index_into(const ColumnChunk& c, const std::byte* in, std::size_t n, std::int64_t* out) {
+  std::uint64_t previous = 0, running = 0;
+  const std::uint64_t limit = c.value_limit;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t raw = load<U>(in + i * sizeof(U));
+    // Deltas of a split page may be "negative" in U: the sum wraps as ROOT's does.
+    running = c.split ? static_cast<std::uint64_t>(static_cast<U>(running + raw)) : raw;
+    if (running < previous || running > limit) [[unlikely]] {
+      throw corrupt("index element " + std::to_string(c.entry_begin + i) + " (page element " +
+                    std::to_string(i) + ") is " +
+                    std::to_string(static_cast<std::int64_t>(running)) + ": " +
+                    (running < previous ? "the offsets go backwards (the one before is " +
+                                              std::to_string(previous) + ")"
+                                        : "beyond the cluster's " + std::to_string(limit) +
+                                              " collection elements"));
+    }
+    previous = running;
+    out[i] = c.value_base + static_cast<std::int64_t>(running);
+  }
+}
+
+// Decompresses (or copies, when stored raw) a page into exactly `out`.
+void decompress(Decoder& decoder, ConstBytes page, MutableBytes out) {
+  if (page.size() == out.size()) {
+    if (!out.empty()) std::memcpy(out.data(), page.data(), out.size());
+    return;
+  }
+  const std::size_t written = decoder.root_blocks_into(page, out);
+  if (written != out.size()) {
+    throw Error(ErrorCode::size_mismatch, "the page decodes to " + std::to_string(written) +
+                                              " bytes, its element count says " +
+                                              std::to_string(out.size()));
+  }
+}
+
+}  // namespace
+
+std::uint64_t rntuple_page_bytes(const ColumnChunk& c, std::uint64_t elements) noexcept {
+  switch (c.coding) {
+    case ElementCoding::le_bits: return (elements + 7) / 8;
+    case ElementCoding::le_real32_trunc:
+    case ElementCoding::le_real32_quant: return (elements * c.nbits + 7) / 8;
+    default: return elements * root_type_width(c.stored_type);
+  }
+}
+
+void decode_rntuple_page(const ColumnChunk& c, ConstBytes stored, MutableBytes content,
+                         Decoder& decoder, ScratchPool& scratch) {
+  const auto n = static_cast<std::size_t>(c.entries);
+  if (content.size() != n * c.width) {
+    throw Error(ErrorCode::internal, "a page of " + std::to_string(n) + " elements given a " +
+                                         std::to_string(content.size()) + "-byte slice");
+  }
+  if (c.framing == ChunkFraming::rntuple_zeros) {
+    if (c.coding == ElementCoding::le_index) {
+      auto* out = reinterpret_cast<std::int64_t*>(content.data());
+      for (std::size_t i = 0; i < n; ++i) out[i] = c.value_base;
+    } else if (!content.empty()) {
+      std::memset(content.data(), 0, content.size());
+    }
+    return;
+  }
+  ConstBytes page = stored;
+  if (c.page_checksum) {
+    if (stored.size() < 8) throw corrupt("a page with a checksum of " + std::to_string(stored.size()) + " bytes");
+    page = stored.first(stored.size() - 8);
+    const std::uint64_t want = load<std::uint64_t>(stored.data() + page.size());
+    const std::uint64_t got = XXH3_64bits(page.data(), page.size());
+    if (want != got) {
+      throw Error(ErrorCode::checksum_mismatch, "page xxHash3 " + hex64(got) + ", stored " + hex64(want));
+    }
+  }
+  const auto packed = static_cast<std::size_t>(rntuple_page_bytes(c, n));
+  if (c.coding == ElementCoding::le_values && !c.split && !c.zigzag &&
+      c.stored_type == c.value_type) {
+    decompress(decoder, page, content);  // already the values
+    return;
+  }
+  ScratchPool::Lease lease(scratch, packed);
+  const MutableBytes bytes = lease.bytes();
+  decompress(decoder, page, bytes);
+  std::byte* out = content.data();
+  switch (c.coding) {
+    case ElementCoding::le_values: {
+      const unsigned w = root_type_width(c.stored_type);
+      if (c.stored_type == c.value_type) {
+        elements_into(w, bytes.data(), n, c.split, c.zigzag, out);  // straight into the slice
+        return;
+      }
+      const bool transform = c.split || c.zigzag;
+      std::optional<ScratchPool::Lease> native;
+      const std::byte* elements = bytes.data();
+      if (transform) {
+        native.emplace(scratch, packed);
+        elements_into(w, bytes.data(), n, c.split, c.zigzag, native->bytes().data());
+        elements = native->bytes().data();
+      }
+      widen(c.stored_type, c.value_type, elements, n, out);
+      return;
+    }
+    case ElementCoding::le_index: {
+      auto* ends = reinterpret_cast<std::int64_t*>(out);
+      const unsigned w = root_type_width(c.stored_type);
+      const std::byte* elements = bytes.data();
+      std::optional<ScratchPool::Lease> native;
+      if (c.split) {
+        native.emplace(scratch, packed);
+        elements_into(w, bytes.data(), n, true, false, native->bytes().data());
+        elements = native->bytes().data();
+      }
+      if (w == 4) {
+        index_into<std::uint32_t>(c, elements, n, ends);
+      } else {
+        index_into<std::uint64_t>(c, elements, n, ends);
+      }
+      return;
+    }
+    case ElementCoding::le_bits:
+      for (std::size_t i = 0; i < n; ++i) {
+        out[i] = static_cast<std::byte>((std::to_integer<unsigned>(bytes[i / 8]) >> (i % 8)) & 1u);
+      }
+      return;
+    case ElementCoding::le_real32_trunc:
+    case ElementCoding::le_real32_quant:
+      if (c.width == 8) {
+        real32_packed<double>(c, bytes.data(), bytes.size(), n, out);
+      } else {
+        real32_packed<float>(c, bytes.data(), bytes.size(), n, out);
+      }
+      return;
+    default:
+      throw Error(ErrorCode::internal, "an RNTuple page with coding " + std::string(to_string(c.coding)));
+  }
+}
+
+}  // namespace decoflow::detail

@@ -1,0 +1,191 @@
+// RNTuple pages as column chunks: each encoding of the specification made by
+// hand here (split byte planes, zigzag, delta index, bits, Real16,
+// Real32Trunc, Real32Quant), framed raw or in ROOT zstd blocks, with and
+// without their xxHash3; the slice poisoned and its guards checked.
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include <xxhash.h>
+
+#include "catch.hpp"
+#include "decoflow/column_chunk.hpp"
+#include "test_support.hpp"
+
+using namespace decoflow;
+using namespace decoflow::test;
+
+namespace {
+
+template <typename T>
+Bytes plain_bytes(const std::vector<T>& values) {
+  Bytes out(values.size() * sizeof(T));
+  std::memcpy(out.data(), values.data(), out.size());
+  return out;
+}
+
+// Byte planes: all first bytes, then all second bytes, ...
+Bytes split(const Bytes& plain, std::size_t width) {
+  const std::size_t n = plain.size() / width;
+  Bytes out(plain.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t b = 0; b < width; ++b) out[b * n + i] = plain[i * width + b];
+  }
+  return out;
+}
+
+Bytes with_checksum(Bytes page) {
+  const std::uint64_t sum = XXH3_64bits(page.data(), page.size());
+  const auto* p = reinterpret_cast<const std::byte*>(&sum);
+  page.insert(page.end(), p, p + 8);
+  return page;
+}
+
+ColumnChunk page_chunk(ElementCoding coding, RootType stored, RootType value, std::uint64_t n) {
+  ColumnChunk c;
+  c.framing = ChunkFraming::rntuple_page;
+  c.coding = coding;
+  c.stored_type = stored;
+  c.value_type = value;
+  c.width = root_type_width(value);
+  c.entries = n;
+  c.content_bytes = n * c.width;
+  return c;
+}
+
+// Decodes `stored` into a guarded, poisoned slice: every byte written, none outside.
+Bytes decode(const ColumnChunk& c, const Bytes& stored) {
+  GuardedBuffer out(static_cast<std::size_t>(c.content_bytes));
+  ScratchPool scratch;
+  decode_column_chunk(c, view(stored), out.span(), {}, thread_decoder(), scratch);
+  REQUIRE(out.guards_intact());
+  return out.prefix(static_cast<std::size_t>(c.content_bytes));
+}
+
+template <typename T>
+std::vector<T> values_of(const Bytes& bytes) {
+  std::vector<T> out(bytes.size() / sizeof(T));
+  std::memcpy(out.data(), bytes.data(), bytes.size());
+  return out;
+}
+
+std::uint32_t zigzag(std::int32_t v) {
+  return (static_cast<std::uint32_t>(v) << 1) ^ static_cast<std::uint32_t>(v >> 31);
+}
+
+// Values of `nbits` bits packed least significant first.
+Bytes pack_bits(const std::vector<std::uint32_t>& values, unsigned nbits) {
+  Bytes out((values.size() * nbits + 7) / 8);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    for (unsigned b = 0; b < nbits; ++b) {
+      if ((values[i] >> b) & 1u) {
+        const std::size_t bit = i * nbits + b;
+        out[bit / 8] |= static_cast<std::byte>(1u << (bit % 8));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("RNTuple split zigzag int32 pages decode, raw and in zstd blocks, with a checksum") {
+  const std::vector<std::int32_t> values = {-3, 0, 5, -100000, 2147483647, -2147483647 - 1, 7};
+  std::vector<std::uint32_t> encoded;
+  for (const std::int32_t v : values) encoded.push_back(zigzag(v));
+  const Bytes page = split(plain_bytes(encoded), 4);
+  ColumnChunk c = page_chunk(ElementCoding::le_values, RootType::int32, RootType::int32, values.size());
+  c.split = c.zigzag = true;
+  REQUIRE(values_of<std::int32_t>(decode(c, page)) == values);
+
+  c.page_checksum = true;
+  const Bytes zstd = with_checksum(root_blocks(view(page), "ZS"));
+  REQUIRE(zstd.size() < page.size() + 8 + 64);
+  REQUIRE(values_of<std::int32_t>(decode(c, zstd)) == values);
+  Bytes flipped = zstd;
+  flipped[12] ^= std::byte{0x10};
+  require_error(ErrorCode::checksum_mismatch, [&] { decode(c, flipped); });
+}
+
+TEST_CASE("RNTuple Real16 and float32 pages widen, split or not") {
+  const std::vector<std::uint16_t> halves = {0x3C00, 0xC000, 0x7BFF, 0x0001, 0x8000, 0x7C00};
+  const std::vector<float> want = {1.0f, -2.0f, 65504.0f, std::ldexp(1.0f, -24), -0.0f,
+                                   std::bit_cast<float>(0x7F800000u)};
+  ColumnChunk c = page_chunk(ElementCoding::le_values, RootType::float16, RootType::float32, halves.size());
+  const auto got = values_of<float>(decode(c, plain_bytes(halves)));
+  for (std::size_t i = 0; i < want.size(); ++i) REQUIRE(std::bit_cast<std::uint32_t>(got[i]) == std::bit_cast<std::uint32_t>(want[i]));
+  c.split = true;
+  REQUIRE(values_of<float>(decode(c, split(plain_bytes(halves), 2))) == got);
+
+  const std::vector<float> floats = {1.5f, -2.25f, 3e30f};
+  ColumnChunk d = page_chunk(ElementCoding::le_values, RootType::float32, RootType::float64, floats.size());
+  d.split = true;
+  REQUIRE(values_of<double>(decode(d, split(plain_bytes(floats), 4))) == std::vector<double>{1.5, -2.25, double(3e30f)});
+}
+
+TEST_CASE("RNTuple split delta index pages become global ends; backwards or past the content fail") {
+  const std::vector<std::int64_t> ends = {2, 2, 5, 9};
+  std::vector<std::int64_t> deltas = {2, 0, 3, 4};
+  ColumnChunk c = page_chunk(ElementCoding::le_index, RootType::uint64, RootType::int64, ends.size());
+  c.split = true;
+  c.value_base = 100;
+  c.value_limit = 9;
+  REQUIRE(values_of<std::int64_t>(decode(c, split(plain_bytes(deltas), 8))) ==
+          std::vector<std::int64_t>{102, 102, 105, 109});
+
+  ColumnChunk unsplit = page_chunk(ElementCoding::le_index, RootType::uint32, RootType::int64, 4);
+  unsplit.value_limit = 9;
+  REQUIRE(values_of<std::int64_t>(decode(unsplit, plain_bytes(std::vector<std::uint32_t>{2, 2, 5, 9}))) == ends);
+
+  deltas[2] = -1;  // 2, 2, 1: backwards
+  const std::string back = require_error(ErrorCode::corrupt_input, [&] { decode(c, split(plain_bytes(deltas), 8)); });
+  REQUIRE(back.find("go backwards") != std::string::npos);
+  c.value_limit = 8;  // the last end, 9, is past the cluster's 8 elements
+  deltas[2] = 3;
+  require_error(ErrorCode::corrupt_input, [&] { decode(c, split(plain_bytes(deltas), 8)); });
+}
+
+TEST_CASE("RNTuple bit, Real32Trunc and Real32Quant pages unpack") {
+  const std::vector<std::uint32_t> bits = {1, 0, 0, 1, 1, 1, 0, 1, 0, 1, 1};
+  ColumnChunk b = page_chunk(ElementCoding::le_bits, RootType::uint8, RootType::boolean, bits.size());
+  const Bytes got_bits = decode(b, pack_bits(bits, 1));
+  for (std::size_t i = 0; i < bits.size(); ++i) REQUIRE(std::to_integer<unsigned>(got_bits[i]) == bits[i]);
+
+  const std::vector<float> floats = {3.14159f, -1234.5f, 1e-20f, 0.0f, -7.0f};
+  for (const unsigned nbits : {10u, 13u, 20u, 31u}) {
+    std::vector<std::uint32_t> kept;
+    std::vector<float> want;
+    for (const float f : floats) {
+      kept.push_back(std::bit_cast<std::uint32_t>(f) >> (32 - nbits));
+      want.push_back(std::bit_cast<float>(kept.back() << (32 - nbits)));
+    }
+    ColumnChunk t = page_chunk(ElementCoding::le_real32_trunc, RootType::uint8, RootType::float32, floats.size());
+    t.nbits = static_cast<std::uint8_t>(nbits);
+    REQUIRE(values_of<float>(decode(t, pack_bits(kept, nbits))) == want);
+  }
+
+  const std::vector<std::uint32_t> q = {0, 15, 7, 1, 8};
+  ColumnChunk quant = page_chunk(ElementCoding::le_real32_quant, RootType::uint8, RootType::float32, q.size());
+  quant.nbits = 4;
+  quant.low = -1;
+  quant.high = 1;
+  std::vector<float> want;
+  for (const std::uint32_t v : q) want.push_back(static_cast<float>(-1.0 + v * 2.0 / 15.0));
+  REQUIRE(values_of<float>(decode(quant, pack_bits(q, 4))) == want);
+}
+
+TEST_CASE("RNTuple pages whose size disagrees with their elements, and zero chunks") {
+  ColumnChunk c = page_chunk(ElementCoding::le_values, RootType::int32, RootType::int32, 4);
+  // 12 bytes for 4 elements: not raw, so ROOT blocks, and these are none
+  // (their "algorithm" bytes 01 00 00 name no codec).
+  require_error(ErrorCode::unsupported_format, [&] { decode(c, plain_bytes(std::vector<std::int32_t>{1, 2, 3})); });
+  // Blocks that decode to fewer bytes than the elements need.
+  const Bytes short_blocks = root_blocks(view(plain_bytes(std::vector<std::int32_t>{1, 2, 3})), "ZS");
+  REQUIRE_THROWS_AS(decode(c, short_blocks), Error);
+
+  ColumnChunk zeros = page_chunk(ElementCoding::le_index, RootType::uint64, RootType::int64, 3);
+  zeros.framing = ChunkFraming::rntuple_zeros;
+  zeros.value_base = 42;
+  REQUIRE(values_of<std::int64_t>(decode(zeros, {})) == std::vector<std::int64_t>{42, 42, 42});
+}

@@ -1,0 +1,165 @@
+"""decoflow.root on RNTuples: every RNTuple of every file in
+``../shared/testdata/root/rntuple/`` (ROOT's own test files) and of the
+ROOT-written fixtures in ``tests/fixtures/rntuple/``, every field, equal to
+uproot's RNTuple reader (``library="ak"``: same type, same values) or refused
+by name; entry ranges, iterate, filter_name, several files, the libraries;
+and bad input (``test_rntuple_bad_input.py``)."""
+
+from __future__ import annotations
+
+import pathlib
+
+import awkward as ak
+import numpy as np
+import pytest
+
+import decoflow.root as dr
+from decoflow import Executor, UnsupportedFormatError
+
+uproot = pytest.importorskip("uproot")
+
+PROJECT = pathlib.Path(__file__).resolve().parents[2]
+SHARED = PROJECT.parent / "shared" / "testdata" / "root" / "rntuple"
+FIXTURES = PROJECT / "tests" / "fixtures" / "rntuple"
+
+
+def rntuples() -> list:
+    """(path, name) of every RNTuple in the shared test data and the fixtures."""
+    params = []
+    for folder in (SHARED, FIXTURES):
+        if not folder.is_dir():
+            params.append(pytest.param(None, None, id=f"absent-{folder.name}", marks=pytest.mark.skip(
+                reason=f"{folder} is absent (see ../shared/testdata/README.md)")))
+            continue
+        for path in sorted(folder.glob("*.root")):
+            with uproot.open(path) as f:
+                for key, cls in f.classnames().items():
+                    if cls == "ROOT::RNTuple":
+                        name = key.split(";")[0]
+                        params.append(pytest.param(str(path), name, id=f"{path.name}:{name}"))
+    return params
+
+
+ALL = rntuples()
+
+
+@pytest.fixture(scope="module")
+def executor():
+    with Executor(threads=2) as ex:
+        yield ex
+
+
+def same(got: ak.Array, want: ak.Array) -> bool:
+    return got.type == want.type and ak.array_equal(got, want, equal_nan=True, dtype_exact=True)
+
+
+@pytest.mark.parametrize("path,name", ALL)
+def test_every_field_equals_uproot_or_is_refused_by_name(path, name, executor):
+    ntuple = uproot.open(path)[name]
+    read, refused = [], []
+    for field in ntuple.keys(recursive=False):
+        try:
+            got = dr.arrays(f"{path}:{name}", [field], library="ak", executor=executor)
+        except dr.UnsupportedBranchError as e:
+            assert e.branch == field and f"field '{field}'" in str(e)
+            refused.append(field)
+            continue
+        # uproot's record may hold more (a projected field brings its source
+        # along): the field itself must be the same.
+        want = ntuple.arrays([field])[field]
+        assert got.fields == [field]
+        assert same(got[field], want), (field, str(got[field].type), str(want.type))
+        read.append(field)
+    if ntuple.num_entries > 10_000_000:
+        return  # ROOT's 100-million-entry file: once is enough (seconds per read in uproot)
+    # Everything read at once (refused fields skipped, by name): the same fields.
+    everything = dr.read(f"{path}:{name}", library="ak", executor=executor)
+    assert sorted(everything.skipped) == sorted(refused)
+    assert everything.arrays.fields == read
+    if read:
+        want = ntuple.arrays(read)
+        for field in read:
+            assert same(everything.arrays[field], want[field]), field
+
+
+def _variety():
+    """A few RNTuples with several clusters, collections and deferred columns."""
+    names = ["test_extension_columns_rntuple_v1-0-0-0.root", "test_index_multicluster_rntuple_v1-0-0-0.root",
+             "test_multiple_cluster_groups_rntuple_v1-0-0-0.root",
+             "test_stl_containers_rntuple_v1-0-0-0.root"]
+    return [p for p in ALL if p.values[0] is not None and pathlib.Path(p.values[0]).name in names
+            or p.values[0] is not None and pathlib.Path(p.values[0]).parent == FIXTURES]
+
+
+@pytest.mark.parametrize("path,name", _variety())
+def test_entry_ranges_read_only_their_clusters_and_equal_uproot(path, name, executor):
+    ntuple = uproot.open(path)[name]
+    n = ntuple.num_entries
+    fields = list(dr.read(f"{path}:{name}", library="ak", executor=executor).arrays.fields)
+    for lo, hi in [(0, n), (n // 3, 2 * n // 3), (n - 1, n), (n // 2, n // 2), (-5, None)]:
+        got = dr.arrays(f"{path}:{name}", fields, entry_start=lo, entry_stop=hi, library="ak",
+                        executor=executor)
+        want = ntuple.arrays(fields, entry_start=lo, entry_stop=hi)
+        for field in fields:
+            assert same(got[field], want[field]), (lo, hi, field)
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason=f"{SHARED} is absent")
+def test_numpy_library_gives_arrays_jagged_and_strings(executor):
+    path = str(SHARED / "test_stl_containers_rntuple_v1-0-0-0.root")
+    got = dr.arrays(f"{path}:ntuple", ["string", "vector_int32", "array_float", "lorentz_vector"],
+                    executor=executor)
+    want = uproot.open(path)["ntuple"].arrays(["string", "vector_int32", "array_float",
+                                               "lorentz_vector"])
+    assert isinstance(got["string"], dr.Strings) and got["string"].tolist() == want["string"].tolist()
+    assert isinstance(got["vector_int32"], dr.Jagged)
+    assert got["vector_int32"].tolist() == want["vector_int32"].tolist()
+    assert got["vector_int32"].content.dtype == np.int32
+    assert ak.array_equal(got["array_float"], want["array_float"])  # awkward: the rest
+    assert ak.array_equal(got["lorentz_vector"], want["lorentz_vector"])
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason=f"{SHARED} is absent")
+def test_iterate_filter_name_and_several_files(executor):
+    path = str(SHARED / "test_multiple_cluster_groups_rntuple_v1-0-0-0.root")
+    ntuple = uproot.open(path)["ntuple"]
+    whole = ntuple.arrays()
+    steps = list(dr.iterate(f"{path}:ntuple", step_size=333, library="ak", executor=executor))
+    assert [len(s) for s in steps] == [333, 333, 333, 1]
+    assert same(ak.concatenate(steps), whole)
+    only = dr.arrays(f"{path}:ntuple", filter_name="int_*", library="ak", executor=executor)
+    assert only.fields == ["int_vector"]
+    twice = dr.arrays([f"{path}:ntuple", f"{path}:ntuple"], library="ak", executor=executor)
+    assert same(twice, ak.concatenate([whole, whole]))
+    middle = dr.arrays([f"{path}:ntuple", f"{path}:ntuple"], entry_start=900, entry_stop=1100,
+                       library="ak", executor=executor)
+    assert same(middle, ak.concatenate([whole[900:], whole[:100]]))
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason=f"{SHARED} is absent")
+def test_a_list_mixing_ttree_and_rntuple_is_refused():
+    rntuple = str(SHARED / "test_int_float_rntuple_v1-0-0-0.root")
+    ttree = next((PROJECT.parent / "shared" / "testdata" / "root").glob("*.root"), None)
+    if ttree is None:
+        pytest.skip("no TTree file in the shared test data")
+    with pytest.raises(UnsupportedFormatError, match="mixes TTrees and RNTuples"):
+        dr.arrays([ttree, rntuple])
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason=f"{SHARED} is absent")
+def test_two_rntuples_in_one_file_are_named():
+    path = str(SHARED / "rntviewer-testfile-multiple-rntuples-v1-0-0-0.root")
+    with pytest.raises(ValueError, match="name one"):
+        dr.arrays(path)
+    assert dr.arrays(f"{path}:B")["g"].tolist() == uproot.open(path)["B"]["g"].array().tolist()
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason=f"{SHARED} is absent")
+def test_an_unknown_field_is_a_key_error_and_a_refused_one_names_its_type():
+    path = str(SHARED / "test_stl_containers_rntuple_v1-0-0-0.root")
+    with pytest.raises(KeyError, match="no field named 'nope'"):
+        dr.arrays(f"{path}:ntuple", ["nope"])
+    with pytest.raises(dr.UnsupportedBranchError, match=r"variant_int32_string.*std::variant"):
+        dr.arrays(f"{path}:ntuple", ["variant_int32_string"])
+    with pytest.raises(TypeError, match="RNTuple reads take none"):
+        dr.read(f"{path}:ntuple", ["string"], stages=[object()])

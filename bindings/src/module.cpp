@@ -35,6 +35,7 @@
 #include "decoflow/stage.hpp"
 #include "py_array.hpp"
 #include "py_graph.hpp"
+#include "root_meta.hpp"
 #include "root_plan.hpp"
 
 namespace nb = nanobind;
@@ -349,6 +350,7 @@ NB_MODULE(_core, m) {
 
   bind_arrays(m);
   bind_root(m);  // decoflow.root: ROOT branches
+  bind_root_meta(m);  // decoflow.root: ROOT metadata, natively
 
   // Stages --------------------------------------------------------------
   nb::class_<Stage>(m, "Stage", "One step every chunk goes through (make with decoflow.decode(),\n"

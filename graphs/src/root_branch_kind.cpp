@@ -139,11 +139,15 @@ std::optional<RootType> vector_element(std::string_view name) {
   return std::nullopt;
 }
 
-// "vector<float>" → float32; nullopt for any other class name.
+// "vector<float>" (or ROOT::VecOps::RVec<float>, stored alike) → float32;
+// nullopt for any other class name.
 std::optional<RootType> vector_of_numbers(std::string_view name) {
   if (name.rfind("std::", 0) == 0) name.remove_prefix(5);
-  if (name.rfind("vector<", 0) != 0 || name.back() != '>') return std::nullopt;
-  std::string_view inner = name.substr(7, name.size() - 8);
+  std::size_t open = 0;
+  if (name.rfind("vector<", 0) == 0) open = 7;
+  if (name.rfind("ROOT::VecOps::RVec<", 0) == 0) open = 19;
+  if (open == 0 || name.back() != '>') return std::nullopt;
+  std::string_view inner = name.substr(open, name.size() - open - 1);
   while (!inner.empty() && inner.front() == ' ') inner.remove_prefix(1);
   while (!inner.empty() && inner.back() == ' ') inner.remove_suffix(1);
   return vector_element(inner);
@@ -297,6 +301,11 @@ std::optional<RootBranchKind> identify_root_branch(const RootTreeMeta& tree, std
       return kind;
     }
     if (top_level && element) {
+      const std::string_view c = b.element_class;
+      if (c == "string" || c == "std::string" || c == "TString") {  // no header at top level
+        kind.layout = ColumnLayout::strings;
+        return kind;
+      }
       if (const auto t = vector_of_numbers(b.element_class)) {
         kind.type = *t;
         kind.layout = ColumnLayout::jagged;

@@ -1,0 +1,209 @@
+"""The native ROOT metadata reader (graphs/root_file.hpp, root_tree_meta.hpp)
+against uproot: every TTree of every file under ../shared/testdata/root/ (the
+HZZ files and tree/; skipped visibly where absent) and tests/fixtures/root/ —
+its keys, branch list, entry counts, basket tables, embedded baskets and the
+kind of every branch the native reader types, equal to uproot's and to
+decoflow.root's uproot adapter (`_uproot.branch_kind`); a branch it does not
+type is counted, never guessed. Then damaged files, each made from a real one:
+a clear error naming the file and what was being read.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from decoflow import CorruptInputError, _core
+
+uproot = pytest.importorskip("uproot", reason="the reference is uproot's reading")
+from decoflow.root import _uproot  # noqa: E402
+
+PROJECT = Path(__file__).resolve().parents[2]
+SHARED = PROJECT.parent / "shared" / "testdata" / "root"
+FIXTURES = PROJECT / "tests" / "fixtures" / "root"
+
+
+def _files() -> list:
+    params = []
+    if SHARED.is_dir():
+        for path in sorted(SHARED.glob("*.root")) + sorted((SHARED / "tree").glob("*.root")):
+            params.append(pytest.param(path, id=str(path.relative_to(SHARED))))
+    else:
+        params.append(pytest.param(None, id="shared-testdata", marks=pytest.mark.skip(
+            reason=f"{SHARED} is absent (see ../shared/testdata/README.md)")))
+    for path in sorted(FIXTURES.glob("*.root")):
+        params.append(pytest.param(path, id=f"fixtures/{path.name}"))
+    return params
+
+
+def _tree_names(f) -> list[str]:
+    return sorted({k.split(";")[0] for k, c in f.classnames().items() if c == "TTree"})
+
+
+@pytest.mark.parametrize("path", _files())
+def test_every_tree_equals_uproot(path):
+    f = uproot.open(path)
+    # The keys, recursively, as uproot lists them (path;cycle -> class).
+    native_keys = {f"{p};{cycle}": cls for p, cycle, cls, _ in _core._root_keys(str(path))}
+    assert native_keys == f.classnames()
+    typed = unknown = 0
+    for name in _tree_names(f):
+        tree = f[name]
+        tree_name, entries, branches = _core._root_tree_meta(str(path), name)
+        assert tree_name == tree.name and entries == tree.num_entries
+        assert [b[0] for b in branches] == list(tree.keys()), name
+        for native, ub in zip(branches, tree.values()):
+            (bpath, bname, cls, kind, why, bentries, _parent, leaves, seeks, sizes, bounds,
+             embedded, borders) = native
+            where = f"{path.name}:{name}:{bpath}"
+            assert (bname, cls, bentries) == (ub.name, ub.classname, ub.num_entries), where
+            assert [leaf[1] for leaf in leaves] == [x.member("fName") for x in
+                                                    ub.member("fLeaves")], where
+            # The basket table: the baskets on file, then the embedded ones.
+            kept = ub.embedded_baskets
+            normal = ub.num_baskets - len(kept)
+            assert len(seeks) == ub.num_baskets, where
+            np.testing.assert_array_equal(seeks[:normal], ub.member("fBasketSeek")[:normal])
+            np.testing.assert_array_equal(sizes[:normal], ub.member("fBasketBytes")[:normal])
+            np.testing.assert_array_equal(bounds, ub.entry_offsets)
+            np.testing.assert_array_equal(borders[:normal], -1)
+            np.testing.assert_array_equal(borders[normal:], [int(b.border) for b in kept])
+            theirs = _uproot.branch_kind(bpath, ub)
+            if kind is None:
+                assert why, where
+                unknown += 1
+                if kept:  # the values as stored, whatever their type
+                    assert list(embedded) == [np.asarray(b.data).tobytes() for b in kept], where
+                continue
+            typed += 1
+            assert not isinstance(theirs, Exception), f"{where}: natively {kind}; {theirs}"
+            mine = dict(kind)
+            inner, record = mine.pop("inner"), mine.pop("record")
+            assert mine == theirs.for_engine(), where
+            assert inner == theirs.inner, where
+            if record:
+                assert [r[0] for r in record] == list(theirs.dtype.names), where
+            assert list(embedded) == [_uproot._embedded_bytes(b, theirs) for b in kept], where
+    print(f"{path.name}: {typed} branches typed natively, {unknown} left to uproot")
+
+
+# ------------------------------------------------------------------ bad input
+
+FIXTURE = FIXTURES / "coverage-uncompressed.root"  # uncompressed: records can be edited
+
+
+def _top_keys(data: bytes) -> tuple[int, list[dict]]:
+    """(the top directory's keys list offset, its keys with where each header
+    lies in the file), parsed here independently of the reader under test."""
+    version, begin = struct.unpack_from(">iI", data, 4)
+    large = version >= 1000000
+    nbytes_name = struct.unpack_from(">I", data, 4 + 4 + 4 + (8 + 8 if large else 4 + 4) + 8)[0]
+    record = begin + nbytes_name
+    dir_version = struct.unpack_from(">h", data, record)[0]
+    at = record + 2 + 4 + 4 + 4 + 4
+    seek_keys = (struct.unpack_from(">q", data, at + 16)[0] if dir_version > 1000
+                 else struct.unpack_from(">I", data, at + 8)[0])
+    keylen = struct.unpack_from(">h", data, seek_keys + 14)[0]
+    n = struct.unpack_from(">i", data, seek_keys + keylen)[0]
+    pos, keys = seek_keys + keylen + 4, []
+    for _ in range(n):
+        key_version = struct.unpack_from(">h", data, pos + 4)[0]
+        wide = key_version > 1000
+        seek_at = pos + 18
+        seek = struct.unpack_from(">q" if wide else ">I", data, seek_at)[0]
+        cur = seek_at + (16 if wide else 8)
+        strings = []
+        for _ in range(3):
+            length = data[cur]
+            strings.append(data[cur + 1:cur + 1 + length].decode())
+            cur += 1 + length
+        keys.append({"class": strings[0], "name": strings[1], "seek": seek, "seek_at": seek_at,
+                     "wide": wide})
+        pos = cur
+    return seek_keys, keys
+
+
+def _damaged(tmp_path, edit) -> str:
+    target = tmp_path / "damaged.root"
+    data = bytearray(FIXTURE.read_bytes())
+    edit(data)
+    target.write_bytes(bytes(data))
+    return str(target)
+
+
+def test_a_truncated_file_is_named(tmp_path):
+    target = tmp_path / "cut.root"
+    target.write_bytes(FIXTURE.read_bytes()[:200_000])
+    with pytest.raises(CorruptInputError, match=r"cut\.root: the file is cut short"):
+        _core._root_tree_meta(str(target), "floats")
+    target.write_bytes(b"not a ROOT file at all")
+    with pytest.raises(CorruptInputError, match=r"cut\.root: not a ROOT file"):
+        _core._root_keys(str(target))
+
+
+def test_a_key_pointing_outside_the_file_is_named(tmp_path):
+    data = FIXTURE.read_bytes()
+    _, keys = _top_keys(data)
+    key = next(k for k in keys if k["name"] == "floats")
+
+    def edit(d):
+        struct.pack_into(">q" if key["wide"] else ">I", d, key["seek_at"], len(d) + 4096)
+
+    path = _damaged(tmp_path, edit)
+    with pytest.raises(CorruptInputError, match=r"damaged\.root: key 'floats;1' \(TTree, file "
+                                                r"bytes \[\d+, \+\d+\)\): lies outside"):
+        _core._root_tree_meta(path, "floats")
+
+
+def test_a_directory_loop_is_named(tmp_path):
+    data = FIXTURE.read_bytes()
+    seek_keys, keys = _top_keys(data)
+    sub = next(k for k in keys if k["class"] in ("TDirectory", "TDirectoryFile"))
+    keylen = struct.unpack_from(">h", data, sub["seek"] + 14)[0]
+    record = sub["seek"] + keylen
+    big = struct.unpack_from(">h", data, record)[0] > 1000
+
+    def edit(d):  # the subdirectory's keys list is the top directory's
+        at = record + 2 + 4 + 4 + 4 + 4 + (16 if big else 8)
+        struct.pack_into(">q" if big else ">I", d, at, seek_keys)
+
+    path = _damaged(tmp_path, edit)
+    with pytest.raises(CorruptInputError, match=r"damaged\.root: key 'sub;1' .*loops back"):
+        _core._root_keys(path)
+    with pytest.raises(CorruptInputError, match=r"loops back"):
+        _core._root_tree_meta(path, "sub/sub/embedded_only")
+
+
+def test_a_record_lying_about_its_size_is_named(tmp_path):
+    data = FIXTURE.read_bytes()
+    _, keys = _top_keys(data)
+    key = next(k for k in keys if k["name"] == "floats")
+    keylen = struct.unpack_from(">h", data, key["seek"] + 14)[0]
+    payload = key["seek"] + keylen
+    # The first TBranch in the tree: its class tag, then its own byte count.
+    tag = data.index(b"\xff\xff\xff\xffTBranch\x00", payload)
+    count_at = tag + 4 + len(b"TBranch\x00")
+    count = struct.unpack_from(">I", data, count_at)[0]
+
+    def shorter(d):  # its members run past the size it claims
+        struct.pack_into(">I", d, count_at, count - 40)
+
+    with pytest.raises(CorruptInputError, match=r"damaged\.root: key 'floats;1' \(TTree.*"
+                                                r"run \d+ bytes past its byte count"):
+        _core._root_tree_meta(_damaged(tmp_path, shorter), "floats")
+
+    def longer(d):  # it claims more bytes than the record has
+        struct.pack_into(">I", d, count_at, 0x40000000 | 0x3FFFFF00)
+
+    with pytest.raises(CorruptInputError, match=r"key 'floats;1' \(TTree.*byte count \d+ runs "
+                                                r"past the end"):
+        _core._root_tree_meta(_damaged(tmp_path, longer), "floats")
+
+
+def test_the_fixture_tree_names_exist():
+    # The bad-input tests edit these trees: if the fixtures change, say so here.
+    names = {p for p, *_ in _core._root_keys(str(FIXTURE))}
+    assert {"floats", "sub", "sub/embedded_only"} <= names

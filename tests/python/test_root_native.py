@@ -19,7 +19,7 @@ import pytest
 from decoflow import CorruptInputError, _core
 
 uproot = pytest.importorskip("uproot", reason="the reference is uproot's reading")
-from decoflow.root import _uproot  # noqa: E402
+from decoflow.root import _native, _select, _uproot  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parents[2]
 SHARED = PROJECT.parent / "shared" / "testdata" / "root"
@@ -55,6 +55,9 @@ def test_every_tree_equals_uproot(path):
         tree_name, entries, branches = _core._root_tree_meta(str(path), name)
         assert tree_name == tree.name and entries == tree.num_entries
         assert [b[0] for b in branches] == list(tree.keys()), name
+        # branches=None reads the same names from either route.
+        assert (_native.NativeTree(str(path), name).readable_names() ==
+                list(_select._every_branch(tree))), name
         for native, ub in zip(branches, tree.values()):
             (bpath, bname, cls, kind, why, bentries, _parent, leaves, seeks, sizes, bounds,
              embedded, borders) = native

@@ -17,7 +17,8 @@ from .._errors import Error
 from ._results import (Jagged, RootRead, Strings, import_pandas, in_library, library_name,
                        pandas_native)
 from ._select import NameFilter, Selection, branch_names, entry_range, name_filter, select
-from ._uproot import BranchTable, open_trees, total_entries
+from ._native import open_trees
+from ._uproot import BranchTable, total_entries
 
 _default_lock = threading.Lock()
 _default_executor: Executor | None = None

@@ -210,3 +210,57 @@ def test_the_fixture_tree_names_exist():
     # The bad-input tests edit these trees: if the fixtures change, say so here.
     names = {p for p, *_ in _core._root_keys(str(FIXTURE))}
     assert {"floats", "sub", "sub/embedded_only"} <= names
+
+
+# ------------------------------------------------------------------ the public face
+
+
+def test_keys_and_branches_list_what_uproot_lists():
+    import decoflow.root as droot
+
+    path = FIXTURES / "coverage-zstd.root"
+    with uproot.open(path) as f:
+        assert droot.keys(path) == f.keys()
+        tree = f["vectors"]
+        listed = droot.branches(f"{path}:vectors")
+        assert list(listed) == list(tree.keys())
+        for name, described in listed.items():
+            kind = _uproot.branch_kind(name, tree[name])
+            if not described.startswith("uproot: "):
+                assert described in (kind.describe(), "record"), name
+
+
+def test_paths_read_without_uproot(tmp_path):
+    """uproot is optional for the branches the native reader types: a Python
+    where `import uproot` fails reads them (the values checked here against
+    uproot's), and refuses an untyped one by name."""
+    import subprocess
+    import sys
+
+    path = FIXTURES / "coverage-zstd.root"
+    out = tmp_path / "values.npz"
+    script = f"""
+import sys
+sys.modules["uproot"] = None  # import uproot raises ImportError
+import numpy as np
+import decoflow.root as droot
+a = droot.arrays({str(path)!r} + ":vectors", ["vec_float", "str"])
+np.savez({str(out)!r}, content=a["vec_float"].content, offsets=a["vec_float"].offsets,
+         strings=np.array(list(a["str"]), dtype=object))
+try:
+    droot.arrays({str(path)!r} + ":objects", ["hits"])
+except droot.UnsupportedBranchError as e:
+    print("refused:", e)
+"""
+    env = dict(__import__("os").environ)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "refused: branch 'hits'" in done.stdout and "uproot" in done.stdout
+    got = np.load(out, allow_pickle=True)
+    with uproot.open(path) as f:
+        want = f["vectors"]["vec_float"].array(library="ak")
+        import awkward as ak
+        np.testing.assert_array_equal(got["content"], ak.flatten(want).to_numpy())
+        np.testing.assert_array_equal(got["offsets"], np.asarray(want.layout.offsets))
+        assert list(got["strings"]) == [s for s in f["vectors"]["str"].array(library="np")]

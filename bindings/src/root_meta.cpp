@@ -9,6 +9,7 @@
 #include <nanobind/stl/vector.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,6 +54,23 @@ nb::object kind_dict(const RootBranchKind& k) {
     record.append(nb::make_tuple(f.name, std::string(to_string(f.type)), nb::tuple(dims)));
   }
   d["record"] = record;
+  // One string per distinct kind: Python makes each kind's objects once
+  // (doubles in full: two ranges must never share a key).
+  const auto exact = [](double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", v);
+    return std::string(text);
+  };
+  std::string key = std::string(to_string(k.type)) + "|" + std::string(to_string(k.layout)) + "|" +
+                    std::to_string(k.header_bytes) + "|" + std::string(to_string(k.coding)) + "|" +
+                    std::to_string(k.nbits) + "|" + exact(k.low) + "|" +
+                    exact(k.high) + "|";
+  for (auto v : k.inner) key += std::to_string(v) + ",";
+  for (const auto& f : k.record) {
+    key += "|" + f.name + ":" + std::string(to_string(f.type));
+    for (auto v : f.dims) key += "," + std::to_string(v);
+  }
+  d["key"] = key;
   return d;
 }
 

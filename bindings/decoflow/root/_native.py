@@ -37,11 +37,21 @@ class NativeBranch(NamedTuple):
     borders: np.ndarray  # value bytes of embedded baskets, -1 for baskets on file
 
 
+_KINDS: dict[str, BranchKind] = {}  # a tree has few distinct kinds: made once each
+
+
 def branch_kind(branch: NativeBranch) -> BranchKind | None:
     """The native kind as decoflow.root's BranchKind (None when untyped)."""
     k = branch.kind
     if k is None:
         return None
+    made = _KINDS.get(k["key"])
+    if made is None:
+        made = _KINDS[k["key"]] = _make_kind(k)
+    return made
+
+
+def _make_kind(k: dict) -> BranchKind:
     if k["coding"] == "record":
         dtype = np.dtype([(name, np.dtype(t), tuple(dims)) if dims else (name, np.dtype(t))
                           for name, t, dims in k["record"]])
@@ -148,6 +158,18 @@ def _open_native(path: str, tree: str | None) -> tuple[str, NativeTree]:
     return path, NativeTree(path, tree)
 
 
+def _no_inputs(n: int) -> np.ndarray:
+    return np.full(n, -1, dtype=np.int64)
+
+
+def _zeros(n: int) -> np.ndarray:
+    return np.zeros(n, dtype=np.int64)
+
+
+def _numbers(n: int) -> np.ndarray:
+    return np.arange(n, dtype=np.int64)
+
+
 def branch_table(name: str, trees: list[tuple[str, Any]],
                  embedded: list[bytes]) -> BranchTable | Error:
     """_uproot.branch_table's result from the native metadata: the branch's
@@ -164,6 +186,18 @@ def branch_table(name: str, trees: list[tuple[str, Any]],
     if any(k != kinds[0] for k in kinds):
         differ = ", ".join(f"{path}: {k.describe()}" for (path, _), k in zip(trees, kinds))
         return unsupported(name, f"its type differs between the files ({differ})")
+    if len(rows) == 1:  # one file: the native arrays as they are
+        row = rows[0]
+        n = len(row.seeks)
+        inputs = _no_inputs(n)
+        if row.embedded:
+            inputs = inputs.copy()
+            first = 1 + len(embedded)
+            inside = row.borders >= 0
+            inputs[inside] = np.arange(first, first + int(inside.sum()), dtype=np.int64)
+            embedded.extend(row.embedded)
+        return BranchTable(name, kinds[0], row.seeks, row.sizes, row.bounds, _zeros(n),
+                           _numbers(n), inputs, row.borders)
     columns: dict[str, list[np.ndarray]] = {c: [] for c in ("seeks", "sizes", "files", "numbers",
                                                             "inputs", "borders", "bounds")}
     base = 0

@@ -111,6 +111,24 @@ with tempfile.TemporaryDirectory() as tmp:
         assert np.array_equal(content, np.asarray(ak.flatten(ref))), (lo, hi)
         assert f"jet\tvar * float32\t{len(ref)} entries" in run.stdout, run.stdout
     assert total == 29_000
+    # By name, without a table (--tree: the metadata read natively): the same
+    # arrays across both files, an entry range too; a missing branch: exit 2.
+    native = tmp / "native"
+    native.mkdir()
+    run = subprocess.run([tool, "--threads", "2", "--output-dir", str(native), "--tree", "events",
+                          "--branches", "x,jet", "--entry-start", "19000", "--entry-stop", "21500",
+                          str(path), str(second)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    ref = np.asarray(refs["x"][19_000:21_500])
+    assert np.array_equal(np.fromfile(native / "x.bin", dtype=ref.dtype), ref)
+    ref = refs["jet"][19_000:21_500]
+    assert np.array_equal(np.fromfile(native / "jet.bin", dtype=np.float32),
+                          np.asarray(ak.flatten(ref)))
+    offsets = np.fromfile(native / "jet.offsets.bin", dtype=np.int64)
+    assert offsets[0] == 0 and np.array_equal(np.diff(offsets), np.asarray(ak.num(ref)))
+    run = subprocess.run([tool, "--tree", "events", "--branches", "x,nope", str(path)],
+                         capture_output=True, text=True)
+    assert run.returncode == 2 and "no branch 'nope'" in run.stderr, run.stderr
     # Tables that disagree, and a bad range value: exit 2, saying why.
     (tmp / "other.tsv").write_text("".join(l + "\n" for l in table2.splitlines()
                                            if not l.startswith("flag\t")))

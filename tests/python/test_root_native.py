@@ -11,32 +11,21 @@ a clear error naming the file and what was being read.
 from __future__ import annotations
 
 import struct
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import FIXTURE_ROOT_FILES as FIXTURES
+from conftest import root_test_files
 
 from decoflow import CorruptInputError, _core
 
 uproot = pytest.importorskip("uproot", reason="the reference is uproot's reading")
 from decoflow.root import _native, _select, _uproot  # noqa: E402
 
-PROJECT = Path(__file__).resolve().parents[2]
-SHARED = PROJECT.parent / "shared" / "testdata" / "root"
-FIXTURES = PROJECT / "tests" / "fixtures" / "root"
 
 
 def _files() -> list:
-    params = []
-    if SHARED.is_dir():
-        for path in sorted(SHARED.glob("*.root")) + sorted((SHARED / "tree").glob("*.root")):
-            params.append(pytest.param(path, id=str(path.relative_to(SHARED))))
-    else:
-        params.append(pytest.param(None, id="shared-testdata", marks=pytest.mark.skip(
-            reason=f"{SHARED} is absent (see ../shared/testdata/README.md)")))
-    for path in sorted(FIXTURES.glob("*.root")):
-        params.append(pytest.param(path, id=f"fixtures/{path.name}"))
-    return params
+    return root_test_files()
 
 
 def _tree_names(f) -> list[str]:

@@ -249,9 +249,15 @@ std::size_t TreeParser::read_basket(std::string_view what) {
     }
     std::vector<std::int32_t> starts(static_cast<std::size_t>(entries));
     for (auto& s : starts) {
-      std::int32_t v = in_.i32(basket + " entry offsets");
+      std::int64_t v = in_.i32(basket + " entry offsets");
       if (flag > 20) v &= 0x00FFFFFF;  // displacement bits
-      s = v - keylen;
+      // Each entry starts inside the buffer's values: [fKeylen, fLast].
+      if (v < keylen || v > last) {
+        in_.fail(basket + " entry offsets", in_.position() - 4, 4,
+                 "an entry starts at " + std::to_string(v) + ", outside the values [" +
+                     std::to_string(keylen) + ", " + std::to_string(last) + "]");
+      }
+      s = static_cast<std::int32_t>(v - keylen);
     }
     b.starts = std::move(starts);
   }
@@ -471,13 +477,16 @@ std::vector<std::byte> big_endian_i32(std::int64_t v) {
 
 }  // namespace
 
+RootTreeMeta parse_root_tree(ConstBytes payload, std::uint32_t keylen, std::string where) {
+  return TreeParser(payload, std::move(where), keylen).parse();
+}
+
 RootTreeMeta read_root_tree(const RootFile& file, const RootKey& key) {
   if (key.class_name != "TTree") {
     throw Error(ErrorCode::invalid_argument, file.describe(key) + ": not a TTree");
   }
   const std::vector<std::byte> payload = file.read_object(key);
-  TreeParser parser(payload, file.describe(key), key.keylen);
-  RootTreeMeta tree = parser.parse();
+  RootTreeMeta tree = parse_root_tree(payload, key.keylen, file.describe(key));
   const ConstBytes all = file.file()->bytes();
   for (RootBranchMeta& b : tree.branches) {
     std::uint64_t entry = 0;

@@ -254,3 +254,22 @@ except droot.UnsupportedBranchError as e:
         np.testing.assert_array_equal(got["content"], ak.flatten(want).to_numpy())
         np.testing.assert_array_equal(got["offsets"], np.asarray(want.layout.offsets))
         assert list(got["strings"]) == [s for s in f["vectors"]["str"].array(library="np")]
+
+
+def test_an_embedded_basket_offset_outside_its_values_is_named(tmp_path):
+    """fuzz_root_meta found it: an entry offset far outside the basket (it
+    overflowed when made relative to the values)."""
+    data = FIXTURE.read_bytes()
+    at = data.index(b"TBasket\x00") + len(b"TBasket\x00")  # embedded_tail's first basket
+    keylen = struct.unpack_from(">h", data, at + 14)[0]
+    flag_at = at + keylen - 1
+    entries = struct.unpack_from(">i", data, flag_at - 8)[0]
+
+    def edit(d):  # entry offsets follow (flag 11), the first at -2^31
+        d[flag_at] = 11
+        struct.pack_into(">iI", d, flag_at + 1, entries, 0x80000000)
+
+    with pytest.raises(CorruptInputError, match=r"key 'embedded_tail;1' \(TTree.*embedded "
+                                                r"TBasket entry offsets .*an entry starts at "
+                                                r"-2147483648, outside the values"):
+        _core._root_tree_meta(_damaged(tmp_path, edit), "embedded_tail")

@@ -81,6 +81,12 @@ struct RootTreeMeta {
 /// the reader does not know. Thread-safe.
 RootTreeMeta read_root_tree(const RootFile& file, const RootKey& key);
 
+/// The same from a TTree key's payload already decompressed (`keylen`: its
+/// key's fKeylen, which object references count from; `where` names it in
+/// errors); basket end entries the table leaves out are not read from the file.
+/// Thread-safe.
+RootTreeMeta parse_root_tree(ConstBytes payload, std::uint32_t keylen, std::string where);
+
 /// The branch as a read (root_branches.hpp), its embedded baskets' bytes
 /// appended to `embedded` (their inputs are `first_input` + their position
 /// there). Throws Error(unsupported_format) naming the branch when its kind

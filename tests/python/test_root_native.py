@@ -273,3 +273,90 @@ def test_an_embedded_basket_offset_outside_its_values_is_named(tmp_path):
                                                 r"TBasket entry offsets .*an entry starts at "
                                                 r"-2147483648, outside the values"):
         _core._root_tree_meta(_damaged(tmp_path, edit), "embedded_tail")
+
+
+# ------------------------------------------------------------------ large files
+
+
+def _key_at(data, pos: int) -> tuple[dict, int]:
+    """The TKey header at `pos` (small or large form) and where it ends."""
+    nbytes, version, objlen, datime, keylen, cycle = struct.unpack_from(">ihiIhh", data, pos)
+    wide = version > 1000
+    seek, pdir = struct.unpack_from(">qq" if wide else ">II", data, pos + 18)
+    cur, strings = pos + 18 + (16 if wide else 8), []
+    for _ in range(3):
+        strings.append(bytes(data[cur + 1:cur + 1 + data[cur]]))
+        cur += 1 + data[cur]
+    return dict(nbytes=nbytes, version=version % 1000, objlen=objlen, datime=datime,
+                keylen=keylen, cycle=cycle, seek=seek, pdir=pdir, strings=strings), cur
+
+
+def _large_key(k: dict, seek: int, strings: list[bytes]) -> bytes:
+    out = struct.pack(">ihiIhhqq", k["nbytes"], k["version"] + 1000, k["objlen"], k["datime"],
+                      k["keylen"], k["cycle"], seek, k["pdir"])
+    return out + b"".join(bytes([len(s)]) + s for s in strings)
+
+
+def test_a_large_file_with_64_bit_seeks(tmp_path):
+    """The large-file forms (header fVersion ≥ 1000000, directory and key
+    versions > 1000: 64-bit seeks), on a sparse copy of a fixture: the tree
+    'floats' moved past 5 GiB, the top directory's keys list after it. Read
+    natively, it is the same tree as in the small file, and decodes alike."""
+    data = bytearray(FIXTURE.read_bytes())
+    version, begin = struct.unpack_from(">iI", data, 4)
+    assert version < 1000000  # a small file to start from
+    seek_free, nbytes_free, nfree, nbytes_name = struct.unpack_from(">IiiI", data, 16)
+    units, compress, seek_info, nbytes_info = struct.unpack_from(">BiIi", data, 32)
+    record = begin + nbytes_name
+    dir_version, datime_c, datime_m = struct.unpack_from(">hII", data, record)
+    seek_keys, _ = _top_keys(bytes(data))
+    head, at = _key_at(data, seek_keys)
+    (count,) = struct.unpack_from(">i", data, seek_keys + head["keylen"])
+    at = seek_keys + head["keylen"] + 4
+    keys = []
+    for _ in range(count):
+        k, at = _key_at(data, at)
+        keys.append(k)
+    moved = 5 << 30
+    tree = next(k for k in keys if k["strings"][1] == b"floats")
+    title = tree["strings"][2][:-8]  # the large header is 8 bytes longer: fKeylen stays
+    payload = bytes(data[tree["seek"] + tree["keylen"]:tree["seek"] + tree["nbytes"]])
+    moved_key = _large_key(tree, moved, [tree["strings"][0], b"floats", title])
+    assert len(moved_key) == tree["keylen"]
+    entries = b"".join(_large_key(k, moved, [k["strings"][0], b"floats", title])
+                       if k is tree else _large_key(k, k["seek"], k["strings"]) for k in keys)
+    list_at = moved + len(moved_key) + len(payload)
+    list_strings = [b"TFile", b"big.root", b""]
+    list_keylen = 18 + 16 + sum(1 + len(s) for s in list_strings)
+    list_body = struct.pack(">i", len(keys)) + entries
+    list_head = _large_key(dict(nbytes=list_keylen + len(list_body), version=4,
+                                objlen=len(list_body), datime=head["datime"], keylen=list_keylen,
+                                cycle=1, pdir=begin), list_at, list_strings)
+    end = list_at + len(list_head) + len(list_body)
+    struct.pack_into(">iiqqiiiBiqi", data, 4, version + 1000000, begin, end, seek_free,
+                     nbytes_free, nfree, nbytes_name, units, compress, seek_info, nbytes_info)
+    struct.pack_into(">hIIiiqqq", data, record, dir_version + 1000, datime_c, datime_m,
+                     len(list_head) + len(list_body), struct.unpack_from(">i", data, record + 14)[0],
+                     begin, 0, list_at)
+    big = tmp_path / "big.root"
+    with open(big, "wb") as f:  # sparse: the gap is never written
+        f.write(data)
+        f.seek(moved)
+        f.write(moved_key + payload + list_head + list_body)
+    assert big.stat().st_size == end > 1 << 32
+
+    assert [p for p, *_ in _core._root_keys(str(big))] == [p for p, *_ in
+                                                         _core._root_keys(str(FIXTURE))]
+    small_meta, big_meta = (_core._root_tree_meta(str(p), "floats") for p in (FIXTURE, big))
+    assert small_meta[:2] == big_meta[:2]
+    for a, b in zip(small_meta[2], big_meta[2], strict=True):
+        assert a[:8] == b[:8]
+        for x, y in zip(a[8:11] + a[12:], b[8:11] + b[12:]):
+            np.testing.assert_array_equal(x, y)
+        assert a[11] == b[11]
+    import decoflow.root as droot
+
+    names = [b[0] for b in small_meta[2] if b[3] is not None and b[3]["layout"] == "fixed"]
+    got, want = (droot.arrays(f"{p}:floats", names) for p in (big, FIXTURE))
+    for name in names:
+        np.testing.assert_array_equal(got[name], want[name])

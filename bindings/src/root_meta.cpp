@@ -77,10 +77,12 @@ nb::object kind_dict(const RootBranchKind& k) {
 // One branch: (path, name, class, kind dict or None, why unknown, fEntries,
 // parent index or -1, leaves [(class, name, title)], seeks, sizes, bounds
 // (n + 1), embedded [bytes as the engine reads them], borders (-1 for baskets
-// on file)).
+// on file), files (0), numbers, inputs (the embedded list's index, -1 for
+// baskets on file)): the basket table as decoflow.root's BranchTable holds it
+// for one file.
 nb::tuple branch_tuple(const RootTreeMeta& tree, std::size_t i) {
   const RootBranchMeta& b = tree.branches[i];
-  std::vector<std::int64_t> seeks, sizes, bounds, borders;
+  std::vector<std::int64_t> seeks, sizes, bounds, borders, numbers, inputs;
   nb::list embedded;
   bounds.push_back(b.baskets.empty() ? 0 : static_cast<std::int64_t>(b.baskets.front().entry_begin));
   for (const RootBasketRef& r : b.baskets) {
@@ -101,14 +103,19 @@ nb::tuple branch_tuple(const RootTreeMeta& tree, std::size_t i) {
     sizes.push_back(static_cast<std::int64_t>(size));
     bounds.push_back(static_cast<std::int64_t>(r.entry_end));
     borders.push_back(inside ? static_cast<std::int64_t>(r.border) : -1);
+    numbers.push_back(static_cast<std::int64_t>(numbers.size()));
+    inputs.push_back(inside ? static_cast<std::int64_t>(r.input) : -1);
   }
+  const std::size_t n = seeks.size();
   nb::list leaves;
   for (const RootLeafMeta& l : b.leaves) leaves.append(nb::make_tuple(l.class_name, l.name, l.title));
   return nb::make_tuple(b.path, b.name, b.class_name,
                         b.kind ? kind_dict(*b.kind) : nb::object(nb::none()), b.unknown, b.entries,
                         b.parent ? static_cast<std::int64_t>(*b.parent) : std::int64_t{-1}, leaves,
                         to_numpy(std::move(seeks)), to_numpy(std::move(sizes)),
-                        to_numpy(std::move(bounds)), embedded, to_numpy(std::move(borders)));
+                        to_numpy(std::move(bounds)), embedded, to_numpy(std::move(borders)),
+                        to_numpy(std::vector<std::int64_t>(n, 0)), to_numpy(std::move(numbers)),
+                        to_numpy(std::move(inputs)));
 }
 
 }  // namespace

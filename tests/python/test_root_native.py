@@ -49,7 +49,7 @@ def test_every_tree_equals_uproot(path):
                 list(_select._every_branch(tree))), name
         for native, ub in zip(branches, tree.values()):
             (bpath, bname, cls, kind, why, bentries, _parent, leaves, seeks, sizes, bounds,
-             embedded, borders) = native
+             embedded, borders, files, numbers, inputs) = native
             where = f"{path.name}:{name}:{bpath}"
             assert (bname, cls, bentries) == (ub.name, ub.classname, ub.num_entries), where
             assert [leaf[1] for leaf in leaves] == [x.member("fName") for x in
@@ -63,6 +63,9 @@ def test_every_tree_equals_uproot(path):
             np.testing.assert_array_equal(bounds, ub.entry_offsets)
             np.testing.assert_array_equal(borders[:normal], -1)
             np.testing.assert_array_equal(borders[normal:], [int(b.border) for b in kept])
+            np.testing.assert_array_equal(files, 0)
+            np.testing.assert_array_equal(numbers, np.arange(len(seeks)))
+            np.testing.assert_array_equal(inputs, np.r_[np.full(normal, -1), np.arange(len(kept))])
             theirs = _uproot.branch_kind(bpath, ub)
             if kind is None:
                 assert why, where

@@ -35,6 +35,9 @@ class NativeBranch(NamedTuple):
     bounds: np.ndarray  # n + 1 entry bounds
     embedded: list  # the embedded baskets' bytes (as the engine reads them when typed)
     borders: np.ndarray  # value bytes of embedded baskets, -1 for baskets on file
+    files: np.ndarray  # zeros
+    numbers: np.ndarray  # 0, 1, ...
+    inputs: np.ndarray  # the index in `embedded` of an embedded basket, -1 for the others
 
 
 _KINDS: dict[str, BranchKind] = {}  # a tree has few distinct kinds: made once each
@@ -158,18 +161,6 @@ def _open_native(path: str, tree: str | None) -> tuple[str, NativeTree]:
     return path, NativeTree(path, tree)
 
 
-def _no_inputs(n: int) -> np.ndarray:
-    return np.full(n, -1, dtype=np.int64)
-
-
-def _zeros(n: int) -> np.ndarray:
-    return np.zeros(n, dtype=np.int64)
-
-
-def _numbers(n: int) -> np.ndarray:
-    return np.arange(n, dtype=np.int64)
-
-
 def branch_table(name: str, trees: list[tuple[str, Any]],
                  embedded: list[bytes]) -> BranchTable | Error:
     """_uproot.branch_table's result from the native metadata: the branch's
@@ -188,31 +179,23 @@ def branch_table(name: str, trees: list[tuple[str, Any]],
         return unsupported(name, f"its type differs between the files ({differ})")
     if len(rows) == 1:  # one file: the native arrays as they are
         row = rows[0]
-        n = len(row.seeks)
-        inputs = _no_inputs(n)
-        if row.embedded:
-            inputs = inputs.copy()
-            first = 1 + len(embedded)
-            inside = row.borders >= 0
-            inputs[inside] = np.arange(first, first + int(inside.sum()), dtype=np.int64)
+        inputs = row.inputs
+        if row.embedded:  # engine inputs: after the file and the embedded baskets so far
+            inputs = np.where(inputs >= 0, inputs + 1 + len(embedded), -1)
             embedded.extend(row.embedded)
-        return BranchTable(name, kinds[0], row.seeks, row.sizes, row.bounds, _zeros(n),
-                           _numbers(n), inputs, row.borders)
+        return BranchTable(name, kinds[0], row.seeks, row.sizes, row.bounds, row.files,
+                           row.numbers, inputs, row.borders)
     columns: dict[str, list[np.ndarray]] = {c: [] for c in ("seeks", "sizes", "files", "numbers",
                                                             "inputs", "borders", "bounds")}
     base = 0
     for f, row in enumerate(rows):
-        n = len(row.seeks)
-        inside = row.borders >= 0
-        inputs = np.full(n, -1, dtype=np.int64)
         first = len(trees) + len(embedded)
-        inputs[inside] = np.arange(first, first + int(inside.sum()), dtype=np.int64)
         embedded.extend(row.embedded)
         columns["seeks"].append(row.seeks)
         columns["sizes"].append(row.sizes)
-        columns["files"].append(np.full(n, f, dtype=np.int64))
-        columns["numbers"].append(np.arange(n, dtype=np.int64))
-        columns["inputs"].append(inputs)
+        columns["files"].append(row.files + f)
+        columns["numbers"].append(row.numbers)
+        columns["inputs"].append(np.where(row.inputs >= 0, row.inputs + first, -1))
         columns["borders"].append(row.borders)
         columns["bounds"].append(row.bounds[:-1] + base)
         base += int(row.bounds[-1])

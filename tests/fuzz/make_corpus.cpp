@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "decoflow/root_file.hpp"
 #include "test_data.hpp"
 
 namespace {
@@ -110,6 +111,39 @@ std::size_t root_seeds(Writer& w, const fs::path& fixture, const fs::path& root_
                         bytes.begin() + static_cast<std::ptrdiff_t>(seek + compressed));
     w.decode("fuzz_root_blocks", objlen, payload);
     ++n;
+  }
+  return n;
+}
+
+// fuzz_root_meta's seeds: each ROOT file under the folders (whole, when
+// small), and each of its TTrees' decompressed payloads after its fKeylen.
+std::size_t meta_seeds(Writer& w, const std::vector<fs::path>& dirs) {
+  std::size_t n = 0;
+  for (const fs::path& dir : dirs) {
+    if (!fs::is_directory(dir)) continue;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      if (entry.path().extension() != ".root") continue;
+      try {
+        const decoflow::RootFile file = decoflow::RootFile::open(entry.path().string());
+        const auto all = file.file()->bytes();
+        if (all.size() <= (std::size_t{1} << 20)) {
+          Bytes seed{std::byte{0}};
+          seed.insert(seed.end(), all.begin(), all.end());
+          w.file("fuzz_root_meta", seed);
+          ++n;
+        }
+        for (const auto& [path, key] : file.walk()) {
+          if (key.class_name != "TTree" || key.objlen > (std::size_t{1} << 20)) continue;
+          const auto payload = file.read_object(key);
+          Bytes seed{std::byte{1}, std::byte(key.keylen >> 8), std::byte(key.keylen & 0xFF)};
+          seed.insert(seed.end(), payload.begin(), payload.end());
+          w.file("fuzz_root_meta", seed);
+          ++n;
+        }
+      } catch (const decoflow::Error&) {
+        // a file the reader refuses seeds nothing
+      }
+    }
   }
   return n;
 }
@@ -247,6 +281,8 @@ int main(int argc, char** argv) {
                                      {2, physics_bytes(1000, 100)}, {3, physics_bytes(1000, 101)}}));  // cancel
 
     const std::size_t baskets = root_seeds(w, argv[2], argv[3]);
+    const fs::path root_dir = argv[3];
+    meta_seeds(w, {root_dir, root_dir / "tree", fs::path(argv[2]).parent_path() / "root"});
     std::printf("decoflow_fuzz_corpus: %zu seeds (%zu real ROOT baskets) in %s\n", w.total(), baskets,
                 argv[1]);
   } catch (const std::exception& e) {

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import root_test_files
 
 import decoflow
 
@@ -57,18 +58,7 @@ SLOW = {"uproot-issue-798.root"}
 
 
 def _files() -> list[Any]:
-    params = []
-    if SHARED.is_dir():
-        shared = sorted(SHARED.glob("*.root")) + sorted((SHARED / "tree").glob("*.root"))
-        for path in shared:
-            marks = [pytest.mark.slow] if path.name in SLOW else []
-            params.append(pytest.param(path, id=str(path.relative_to(SHARED)), marks=marks))
-    else:
-        params.append(pytest.param(None, id="shared-testdata", marks=pytest.mark.skip(
-            reason=f"{SHARED} is absent (see ../shared/testdata/README.md)")))
-    for path in sorted(FIXTURES.glob("*.root")):
-        params.append(pytest.param(path, id=f"fixtures/{path.name}"))
-    return params
+    return root_test_files(SLOW)
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,9 @@
 """decoflow.root: numeric TTree branches of ROOT files, decoded in parallel into NumPy arrays.
 
-uproot reads the file's metadata (which baskets each branch has, where, how
-big); decoflow does the rest natively, with no Python per basket: one graph per
+decoflow reads the file's metadata itself (which baskets each branch has,
+where, how big: graphs/root_tree_meta.hpp, one call per file; a branch whose
+type it cannot tell from the metadata alone is read through uproot) and does
+the rest natively too, with no Python per basket: one graph per
 read, one chunk per basket, every basket decompressed (``ZS``, ``L4``,
 ``ZL``, ``XZ`` or stored raw), turned into native byte order and written into
 its slice of one array per branch::
@@ -78,13 +80,18 @@ xxhash64, zlib's adler32, the xz check). A byte changed inside a zstd payload
 that still decodes to the right size cannot be seen: ROOT writes zstd blocks
 without a checksum (uproot cannot see it either).
 
-Per-basket Python: nothing. Reading the basket tables costs one uproot
-metadata read per branch (vectorised NumPy, no loop over baskets); the engine
+Per-basket Python: nothing. From a path, the tree's metadata is one native
+call per file (an uproot tree passed in: one uproot metadata read per branch,
+vectorised NumPy, no loop over baskets); the engine
 then plans, decodes, checks and windows every branch in C++
 (decoflow/root_branches.hpp), one call to plan and one to collect.
 
-The package, one concept per module: ``_uproot`` (opening trees, branch kinds
-and basket tables from uproot's metadata), ``_select`` (filter_name, entry
+``keys(path)`` lists a file's keys and ``branches("f.root:tree")`` a tree's
+branches with their types, natively.
+
+The package, one concept per module: ``_native`` (trees of paths, their kinds
+and basket tables from the native reader), ``_uproot`` (the same from
+uproot's metadata), ``_listing`` (keys, branches), ``_select`` (filter_name, entry
 ranges, step sizes), ``_results`` (Jagged, Strings, RootRead), ``_read``
 (read, arrays: the engine's plan, submit, collect), ``_iterate``, ``_rntuple``
 (RNTuple fields: their columns, and awkward layouts from them), ``_dask``
@@ -97,9 +104,10 @@ from __future__ import annotations
 from .._errors import UnsupportedBranchError
 from ._dask import dask
 from ._iterate import iterate
+from ._listing import branches, keys
 from ._read import arrays, read
 from ._results import Jagged, RootRead, Strings
 from ._worker_state import baskets_decoded
 
-__all__ = ["arrays", "iterate", "read", "dask", "baskets_decoded", "Jagged", "RootRead",
-           "Strings", "UnsupportedBranchError"]
+__all__ = ["arrays", "branches", "iterate", "keys", "read", "dask", "baskets_decoded", "Jagged",
+           "RootRead", "Strings", "UnsupportedBranchError"]

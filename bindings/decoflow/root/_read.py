@@ -5,6 +5,7 @@ Python runs per basket or per chunk column."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from collections.abc import Iterable, Sequence
@@ -17,8 +18,9 @@ from .._errors import Error
 from ._results import (Jagged, RootRead, Strings, import_pandas, in_library, library_name,
                        pandas_native)
 from ._select import NameFilter, Selection, branch_names, entry_range, name_filter, select
+from ._native import open_trees
 from ._rntuple import as_library, is_rntuple, make_reader
-from ._uproot import BranchTable, open_trees, total_entries
+from ._uproot import BranchTable, total_entries
 
 _default_lock = threading.Lock()
 _default_executor: Executor | None = None
@@ -31,6 +33,19 @@ def default_executor() -> Executor:
         if _default_executor is None or _default_executor.closed:
             _default_executor = Executor()
         return _default_executor
+
+
+def _release_default_executor() -> None:
+    """Closes the shared executor and lets go of it before Python finalises
+    (registered after decoflow's own exit hook, so it runs first)."""
+    global _default_executor
+    with _default_lock:
+        ex, _default_executor = _default_executor, None
+    if ex is not None:
+        ex.close(cancel=True)
+
+
+atexit.register(_release_default_executor)
 
 
 # uproot's arguments of TTree.arrays / uproot.iterate / uproot.concatenate that

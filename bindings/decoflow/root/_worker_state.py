@@ -6,6 +6,7 @@ paths and names, and find these here."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 import threading
@@ -88,6 +89,21 @@ def executor_for(threads: int | None) -> Executor:
         if ex is None or ex.closed:
             ex = _process_executors[threads] = Executor(threads=threads)
         return ex
+
+
+def _release_at_exit() -> None:
+    """Closes and lets go of this process's executors and plans before
+    Python finalises (registered after decoflow's own exit hook, so it runs
+    first): nothing of decoflow's is still referenced at teardown."""
+    with _lock:
+        executors = list(_process_executors.values())
+        _process_executors.clear()
+    for ex in executors:
+        ex.close(cancel=True)
+    forget_files()
+
+
+atexit.register(_release_at_exit)
 
 
 def reader_for(path: str, tree: str, names: tuple[str, ...], library: str) -> TreeReader:

@@ -8,6 +8,7 @@ An uproot tree passed in is read through uproot as before (_uproot.py)."""
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import Any, NamedTuple
 
@@ -71,8 +72,16 @@ class NativeTree:
 
     def __init__(self, path: str, tree: str) -> None:
         self.path, self.object_path = path, tree
-        self.name, self.num_entries, rows = _core._root_tree_meta(path, tree)
-        self.rows = [NativeBranch(*row) for row in rows]
+        # Thousands of small objects at once: the cyclic GC would walk them
+        # again and again while they are made (none of them forms a cycle).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self.name, self.num_entries, rows = _core._root_tree_meta(path, tree)
+            self.rows = [NativeBranch(*row) for row in rows]
+        finally:
+            if collecting:
+                gc.enable()
         self._lookup: dict[str, int] = {}
         for i, b in enumerate(self.rows):  # the first of a name wins, as in uproot
             self._lookup.setdefault(b.path, i)

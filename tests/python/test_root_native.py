@@ -244,12 +244,17 @@ try:
     droot.arrays({str(path)!r} + ":objects", ["hits"])
 except droot.UnsupportedBranchError as e:
     print("refused:", e)
+try:
+    droot.arrays({str(path)!r}, ["n"])
+except ValueError as e:
+    print("unnamed:", e)
 """
     env = dict(__import__("os").environ)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "refused: branch 'hits'" in done.stdout and "uproot" in done.stdout
+    assert "TTrees (embedded_tail, floats, objects, sub/embedded_only, vectors): name one" in done.stdout
     got = np.load(out, allow_pickle=True)
     with uproot.open(path) as f:
         want = f["vectors"]["vec_float"].array(library="ak")

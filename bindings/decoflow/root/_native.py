@@ -141,10 +141,17 @@ def open_trees(source: Any, tree: str | None) -> tuple[list[tuple[str, Any]], li
     except (LookupError, Error, OSError) as exc:
         for _, t in trees:
             t.close()
-        if isinstance(exc, Error) and not _have_uproot():
-            raise
+        if not _have_uproot():  # the native reader's words, as _uproot's would be
+            if isinstance(exc, Error):
+                raise
+            if exc.args and isinstance(exc, _NamesNoTree):
+                raise ValueError(exc.args[0]) from None
         return _uproot.open_trees(source, tree)
     return trees, [t for _, t in trees]
+
+
+class _NamesNoTree(LookupError):
+    """A path that names no tree in a file that holds several, or none."""
 
 
 def _have_uproot() -> bool:
@@ -165,7 +172,8 @@ def _open_native(path: str, tree: str | None) -> tuple[str, NativeTree]:
     if tree is None:
         names = sorted({p for p, _, cls, _ in _core._root_keys(path) if cls == "TTree"})
         if len(names) != 1:
-            raise LookupError(path)
+            raise _NamesNoTree(f"{path} holds {len(names)} TTrees ({', '.join(names)}): name "
+                               "one ('file.root:tree' or tree=...)")
         tree = names[0]
     return path, NativeTree(path, tree)
 

@@ -225,6 +225,57 @@ bool float_leaf_coding(const RootLeafMeta& leaf, bool is_double, RootBranchKind&
   return true;
 }
 
+// A Double32_t / Float16_t member's coding from its streamer element's title,
+// by uproot's rules: the first "[...]" holds low, high and maybe nbits (a
+// whole number); none: Double32 stored as float32, Float16 in 12 bits; bits
+// outside [2, 32] or none given: 32. Anything but plain numbers is left unknown.
+bool member_float_coding(const std::string& title, bool is_double, RootBranchKind& kind,
+                         std::string& why) {
+  kind.type = is_double ? RootType::float64 : RootType::float32;
+  const auto left = title.find('['), right = title.find(']');
+  if (left == std::string::npos || right == std::string::npos || right < left) {
+    kind.coding = is_double ? ElementCoding::float32_to_float64 : ElementCoding::truncated;
+    kind.nbits = is_double ? 0 : 12;
+    return true;
+  }
+  std::vector<std::string> parts;
+  std::string body = title.substr(left + 1, right - left - 1);
+  for (std::size_t at = 0;;) {
+    const auto comma = body.find(',', at);
+    parts.push_back(body.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  std::vector<double> numbers;
+  for (const std::string& part : parts) {
+    char* end = nullptr;
+    const double v = std::strtod(part.c_str(), &end);
+    while (end && (*end == ' ' || *end == '\t')) ++end;
+    if (part.find_first_not_of(" \t") == std::string::npos || !end || *end != '\0' ||
+        part.find_first_of("xXpPnNiI") != std::string::npos) {
+      why = "its member title '" + title + "' is not plain numbers (the native reader reads those only)";
+      return false;
+    }
+    numbers.push_back(v);
+  }
+  if (numbers.size() == 3 && (parts[2].find_first_of(".eE") != std::string::npos)) {
+    why = "its member title '" + title + "' gives a bit count that is not a whole number";
+    return false;
+  }
+  if (numbers.size() != 2 && numbers.size() != 3) {
+    kind.coding = is_double ? ElementCoding::float32_to_float64 : ElementCoding::truncated;
+    kind.nbits = is_double ? 0 : 12;
+    return true;
+  }
+  int nbits = numbers.size() == 3 && std::abs(numbers[2]) < 1e9 ? static_cast<int>(numbers[2]) : 32;
+  if (nbits < 2 || nbits > 32) nbits = 32;
+  kind.low = numbers[0];
+  kind.high = numbers[1];
+  kind.nbits = static_cast<std::uint8_t>(nbits);
+  kind.coding = kind.low == 0 && kind.high == 0 ? ElementCoding::truncated : ElementCoding::scaled;
+  return true;
+}
+
 }  // namespace
 
 std::uint64_t RootBranchKind::items() const noexcept {
@@ -275,13 +326,19 @@ std::optional<RootBranchKind> identify_root_branch(const RootTreeMeta& tree, std
     const bool jagged = leaf.has_count;
     const bool is_f16 = leaf.class_name == "TLeafF16";
     const bool is_d32 = leaf.class_name == "TLeafD32";
-    if (code == k_double32 || code == k_float16) {
-      why = "a Double32_t/Float16_t member (its range is in the class's streamer info)";
-      return std::nullopt;
-    }
     if (jagged && !dims.empty()) {
       why = "a jagged array of fixed-size rows (x[n][3]) is not typed natively";
       return std::nullopt;
+    }
+    if (code == k_double32 || code == k_float16) {
+      if (b.member_type_name.empty()) {
+        why = "a Double32_t/Float16_t member (its range is in the class's streamer info)";
+        return std::nullopt;
+      }
+      kind.layout = jagged ? ColumnLayout::jagged : ColumnLayout::fixed;
+      kind.inner = dims;
+      if (!member_float_coding(b.member_title, code == k_double32, kind, why)) return std::nullopt;
+      return kind;
     }
     kind.layout = jagged ? ColumnLayout::jagged : ColumnLayout::fixed;
     kind.inner = dims;
@@ -313,6 +370,35 @@ std::optional<RootBranchKind> identify_root_branch(const RootTreeMeta& tree, std
         return kind;
       }
       why = "class '" + b.element_class + "' is not typed natively";
+      return std::nullopt;
+    }
+    // A member of a split object (not of a collection of them: fType 0),
+    // typed by its streamer element.
+    if (element && b.element_type == 0 && !b.member_type_name.empty()) {
+      const std::string_view t = b.member_type_name;
+      const std::int32_t st = b.streamer_type;
+      if ((st == 300 || st == 500) && (t == "string" || t == "std::string")) {
+        kind.layout = ColumnLayout::strings;  // after a byte count and version
+        kind.header_bytes = 6;
+        return kind;
+      }
+      if (st == 300 || st == 500) {
+        if (const auto v = vector_of_numbers(t)) {
+          kind.type = *v;
+          kind.layout = ColumnLayout::jagged;
+          kind.header_bytes = 10;
+          return kind;
+        }
+      }
+      if (st > k_offset_p && st < k_offset_p + 20) {  // T* x //[n]: a byte before each entry
+        if (const auto v = data_type(st - k_offset_p)) {
+          kind.type = *v;
+          kind.layout = ColumnLayout::jagged;
+          kind.header_bytes = 1;
+          return kind;
+        }
+      }
+      why = "a split-class member of type '" + b.member_type_name + "' is not typed natively";
       return std::nullopt;
     }
     why = "a split-class member whose type is in the class's streamer info";

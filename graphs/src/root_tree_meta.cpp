@@ -53,6 +53,12 @@ class TreeParser {
       : in_(payload, std::move(where)), keylen_(keylen) {}
 
   RootTreeMeta parse();
+  /// The streamer info record (a TList of TStreamerInfo): per class name,
+  /// its highest version's elements as (name, type name, title).
+  struct Element {
+    std::string name, type_name, title;
+  };
+  std::map<std::string, std::pair<std::int32_t, std::vector<Element>>> parse_streamer_infos();
 
  private:
   struct Branch {
@@ -61,7 +67,7 @@ class TreeParser {
   };
   // What an object reference in a TObjArray resolved to.
   struct Object {
-    enum class Kind { none, branch, leaf, basket, other } kind = Kind::none;
+    enum class Kind { none, branch, leaf, basket, array, info, element, other } kind = Kind::none;
     std::size_t index = 0;
   };
 
@@ -84,6 +90,15 @@ class TreeParser {
   std::vector<Branch> branches_;
   std::vector<RootLeafMeta> leaves_;
   std::vector<RootEmbeddedBasket> baskets_;
+  std::vector<std::vector<Object>> arrays_;
+  std::vector<Element> elements_;
+  struct Info {
+    std::string class_name;
+    std::int32_t version = 0;
+    std::size_t array = 0;  // its fElements in arrays_
+    bool has_elements = false;
+  };
+  std::vector<Info> infos_;
 };
 
 void TreeParser::read_tobject(std::string_view what) {
@@ -168,6 +183,48 @@ TreeParser::Object TreeParser::read_object_of(const std::string& class_name, std
     return {Object::Kind::leaf, read_leaf(class_name, what, depth)};
   }
   if (class_name == "TBasket") return {Object::Kind::basket, read_basket(what)};
+  if (class_name == "TObjArray") {
+    arrays_.push_back(read_obj_array(what, depth));
+    return {Object::Kind::array, arrays_.size() - 1};
+  }
+  if (class_name == "TStreamerInfo") {
+    const RootVersion v = in_.version(what);
+    Info info;
+    info.class_name = read_named(what).first;
+    const ReadingContext reading(in_, "TStreamerInfo of " + quoted(info.class_name));
+    in_.u32("fCheckSum");
+    info.version = in_.i32("fClassVersion");
+    const Object elements = read_any("fElements", depth);
+    info.has_elements = elements.kind == Object::Kind::array;
+    info.array = elements.index;
+    in_.skip_to_end(v, "its members");
+    infos_.push_back(std::move(info));
+    return {Object::Kind::info, infos_.size() - 1};
+  }
+  if (class_name.rfind("TStreamer", 0) == 0) {  // an element: TStreamerBase, ...STL, ...
+    const RootVersion outer = in_.version(what);
+    // TStreamerSTLstring derives from TStreamerSTL; the others from TStreamerElement.
+    const std::optional<RootVersion> middle =
+        class_name == "TStreamerSTLstring" ? std::optional(in_.version(what)) : std::nullopt;
+    const RootVersion base = in_.version(what);  // TStreamerElement
+    Element e;
+    std::tie(e.name, e.title) = read_named(what);
+    const ReadingContext reading(in_, "streamer element " + quoted(e.name));
+    in_.skip(16, "fType, fSize, fArrayLength, fArrayDim");
+    if (base.version == 1) {
+      const std::int32_t n = in_.i32("fMaxIndex");
+      if (n < 0 || n > 5) in_.fail("fMaxIndex", in_.position() - 4, 4, "not 0 to 5 values");
+      in_.skip(4 * static_cast<std::size_t>(n), "fMaxIndex");
+    } else {
+      in_.skip(20, "fMaxIndex");
+    }
+    e.type_name = in_.tstring("fTypeName");
+    in_.skip_to_end(base, "its TStreamerElement members");
+    if (middle) in_.skip_to_end(*middle, "its TStreamerSTL members");
+    in_.skip_to_end(outer, "its members");
+    elements_.push_back(std::move(e));
+    return {Object::Kind::element, elements_.size() - 1};
+  }
   return {Object::Kind::other, 0};  // skipped by its byte count
 }
 
@@ -482,9 +539,91 @@ RootTreeMeta TreeParser::parse() {
   return tree;
 }
 
+std::map<std::string, std::pair<std::int32_t, std::vector<TreeParser::Element>>>
+TreeParser::parse_streamer_infos() {
+  // TList::Streamer: version, TObject, fName, count, then each object and its option.
+  const RootVersion v = in_.version("TList");
+  if (v.version > 3) {
+    read_tobject("TList");
+    in_.tstring("TList fName");
+  }
+  const std::int32_t n = in_.i32("TList count");
+  if (n < 0 || static_cast<std::size_t>(n) > in_.remaining() / 4) {
+    in_.fail("TList count", in_.position() - 4, 4, std::to_string(n) + " objects cannot fit");
+  }
+  std::map<std::string, std::pair<std::int32_t, std::vector<Element>>> out;
+  for (std::int32_t i = 0; i < n; ++i) {
+    const Object o = read_any("TList object", 0);
+    if (v.version > 4) {
+      std::size_t chars = in_.u8("TList option");
+      if (chars == 255) chars = in_.u32("TList option");
+      in_.skip(chars, "TList option");
+    }
+    if (o.kind != Object::Kind::info) continue;
+    const Info& info = infos_[o.index];
+    auto [it, fresh] = out.try_emplace(info.class_name);
+    if (!fresh && it->second.first >= info.version) continue;  // the highest version, as uproot
+    it->second.first = info.version;
+    it->second.second.clear();
+    if (!info.has_elements) continue;
+    for (const Object& e : arrays_[info.array]) {
+      it->second.second.push_back(e.kind == Object::Kind::element ? elements_[e.index]
+                                                                  : Element{});
+    }
+  }
+  return out;
+}
+
+// uproot's clean name of a member branch: its last dotted part, brackets dropped.
+std::string_view clean_member_name(std::string_view name) {
+  const auto dot = name.rfind('.', name.find('['));
+  if (dot != std::string_view::npos) name.remove_prefix(dot + 1);
+  return name.substr(0, name.find('['));
+}
+
 std::vector<std::byte> big_endian_i32(std::int64_t v) {
   const auto u = static_cast<std::uint32_t>(v);
   return {std::byte(u >> 24), std::byte(u >> 16), std::byte(u >> 8), std::byte(u)};
+}
+
+}  // namespace
+
+namespace {
+
+// Split-class members: their streamer elements, for the kinds that need them
+// (std::vector and std::string members, T* arrays, Double32_t ranges). Only a
+// member whose parent class is its branch's class, found at its fID under
+// its own name in that class's highest version; any other is left unknown.
+void resolve_members(const RootFile& file, RootTreeMeta& tree) {
+  const auto wanted = [](const RootBranchMeta& b) {
+    return !b.kind && b.parent && b.class_name == "TBranchElement" && b.children.empty() &&
+           b.id >= 0 && !b.element_class.empty() && b.parent_name == b.element_class;
+  };
+  if (file.seek_info() == 0 || std::none_of(tree.branches.begin(), tree.branches.end(), wanted)) {
+    return;
+  }
+  const RootKey key = file.read_key(file.seek_info(), "the streamer info record");
+  const std::vector<std::byte> payload = file.read_object(key);
+  const auto infos =
+      TreeParser(payload, file.describe(key), key.keylen).parse_streamer_infos();
+  for (std::size_t i = 0; i < tree.branches.size(); ++i) {
+    RootBranchMeta& b = tree.branches[i];
+    if (!wanted(b)) continue;
+    const auto found = infos.find(b.element_class);
+    if (found == infos.end()) continue;
+    const auto& elements = found->second.second;
+    const auto id = static_cast<std::size_t>(b.id);
+    if (id >= elements.size() || elements[id].name != clean_member_name(b.name)) continue;
+    b.member_type_name = elements[id].type_name;
+    b.member_title = elements[id].title;
+    std::string why;
+    if (auto kind = identify_root_branch(tree, i, why)) {
+      b.kind = std::move(kind);
+      b.unknown.clear();
+    } else {
+      b.unknown = std::move(why);
+    }
+  }
 }
 
 }  // namespace
@@ -499,6 +638,7 @@ RootTreeMeta read_root_tree(const RootFile& file, const RootKey& key) {
   }
   const std::vector<std::byte> payload = file.read_object(key);
   RootTreeMeta tree = parse_root_tree(payload, key.keylen, file.describe(key));
+  resolve_members(file, tree);
   const ConstBytes all = file.file()->bytes();
   for (RootBranchMeta& b : tree.branches) {
     std::uint64_t entry = 0;

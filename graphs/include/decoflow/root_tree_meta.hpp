@@ -56,6 +56,10 @@ struct RootBranchMeta {
   // TBranchElement's (empty / -1 for others); TBranchObject's class name too.
   std::string element_class, parent_name, clones_name;
   std::int32_t id = -1, element_type = -1, streamer_type = -1;
+  /// A split-class member's streamer element (its class's TStreamerInfo,
+  /// element fID), when found: its type name ("vector<float>", "Double32_t")
+  /// and title (a Double32_t's range). Empty when not looked up or not found.
+  std::string member_type_name, member_title;
   std::uint64_t entries = 0;  ///< fEntries
   /// The baskets written to the file (fBasketSeek, fBasketBytes, fBasketEntry
   /// up to fWriteBasket or the first zero seek), then the embedded ones

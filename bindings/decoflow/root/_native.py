@@ -2,7 +2,7 @@
 own C++ reader (graphs/root_file.hpp, root_tree_meta.hpp) in one call per
 file — every branch's kind and basket table, as NumPy arrays — so reading
 from a path needs no uproot for the branches it types. A branch it does not
-type (split-class members, objects: it says why) is read through uproot, for
+type (a base class's member, objects: it says why) is read through uproot, for
 that branch only, when uproot is installed; otherwise it is refused by name.
 An uproot tree passed in is read through uproot as before (_uproot.py)."""
 

@@ -153,6 +153,29 @@ std::optional<RootType> vector_of_numbers(std::string_view name) {
   return vector_element(inner);
 }
 
+// The comma-separated parts of a Double32_t range ("0, 100, 12"), as
+// numbers; nullopt when one is not a plain decimal number (pi, expressions:
+// left to uproot). Each part's text too (whether the bit count is whole).
+std::optional<std::vector<double>> plain_numbers(std::string_view body,
+                                                 std::vector<std::string>* texts = nullptr) {
+  std::vector<double> numbers;
+  for (;;) {
+    const auto comma = body.find(',');
+    std::string part(body.substr(0, comma));
+    char* end = nullptr;
+    const double v = std::strtod(part.c_str(), &end);
+    while (end && (*end == ' ' || *end == '\t')) ++end;
+    if (part.find_first_not_of(" \t") == std::string::npos || !end || *end != '\0' ||
+        part.find_first_of("xXpPnNiI") != std::string::npos) {
+      return std::nullopt;
+    }
+    numbers.push_back(v);
+    if (texts) texts->push_back(std::move(part));
+    if (comma == std::string_view::npos) return numbers;
+    body.remove_prefix(comma + 1);
+  }
+}
+
 // A Double32_t / Float16_t leaf's coding from its title ("x[3]/d[0,100,12]"):
 // ROOT's defaults without a range (Double32: float32; Float16: 12 bits), a
 // range of plain numbers; anything else (pi, expressions) is left unknown.
@@ -178,24 +201,13 @@ bool float_leaf_coding(const RootLeafMeta& leaf, bool is_double, RootBranchKind&
     kind.nbits = is_double ? 0 : 12;
     return true;
   }
-  std::vector<double> numbers;
-  std::string_view body = *range;
-  for (;;) {
-    const auto comma = body.find(',');
-    std::string part(body.substr(0, comma));
-    char* end = nullptr;
-    const double v = std::strtod(part.c_str(), &end);
-    while (end && *end == ' ') ++end;
-    if (part.find_first_not_of(' ') == std::string::npos || !end || *end != '\0' ||
-        part.find_first_of("xXpPnNiI") != std::string::npos) {
-      why = "its " + leaf.class_name + " range '" + std::string(*range) +
-            "' is not plain numbers (the native reader reads those only)";
-      return false;
-    }
-    numbers.push_back(v);
-    if (comma == std::string_view::npos) break;
-    body.remove_prefix(comma + 1);
+  const auto parsed = plain_numbers(*range);
+  if (!parsed) {
+    why = "its " + leaf.class_name + " range '" + std::string(*range) +
+          "' is not plain numbers (the native reader reads those only)";
+    return false;
   }
+  const std::vector<double>& numbers = *parsed;
   if (numbers.size() != 2 && numbers.size() != 3) {
     why = "its " + leaf.class_name + " title '" + leaf.title + "' has a range decoflow cannot read";
     return false;
@@ -239,25 +251,13 @@ bool member_float_coding(const std::string& title, bool is_double, RootBranchKin
     return true;
   }
   std::vector<std::string> parts;
-  std::string body = title.substr(left + 1, right - left - 1);
-  for (std::size_t at = 0;;) {
-    const auto comma = body.find(',', at);
-    parts.push_back(body.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
-    if (comma == std::string::npos) break;
-    at = comma + 1;
+  const auto parsed =
+      plain_numbers(std::string_view(title).substr(left + 1, right - left - 1), &parts);
+  if (!parsed) {
+    why = "its member title '" + title + "' is not plain numbers (the native reader reads those only)";
+    return false;
   }
-  std::vector<double> numbers;
-  for (const std::string& part : parts) {
-    char* end = nullptr;
-    const double v = std::strtod(part.c_str(), &end);
-    while (end && (*end == ' ' || *end == '\t')) ++end;
-    if (part.find_first_not_of(" \t") == std::string::npos || !end || *end != '\0' ||
-        part.find_first_of("xXpPnNiI") != std::string::npos) {
-      why = "its member title '" + title + "' is not plain numbers (the native reader reads those only)";
-      return false;
-    }
-    numbers.push_back(v);
-  }
+  const std::vector<double>& numbers = *parsed;
   if (numbers.size() == 3 && (parts[2].find_first_of(".eE") != std::string::npos)) {
     why = "its member title '" + title + "' gives a bit count that is not a whole number";
     return false;

@@ -362,7 +362,7 @@ void TreeParser::read_tbranch_members(Branch& b, std::string_view what, int dept
   in_.i32("fSplitLevel");
   const std::int64_t entries = in_.i64("fEntries");
   if (v.version >= 11) in_.i64("fFirstEntry");
-  in_.i64("fTotBytes");
+  const std::int64_t tot_bytes = in_.i64("fTotBytes");
   in_.i64("fZipBytes");
   for (const Object& o : read_obj_array("fBranches", depth)) {
     if (o.kind == Object::Kind::branch) b.children.push_back(o.index);
@@ -397,6 +397,7 @@ void TreeParser::read_tbranch_members(Branch& b, std::string_view what, int dept
                  std::to_string(write_basket) + " of fMaxBaskets " + std::to_string(max_baskets));
   }
   m.entries = static_cast<std::uint64_t>(entries);
+  m.tot_bytes = tot_bytes > 0 ? static_cast<std::uint64_t>(tot_bytes) : 0;
   // The baskets on file: up to fWriteBasket, or the first never written.
   std::size_t normal = 0;
   while (normal < static_cast<std::size_t>(write_basket) && seeks[normal] != 0) ++normal;

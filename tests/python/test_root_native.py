@@ -49,9 +49,10 @@ def test_every_tree_equals_uproot(path):
                 list(_select._every_branch(tree))), name
         for native, ub in zip(branches, tree.values()):
             (bpath, bname, cls, kind, why, bentries, _parent, leaves, seeks, sizes, bounds,
-             embedded, borders, files, numbers, inputs) = native
+             embedded, borders, files, numbers, inputs, tot_bytes) = native
             where = f"{path.name}:{name}:{bpath}"
             assert (bname, cls, bentries) == (ub.name, ub.classname, ub.num_entries), where
+            assert tot_bytes == ub.uncompressed_bytes, where
             assert [leaf[1] for leaf in leaves] == [x.member("fName") for x in
                                                     ub.member("fLeaves")], where
             # The basket table: the baskets on file, then the embedded ones.
@@ -248,6 +249,8 @@ try:
     droot.arrays({str(path)!r} + ":objects", ["hits", "p4"])
 except droot.UnsupportedBranchError as e:
     print("refused:", e)
+steps = list(droot.iterate({str(path)!r} + ":vectors", ["vec_float"], step_size="1 kB"))
+print("steps:", len(steps), sum(len(s["vec_float"]) for s in steps))
 try:
     droot.arrays({str(path)!r}, ["n"])
 except ValueError as e:
@@ -260,6 +263,9 @@ except ValueError as e:
     # hits (a std::vector<float> member) is typed natively; p4 (TLorentzVector) is not.
     assert "refused: branch 'p4'" in done.stdout and "uproot" in done.stdout
     assert "TTrees (embedded_tail, floats, objects, sub/embedded_only, vectors): name one" in done.stdout
+    with uproot.open(path) as f:  # iterate's default size steps, from fTotBytes natively
+        steps = list(uproot.iterate(f"{path}:vectors", ["vec_float"], step_size="1 kB"))
+        assert f"steps: {len(steps)} {f['vectors'].num_entries}" in done.stdout, done.stdout
     got = np.load(out, allow_pickle=True)
     with uproot.open(path) as f:
         want = f["vectors"]["vec_float"].array(library="ak")

@@ -39,6 +39,12 @@ class NativeBranch(NamedTuple):
     files: np.ndarray  # zeros
     numbers: np.ndarray  # 0, 1, ...
     inputs: np.ndarray  # the index in `embedded` of an embedded basket, -1 for the others
+    tot_bytes: int  # fTotBytes
+
+    @property
+    def uncompressed_bytes(self) -> int:
+        """uproot's name for fTotBytes (iterate's step sizes use it)."""
+        return self.tot_bytes
 
 
 _KINDS: dict[str, BranchKind] = {}  # a tree has few distinct kinds: made once each
@@ -67,8 +73,8 @@ def _make_kind(k: dict) -> BranchKind:
 
 class NativeTree:
     """A TTree of one file, its metadata read natively. Looks up branches by
-    name or path as uproot does; tree[name] (uproot's branch, for what only
-    uproot knows) opens the file with uproot on first use."""
+    name or path as uproot does (tree[name]: the native row); uproot_tree()
+    opens the file with uproot on first use, for what only uproot knows."""
 
     def __init__(self, path: str, tree: str) -> None:
         self.path, self.object_path = path, tree
@@ -111,8 +117,8 @@ class NativeTree:
             self._uproot_tree = self._file[self.object_path]
         return self._uproot_tree
 
-    def __getitem__(self, name: str) -> Any:  # uproot's branch (bytes_per_entry and the like)
-        return self.uproot_tree()[name]
+    def __getitem__(self, name: str) -> NativeBranch:  # as uproot's tree[name] (bytes_per_entry)
+        return self.branch(name)
 
     def close(self) -> None:
         if self._file is not None:

@@ -63,6 +63,7 @@ struct RootBranchMeta {
   /// and title (a Double32_t's range). Empty when not looked up or not found.
   std::string member_type_name, member_title;
   std::uint64_t entries = 0;  ///< fEntries
+  std::uint64_t tot_bytes = 0;  ///< fTotBytes: its baskets decompressed, TKeys included
   /// The baskets written to the file (fBasketSeek, fBasketBytes, fBasketEntry
   /// up to fWriteBasket or the first zero seek), then the embedded ones
   /// (framing embedded; `input` is their index in `embedded`, bytes as the

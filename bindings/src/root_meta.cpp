@@ -81,8 +81,8 @@ nb::object kind_dict(const RootBranchKind& k) {
 // parent index or -1, leaves [(class, name, title)], seeks, sizes, bounds
 // (n + 1), embedded [bytes as the engine reads them], borders (-1 for baskets
 // on file), files (0), numbers, inputs (the embedded list's index, -1 for
-// baskets on file)): the basket table as decoflow.root's BranchTable holds it
-// for one file.
+// baskets on file), fTotBytes): the basket table as decoflow.root's
+// BranchTable holds it for one file.
 nb::tuple branch_tuple(const RootTreeMeta& tree, std::size_t i) {
   const RootBranchMeta& b = tree.branches[i];
   std::vector<std::int64_t> seeks, sizes, bounds, borders, numbers, inputs;
@@ -118,7 +118,7 @@ nb::tuple branch_tuple(const RootTreeMeta& tree, std::size_t i) {
                         to_numpy(std::move(seeks)), to_numpy(std::move(sizes)),
                         to_numpy(std::move(bounds)), embedded, to_numpy(std::move(borders)),
                         to_numpy(std::vector<std::int64_t>(n, 0)), to_numpy(std::move(numbers)),
-                        to_numpy(std::move(inputs)));
+                        to_numpy(std::move(inputs)), b.tot_bytes);
 }
 
 }  // namespace

@@ -166,7 +166,7 @@ std::optional<VectorNest> vector_nest(std::string_view name) {
     while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
     while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
     if (name.rfind("std::", 0) == 0) name.remove_prefix(5);
-    if (name.rfind("vector<", 0) != 0 || name.back() != '>') break;
+    if (name.rfind("vector<", 0) != 0 || name.back() != '>') break;  // "vector<" is not empty
     name = name.substr(7, name.size() - 8);
     ++nest.levels;
   }
@@ -175,6 +175,29 @@ std::optional<VectorNest> vector_nest(std::string_view name) {
   nest.number = vector_element(name);
   if (!nest.number) return std::nullopt;
   return nest;
+}
+
+// The comma-separated parts of a Double32_t range ("0, 100, 12"), as
+// numbers; nullopt when one is not a plain decimal number (pi, expressions:
+// left to uproot). Each part's text too (whether the bit count is whole).
+std::optional<std::vector<double>> plain_numbers(std::string_view body,
+                                                 std::vector<std::string>* texts = nullptr) {
+  std::vector<double> numbers;
+  for (;;) {
+    const auto comma = body.find(',');
+    std::string part(body.substr(0, comma));
+    char* end = nullptr;
+    const double v = std::strtod(part.c_str(), &end);
+    while (end && (*end == ' ' || *end == '\t')) ++end;
+    if (part.find_first_not_of(" \t") == std::string::npos || !end || *end != '\0' ||
+        part.find_first_of("xXpPnNiI") != std::string::npos) {
+      return std::nullopt;
+    }
+    numbers.push_back(v);
+    if (texts) texts->push_back(std::move(part));
+    if (comma == std::string_view::npos) return numbers;
+    body.remove_prefix(comma + 1);
+  }
 }
 
 // A Double32_t / Float16_t leaf's coding from its title ("x[3]/d[0,100,12]"):
@@ -202,24 +225,13 @@ bool float_leaf_coding(const RootLeafMeta& leaf, bool is_double, RootBranchKind&
     kind.nbits = is_double ? 0 : 12;
     return true;
   }
-  std::vector<double> numbers;
-  std::string_view body = *range;
-  for (;;) {
-    const auto comma = body.find(',');
-    std::string part(body.substr(0, comma));
-    char* end = nullptr;
-    const double v = std::strtod(part.c_str(), &end);
-    while (end && *end == ' ') ++end;
-    if (part.find_first_not_of(' ') == std::string::npos || !end || *end != '\0' ||
-        part.find_first_of("xXpPnNiI") != std::string::npos) {
-      why = "its " + leaf.class_name + " range '" + std::string(*range) +
-            "' is not plain numbers (the native reader reads those only)";
-      return false;
-    }
-    numbers.push_back(v);
-    if (comma == std::string_view::npos) break;
-    body.remove_prefix(comma + 1);
+  const auto parsed = plain_numbers(*range);
+  if (!parsed) {
+    why = "its " + leaf.class_name + " range '" + std::string(*range) +
+          "' is not plain numbers (the native reader reads those only)";
+    return false;
   }
+  const std::vector<double>& numbers = *parsed;
   if (numbers.size() != 2 && numbers.size() != 3) {
     why = "its " + leaf.class_name + " title '" + leaf.title + "' has a range decoflow cannot read";
     return false;
@@ -246,6 +258,45 @@ bool float_leaf_coding(const RootLeafMeta& leaf, bool is_double, RootBranchKind&
   kind.nbits = static_cast<std::uint8_t>(nbits);
   kind.low = low;
   kind.high = high;
+  return true;
+}
+
+// A Double32_t / Float16_t member's coding from its streamer element's title,
+// by uproot's rules: the first "[...]" holds low, high and maybe nbits (a
+// whole number); none: Double32 stored as float32, Float16 in 12 bits; bits
+// outside [2, 32] or none given: 32. Anything but plain numbers is left unknown.
+bool member_float_coding(const std::string& title, bool is_double, RootBranchKind& kind,
+                         std::string& why) {
+  kind.type = is_double ? RootType::float64 : RootType::float32;
+  const auto left = title.find('['), right = title.find(']');
+  if (left == std::string::npos || right == std::string::npos || right < left) {
+    kind.coding = is_double ? ElementCoding::float32_to_float64 : ElementCoding::truncated;
+    kind.nbits = is_double ? 0 : 12;
+    return true;
+  }
+  std::vector<std::string> parts;
+  const auto parsed =
+      plain_numbers(std::string_view(title).substr(left + 1, right - left - 1), &parts);
+  if (!parsed) {
+    why = "its member title '" + title + "' is not plain numbers (the native reader reads those only)";
+    return false;
+  }
+  const std::vector<double>& numbers = *parsed;
+  if (numbers.size() == 3 && (parts[2].find_first_of(".eE") != std::string::npos)) {
+    why = "its member title '" + title + "' gives a bit count that is not a whole number";
+    return false;
+  }
+  if (numbers.size() != 2 && numbers.size() != 3) {
+    kind.coding = is_double ? ElementCoding::float32_to_float64 : ElementCoding::truncated;
+    kind.nbits = is_double ? 0 : 12;
+    return true;
+  }
+  int nbits = numbers.size() == 3 && std::abs(numbers[2]) < 1e9 ? static_cast<int>(numbers[2]) : 32;
+  if (nbits < 2 || nbits > 32) nbits = 32;
+  kind.low = numbers[0];
+  kind.high = numbers[1];
+  kind.nbits = static_cast<std::uint8_t>(nbits);
+  kind.coding = kind.low == 0 && kind.high == 0 ? ElementCoding::truncated : ElementCoding::scaled;
   return true;
 }
 
@@ -299,13 +350,19 @@ std::optional<RootBranchKind> identify_root_branch(const RootTreeMeta& tree, std
     const bool jagged = leaf.has_count;
     const bool is_f16 = leaf.class_name == "TLeafF16";
     const bool is_d32 = leaf.class_name == "TLeafD32";
-    if (code == k_double32 || code == k_float16) {
-      why = "a Double32_t/Float16_t member (its range is in the class's streamer info)";
-      return std::nullopt;
-    }
     if (jagged && !dims.empty()) {
       why = "a jagged array of fixed-size rows (x[n][3]) is not typed natively";
       return std::nullopt;
+    }
+    if (code == k_double32 || code == k_float16) {
+      if (b.member_type_name.empty()) {
+        why = "a Double32_t/Float16_t member (its range is in the class's streamer info)";
+        return std::nullopt;
+      }
+      kind.layout = jagged ? ColumnLayout::jagged : ColumnLayout::fixed;
+      kind.inner = dims;
+      if (!member_float_coding(b.member_title, code == k_double32, kind, why)) return std::nullopt;
+      return kind;
     }
     kind.layout = jagged ? ColumnLayout::jagged : ColumnLayout::fixed;
     kind.inner = dims;
@@ -353,6 +410,35 @@ std::optional<RootBranchKind> identify_root_branch(const RootTreeMeta& tree, std
         return kind;
       }
       why = "class '" + b.element_class + "' is not typed natively";
+      return std::nullopt;
+    }
+    // A member of a split object (not of a collection of them: fType 0),
+    // typed by its streamer element.
+    if (element && b.element_type == 0 && !b.member_type_name.empty()) {
+      const std::string_view t = b.member_type_name;
+      const std::int32_t st = b.streamer_type;
+      if ((st == 300 || st == 500) && (t == "string" || t == "std::string")) {
+        kind.layout = ColumnLayout::strings;  // after a byte count and version
+        kind.header_bytes = 6;
+        return kind;
+      }
+      if (st == 300 || st == 500) {
+        if (const auto v = vector_of_numbers(t)) {
+          kind.type = *v;
+          kind.layout = ColumnLayout::jagged;
+          kind.header_bytes = 10;
+          return kind;
+        }
+      }
+      if (st > k_offset_p && st < k_offset_p + 20) {  // T* x //[n]: a byte before each entry
+        if (const auto v = data_type(st - k_offset_p)) {
+          kind.type = *v;
+          kind.layout = ColumnLayout::jagged;
+          kind.header_bytes = 1;
+          return kind;
+        }
+      }
+      why = "a split-class member of type '" + b.member_type_name + "' is not typed natively";
       return std::nullopt;
     }
     why = "a split-class member whose type is in the class's streamer info";

@@ -10,7 +10,8 @@ constexpr std::uint32_t byte_count_mask = 0x40000000u;
 
 void RootBuffer::fail(std::string_view what, std::size_t at, std::size_t n,
                       std::string_view problem) const {
-  std::string msg = where_ + ": " + std::string(what) + " (bytes [" + std::to_string(at) + ", +" +
+  std::string msg = where_ + ": " + (context_.empty() ? "" : context_ + " ") + std::string(what) +
+                    " (bytes [" + std::to_string(at) + ", +" +
                     std::to_string(n) + ") of " +
                     (whole_file_ ? "the " + std::to_string(bytes_.size()) + "-byte file"
                                  : "its " + std::to_string(bytes_.size()) + "-byte payload") +

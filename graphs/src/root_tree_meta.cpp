@@ -29,6 +29,21 @@ constexpr std::uint64_t entries_from_key = ~std::uint64_t{0};
 
 std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
+// Sets what a RootBuffer is reading for its errors, and restores the one
+// before when the object is read.
+class ReadingContext {
+ public:
+  ReadingContext(RootBuffer& in, std::string context)
+      : in_(in), before_(in.swap_context(std::move(context))) {}
+  ~ReadingContext() { in_.swap_context(std::move(before_)); }
+  ReadingContext(const ReadingContext&) = delete;
+  ReadingContext& operator=(const ReadingContext&) = delete;
+
+ private:
+  RootBuffer& in_;
+  std::string before_;
+};
+
 // Reads one TTree payload: the objects by ROOT's streamer rules, the branches
 // into a flat store (by their tags, so a reference to a branch or leaf read
 // before resolves to it), then the tree assembled depth first.
@@ -38,6 +53,12 @@ class TreeParser {
       : in_(payload, std::move(where)), keylen_(keylen) {}
 
   RootTreeMeta parse();
+  /// The streamer info record (a TList of TStreamerInfo): per class name,
+  /// its highest version's elements as (name, type name, title).
+  struct Element {
+    std::string name, type_name, title;
+  };
+  std::map<std::string, std::pair<std::int32_t, std::vector<Element>>> parse_streamer_infos();
 
  private:
   struct Branch {
@@ -46,7 +67,7 @@ class TreeParser {
   };
   // What an object reference in a TObjArray resolved to.
   struct Object {
-    enum class Kind { none, branch, leaf, basket, other } kind = Kind::none;
+    enum class Kind { none, branch, leaf, basket, array, info, element, other } kind = Kind::none;
     std::size_t index = 0;
   };
 
@@ -61,9 +82,6 @@ class TreeParser {
   void read_tbranch_members(Branch& b, std::string_view what, int depth);
   std::size_t read_leaf(const std::string& class_name, std::string_view what, int depth);
   std::size_t read_basket(std::string_view what);
-  std::string member(std::string_view branch, std::string_view name) const {
-    return "branch " + quoted(branch) + " " + std::string(name);
-  }
 
   RootBuffer in_;
   std::uint32_t keylen_;
@@ -72,6 +90,15 @@ class TreeParser {
   std::vector<Branch> branches_;
   std::vector<RootLeafMeta> leaves_;
   std::vector<RootEmbeddedBasket> baskets_;
+  std::vector<std::vector<Object>> arrays_;
+  std::vector<Element> elements_;
+  struct Info {
+    std::string class_name;
+    std::int32_t version = 0;
+    std::size_t array = 0;  // its fElements in arrays_
+    bool has_elements = false;
+  };
+  std::vector<Info> infos_;
 };
 
 void TreeParser::read_tobject(std::string_view what) {
@@ -156,6 +183,48 @@ TreeParser::Object TreeParser::read_object_of(const std::string& class_name, std
     return {Object::Kind::leaf, read_leaf(class_name, what, depth)};
   }
   if (class_name == "TBasket") return {Object::Kind::basket, read_basket(what)};
+  if (class_name == "TObjArray") {
+    arrays_.push_back(read_obj_array(what, depth));
+    return {Object::Kind::array, arrays_.size() - 1};
+  }
+  if (class_name == "TStreamerInfo") {
+    const RootVersion v = in_.version(what);
+    Info info;
+    info.class_name = read_named(what).first;
+    const ReadingContext reading(in_, "TStreamerInfo of " + quoted(info.class_name));
+    in_.u32("fCheckSum");
+    info.version = in_.i32("fClassVersion");
+    const Object elements = read_any("fElements", depth);
+    info.has_elements = elements.kind == Object::Kind::array;
+    info.array = elements.index;
+    in_.skip_to_end(v, "its members");
+    infos_.push_back(std::move(info));
+    return {Object::Kind::info, infos_.size() - 1};
+  }
+  if (class_name.rfind("TStreamer", 0) == 0) {  // an element: TStreamerBase, ...STL, ...
+    const RootVersion outer = in_.version(what);
+    // TStreamerSTLstring derives from TStreamerSTL; the others from TStreamerElement.
+    const std::optional<RootVersion> middle =
+        class_name == "TStreamerSTLstring" ? std::optional(in_.version(what)) : std::nullopt;
+    const RootVersion base = in_.version(what);  // TStreamerElement
+    Element e;
+    std::tie(e.name, e.title) = read_named(what);
+    const ReadingContext reading(in_, "streamer element " + quoted(e.name));
+    in_.skip(16, "fType, fSize, fArrayLength, fArrayDim");
+    if (base.version == 1) {
+      const std::int32_t n = in_.i32("fMaxIndex");
+      if (n < 0 || n > 5) in_.fail("fMaxIndex", in_.position() - 4, 4, "not 0 to 5 values");
+      in_.skip(4 * static_cast<std::size_t>(n), "fMaxIndex");
+    } else {
+      in_.skip(20, "fMaxIndex");
+    }
+    e.type_name = in_.tstring("fTypeName");
+    in_.skip_to_end(base, "its TStreamerElement members");
+    if (middle) in_.skip_to_end(*middle, "its TStreamerSTL members");
+    in_.skip_to_end(outer, "its members");
+    elements_.push_back(std::move(e));
+    return {Object::Kind::element, elements_.size() - 1};
+  }
   return {Object::Kind::other, 0};  // skipped by its byte count
 }
 
@@ -186,27 +255,27 @@ std::size_t TreeParser::read_leaf(const std::string& class_name, std::string_vie
   const RootVersion outer = in_.version(what);
   const RootVersion base = in_.version(what);  // TLeaf
   std::tie(leaf.name, leaf.title) = read_named(what);
-  const std::string at = std::string(what) + " leaf " + quoted(leaf.name);
-  leaf.len = in_.i32(at);
-  leaf.len_type = in_.i32(at);
-  in_.i32(at);  // fOffset
-  in_.u8(at);   // fIsRange
-  leaf.is_unsigned = in_.u8(at) != 0;
-  leaf.has_count = read_any(at + " fLeafCount", depth).kind != Object::Kind::none;
-  in_.skip_to_end(base, at);
+  const ReadingContext reading(in_, in_.context() + " leaf " + quoted(leaf.name));
+  leaf.len = in_.i32("fLen");
+  leaf.len_type = in_.i32("fLenType");
+  in_.i32("fOffset");
+  in_.u8("fIsRange");
+  leaf.is_unsigned = in_.u8("fIsUnsigned") != 0;
+  leaf.has_count = read_any("fLeafCount", depth).kind != Object::Kind::none;
+  in_.skip_to_end(base, "its TLeaf members");
   if (class_name == "TLeafElement") {
-    in_.i32(at);  // fID
-    leaf.element_type = in_.i32(at);
+    in_.i32("fID");
+    leaf.element_type = in_.i32("fType");
   }
-  in_.skip_to_end(outer, at);
+  in_.skip_to_end(outer, "its members");
   leaves_[index] = std::move(leaf);
   return index;
 }
 
 std::size_t TreeParser::read_basket(std::string_view what) {
   // TBasket::Streamer: its TKey header, the basket's own fields, a flag, then
-  // (flag % 10 == 2) the entry offsets, (flag >= 10) displacements, and the
-  // buffer: a second copy of the key, then the values (fLast - fKeylen bytes).
+  // the entry offsets and the buffer as the flag says (below): a second copy
+  // of the key, then the values (fLast - fKeylen bytes).
   const std::size_t start = in_.position();
   in_.i32(what);  // fNbytes
   const std::uint16_t key_version = in_.u16(what);
@@ -233,27 +302,27 @@ std::size_t TreeParser::read_basket(std::string_view what) {
   RootEmbeddedBasket b;
   b.entries = static_cast<std::uint64_t>(entries);
   b.entry_size = static_cast<std::uint64_t>(entry_size);
-  const std::string basket = std::string(what) + " embedded TBasket";
+  const ReadingContext reading(in_, in_.context() + " " + std::string(what) + " embedded TBasket");
   // flag: 0 header only; ≥ 80 offsets to be generated; % 10 != 2 entry
   // offsets follow (21-39: with displacement bits; > 40: a displacement
   // array too); 1 or > 10: the buffer (fLast bytes) follows.
   if (flag == 0 || flag >= 80 || flag > 40) {
-    unsupported(in_.where() + ": " + basket + " with flag " + std::to_string(flag) +
+    unsupported(in_.where() + ": " + in_.context() + " with flag " + std::to_string(flag) +
                 " (no buffer, generated offsets or displacements) is not read natively");
   }
   if (flag % 10 != 2 && entries > 0) {
-    const std::int32_t count = in_.i32(basket + " entry offsets");
+    const std::int32_t count = in_.i32("entry offsets");
     if (count != entries) {
-      in_.fail(basket + " entry offsets", in_.position() - 4, 4,
+      in_.fail("entry offsets", in_.position() - 4, 4,
                std::to_string(count) + " offsets for fNevBuf " + std::to_string(entries));
     }
     std::vector<std::int32_t> starts(static_cast<std::size_t>(entries));
     for (auto& s : starts) {
-      std::int64_t v = in_.i32(basket + " entry offsets");
+      std::int64_t v = in_.i32("entry offsets");
       if (flag > 20) v &= 0x00FFFFFF;  // displacement bits
       // Each entry starts inside the buffer's values: [fKeylen, fLast].
       if (v < keylen || v > last) {
-        in_.fail(basket + " entry offsets", in_.position() - 4, 4,
+        in_.fail("entry offsets", in_.position() - 4, 4,
                  "an entry starts at " + std::to_string(v) + ", outside the values [" +
                      std::to_string(keylen) + ", " + std::to_string(last) + "]");
       }
@@ -262,11 +331,11 @@ std::size_t TreeParser::read_basket(std::string_view what) {
     b.starts = std::move(starts);
   }
   if (flag != 1 && flag <= 10) {
-    unsupported(in_.where() + ": " + basket + " without its buffer (flag " +
+    unsupported(in_.where() + ": " + in_.context() + " without its buffer (flag " +
                 std::to_string(flag) + ") is not read natively");
   }
-  in_.skip(static_cast<std::size_t>(keylen), basket + " buffer");
-  const ConstBytes values = in_.take(static_cast<std::size_t>(last - keylen), basket + " values");
+  in_.skip(static_cast<std::size_t>(keylen), "buffer");
+  const ConstBytes values = in_.take(static_cast<std::size_t>(last - keylen), "values");
   b.values.assign(values.begin(), values.end());
   baskets_.push_back(std::move(b));
   return baskets_.size() - 1;
@@ -280,54 +349,55 @@ void TreeParser::read_tbranch_members(Branch& b, std::string_view what, int dept
   }
   RootBranchMeta& m = b.meta;
   std::tie(m.name, m.title) = read_named(what);
-  const std::string at = member(m.name, "");
-  skip_versioned(at + "TAttFill");
-  in_.i32(at + "fCompress");
-  in_.i32(at + "fBasketSize");
-  in_.i32(at + "fEntryOffsetLen");
-  const std::int32_t write_basket = in_.i32(at + "fWriteBasket");
-  in_.i64(at + "fEntryNumber");
-  if (v.version >= 13) skip_versioned(at + "fIOFeatures");
-  in_.i32(at + "fOffset");
-  const std::int32_t max_baskets = in_.i32(at + "fMaxBaskets");
-  in_.i32(at + "fSplitLevel");
-  const std::int64_t entries = in_.i64(at + "fEntries");
-  if (v.version >= 11) in_.i64(at + "fFirstEntry");
-  in_.i64(at + "fTotBytes");
-  in_.i64(at + "fZipBytes");
-  for (const Object& o : read_obj_array(at + "fBranches", depth)) {
+  const ReadingContext reading(in_, "branch " + quoted(m.name));
+  skip_versioned("TAttFill");
+  in_.i32("fCompress");
+  in_.i32("fBasketSize");
+  in_.i32("fEntryOffsetLen");
+  const std::int32_t write_basket = in_.i32("fWriteBasket");
+  in_.i64("fEntryNumber");
+  if (v.version >= 13) skip_versioned("fIOFeatures");
+  in_.i32("fOffset");
+  const std::int32_t max_baskets = in_.i32("fMaxBaskets");
+  in_.i32("fSplitLevel");
+  const std::int64_t entries = in_.i64("fEntries");
+  if (v.version >= 11) in_.i64("fFirstEntry");
+  const std::int64_t tot_bytes = in_.i64("fTotBytes");
+  in_.i64("fZipBytes");
+  for (const Object& o : read_obj_array("fBranches", depth)) {
     if (o.kind == Object::Kind::branch) b.children.push_back(o.index);
   }
   std::vector<std::size_t> leaf_indices;
-  for (const Object& o : read_obj_array(at + "fLeaves", depth)) {
+  for (const Object& o : read_obj_array("fLeaves", depth)) {
     if (o.kind == Object::Kind::leaf) leaf_indices.push_back(o.index);
   }
   std::vector<std::size_t> basket_indices;
-  for (const Object& o : read_obj_array(at + "fBaskets", depth)) {
+  for (const Object& o : read_obj_array("fBaskets", depth)) {
     if (o.kind == Object::Kind::basket) basket_indices.push_back(o.index);
   }
   if (max_baskets < 0 || static_cast<std::size_t>(max_baskets) > in_.remaining() / 20) {
-    in_.fail(at + "fMaxBaskets", in_.position(), 0,
+    in_.fail("fMaxBaskets", in_.position(), 0,
              std::to_string(max_baskets) + " baskets cannot fit in the bytes left");
   }
   const auto n = static_cast<std::size_t>(max_baskets);
   std::vector<std::int64_t> bytes(n), first(n), seeks(n);
   // Each array: a byte saying whether it was written, then its values.
-  if (in_.u8(at + "fBasketBytes")) for (auto& x : bytes) x = in_.i32(at + "fBasketBytes");
-  if (in_.u8(at + "fBasketEntry")) for (auto& x : first) x = in_.i64(at + "fBasketEntry");
-  if (in_.u8(at + "fBasketSeek")) for (auto& x : seeks) x = in_.i64(at + "fBasketSeek");
-  const std::string file_name = in_.tstring(at + "fFileName");
-  in_.skip_to_end(v, at);
+  if (in_.u8("fBasketBytes")) for (auto& x : bytes) x = in_.i32("fBasketBytes");
+  if (in_.u8("fBasketEntry")) for (auto& x : first) x = in_.i64("fBasketEntry");
+  if (in_.u8("fBasketSeek")) for (auto& x : seeks) x = in_.i64("fBasketSeek");
+  const std::string file_name = in_.tstring("fFileName");
+  in_.skip_to_end(v, "its TBranch members");
   if (!file_name.empty()) {
     unsupported(in_.where() + ": branch " + quoted(m.name) + " keeps its baskets in file " +
                 quoted(file_name) + ", which is not read");
   }
   if (entries < 0 || write_basket < 0 || write_basket > max_baskets) {
-    in_.fail(at + "fEntries/fWriteBasket", in_.position(), 0,
+    in_.fail("fEntries/fWriteBasket", in_.position(), 0,
              "fEntries " + std::to_string(entries) + ", fWriteBasket " +
                  std::to_string(write_basket) + " of fMaxBaskets " + std::to_string(max_baskets));
   }
   m.entries = static_cast<std::uint64_t>(entries);
+  m.tot_bytes = tot_bytes > 0 ? static_cast<std::uint64_t>(tot_bytes) : 0;
   // The baskets on file: up to fWriteBasket, or the first never written.
   std::size_t normal = 0;
   while (normal < static_cast<std::size_t>(write_basket) && seeks[normal] != 0) ++normal;
@@ -339,7 +409,7 @@ void TreeParser::read_tbranch_members(Branch& b, std::string_view what, int dept
     const bool from_key = i + 1 >= n;
     const std::int64_t e1 = from_key ? e0 : first[i + 1];
     if (bytes[i] <= 0 || seeks[i] < 0 || e0 < 0 || e1 < e0) {
-      in_.fail(at + "basket table", in_.position(), 0,
+      in_.fail("basket table", in_.position(), 0,
                "basket " + std::to_string(i) + ": seek " + std::to_string(seeks[i]) +
                    ", size " + std::to_string(bytes[i]) + ", entries " + std::to_string(e0) +
                    "-" + std::to_string(e1));
@@ -382,27 +452,27 @@ std::size_t TreeParser::read_branch(const std::string& class_name, std::string_v
     const RootVersion v = in_.version(what);
     read_tbranch_members(b, what, depth);
     RootBranchMeta& m = b.meta;
-    const std::string at = member(m.name, "");
+    const ReadingContext reading(in_, "branch " + quoted(m.name));
     if (class_name == "TBranchElement") {
       if (v.version < 8 || v.version > 10) {
         unsupported(in_.where() + ": branch " + quoted(m.name) + ": TBranchElement version " +
                     std::to_string(v.version) + " is not read natively (8 to 10 are)");
       }
-      m.element_class = in_.tstring(at + "fClassName");
-      m.parent_name = in_.tstring(at + "fParentName");
-      m.clones_name = in_.tstring(at + "fClonesName");
-      in_.u32(at + "fCheckSum");
-      if (v.version >= 10) in_.i16(at + "fClassVersion"); else in_.i32(at + "fClassVersion");
-      m.id = in_.i32(at + "fID");
-      m.element_type = in_.i32(at + "fType");
-      m.streamer_type = in_.i32(at + "fStreamerType");
-      in_.i32(at + "fMaximum");
-      read_any(at + "fBranchCount", depth);
-      read_any(at + "fBranchCount2", depth);
+      m.element_class = in_.tstring("fClassName");
+      m.parent_name = in_.tstring("fParentName");
+      m.clones_name = in_.tstring("fClonesName");
+      in_.u32("fCheckSum");
+      if (v.version >= 10) in_.i16("fClassVersion"); else in_.i32("fClassVersion");
+      m.id = in_.i32("fID");
+      m.element_type = in_.i32("fType");
+      m.streamer_type = in_.i32("fStreamerType");
+      in_.i32("fMaximum");
+      read_any("fBranchCount", depth);
+      read_any("fBranchCount2", depth);
     } else if (class_name == "TBranchObject") {
-      m.element_class = in_.tstring(at + "fClassName");
+      m.element_class = in_.tstring("fClassName");
     }
-    in_.skip_to_end(v, at);
+    in_.skip_to_end(v, "its members");
   }
   branches_[index] = std::move(b);
   return index;
@@ -470,9 +540,91 @@ RootTreeMeta TreeParser::parse() {
   return tree;
 }
 
+std::map<std::string, std::pair<std::int32_t, std::vector<TreeParser::Element>>>
+TreeParser::parse_streamer_infos() {
+  // TList::Streamer: version, TObject, fName, count, then each object and its option.
+  const RootVersion v = in_.version("TList");
+  if (v.version > 3) {
+    read_tobject("TList");
+    in_.tstring("TList fName");
+  }
+  const std::int32_t n = in_.i32("TList count");
+  if (n < 0 || static_cast<std::size_t>(n) > in_.remaining() / 4) {
+    in_.fail("TList count", in_.position() - 4, 4, std::to_string(n) + " objects cannot fit");
+  }
+  std::map<std::string, std::pair<std::int32_t, std::vector<Element>>> out;
+  for (std::int32_t i = 0; i < n; ++i) {
+    const Object o = read_any("TList object", 0);
+    if (v.version > 4) {
+      std::size_t chars = in_.u8("TList option");
+      if (chars == 255) chars = in_.u32("TList option");
+      in_.skip(chars, "TList option");
+    }
+    if (o.kind != Object::Kind::info) continue;
+    const Info& info = infos_[o.index];
+    auto [it, fresh] = out.try_emplace(info.class_name);
+    if (!fresh && it->second.first >= info.version) continue;  // the highest version, as uproot
+    it->second.first = info.version;
+    it->second.second.clear();
+    if (!info.has_elements) continue;
+    for (const Object& e : arrays_[info.array]) {
+      it->second.second.push_back(e.kind == Object::Kind::element ? elements_[e.index]
+                                                                  : Element{});
+    }
+  }
+  return out;
+}
+
+// uproot's clean name of a member branch: its last dotted part, brackets dropped.
+std::string_view clean_member_name(std::string_view name) {
+  const auto dot = name.rfind('.', name.find('['));
+  if (dot != std::string_view::npos) name.remove_prefix(dot + 1);
+  return name.substr(0, name.find('['));
+}
+
 std::vector<std::byte> big_endian_i32(std::int64_t v) {
   const auto u = static_cast<std::uint32_t>(v);
   return {std::byte(u >> 24), std::byte(u >> 16), std::byte(u >> 8), std::byte(u)};
+}
+
+}  // namespace
+
+namespace {
+
+// Split-class members: their streamer elements, for the kinds that need them
+// (std::vector and std::string members, T* arrays, Double32_t ranges). Only a
+// member whose parent class is its branch's class, found at its fID under
+// its own name in that class's highest version; any other is left unknown.
+void resolve_members(const RootFile& file, RootTreeMeta& tree) {
+  const auto wanted = [](const RootBranchMeta& b) {
+    return !b.kind && b.parent && b.class_name == "TBranchElement" && b.children.empty() &&
+           b.id >= 0 && !b.element_class.empty() && b.parent_name == b.element_class;
+  };
+  if (file.seek_info() == 0 || std::none_of(tree.branches.begin(), tree.branches.end(), wanted)) {
+    return;
+  }
+  const RootKey key = file.read_key(file.seek_info(), "the streamer info record");
+  const std::vector<std::byte> payload = file.read_object(key);
+  const auto infos =
+      TreeParser(payload, file.describe(key), key.keylen).parse_streamer_infos();
+  for (std::size_t i = 0; i < tree.branches.size(); ++i) {
+    RootBranchMeta& b = tree.branches[i];
+    if (!wanted(b)) continue;
+    const auto found = infos.find(b.element_class);
+    if (found == infos.end()) continue;
+    const auto& elements = found->second.second;
+    const auto id = static_cast<std::size_t>(b.id);
+    if (id >= elements.size() || elements[id].name != clean_member_name(b.name)) continue;
+    b.member_type_name = elements[id].type_name;
+    b.member_title = elements[id].title;
+    std::string why;
+    if (auto kind = identify_root_branch(tree, i, why)) {
+      b.kind = std::move(kind);
+      b.unknown.clear();
+    } else {
+      b.unknown = std::move(why);
+    }
+  }
 }
 
 }  // namespace
@@ -487,6 +639,7 @@ RootTreeMeta read_root_tree(const RootFile& file, const RootKey& key) {
   }
   const std::vector<std::byte> payload = file.read_object(key);
   RootTreeMeta tree = parse_root_tree(payload, key.keylen, file.describe(key));
+  resolve_members(file, tree);
   const ConstBytes all = file.file()->bytes();
   for (RootBranchMeta& b : tree.branches) {
     std::uint64_t entry = 0;

@@ -49,9 +49,10 @@ def test_every_tree_equals_uproot(path):
                 list(_select._every_branch(tree))), name
         for native, ub in zip(branches, tree.values()):
             (bpath, bname, cls, kind, why, bentries, _parent, leaves, seeks, sizes, bounds,
-             embedded, borders, files, numbers, inputs) = native
+             embedded, borders, files, numbers, inputs, tot_bytes) = native
             where = f"{path.name}:{name}:{bpath}"
             assert (bname, cls, bentries) == (ub.name, ub.classname, ub.num_entries), where
+            assert tot_bytes == ub.uncompressed_bytes, where
             assert [leaf[1] for leaf in leaves] == [x.member("fName") for x in
                                                     ub.member("fLeaves")], where
             # The basket table: the baskets on file, then the embedded ones.
@@ -82,6 +83,10 @@ def test_every_tree_equals_uproot(path):
             assert inner == theirs.inner, where
             if record:
                 assert [r[0] for r in record] == list(theirs.dtype.names), where
+            # The whole BranchKind as the read uses it (dtype, shape): the same
+            # kind, table and embedded bytes make the same engine input, so the
+            # values are those the uproot route reads (test_root_coverage).
+            assert _native.branch_kind(_native.NativeBranch(*native)) == theirs, where
             assert list(embedded) == [_uproot._embedded_bytes(b, theirs) for b in kept], where
     print(f"{path.name}: {typed} branches typed natively, {unknown} left to uproot")
 
@@ -241,15 +246,26 @@ a = droot.arrays({str(path)!r} + ":vectors", ["vec_float", "str"])
 np.savez({str(out)!r}, content=a["vec_float"].content, offsets=a["vec_float"].offsets,
          strings=np.array(list(a["str"]), dtype=object))
 try:
-    droot.arrays({str(path)!r} + ":objects", ["hits"])
+    droot.arrays({str(path)!r} + ":objects", ["hits", "p4"])
 except droot.UnsupportedBranchError as e:
     print("refused:", e)
+steps = list(droot.iterate({str(path)!r} + ":vectors", ["vec_float"], step_size="1 kB"))
+print("steps:", len(steps), sum(len(s["vec_float"]) for s in steps))
+try:
+    droot.arrays({str(path)!r}, ["n"])
+except ValueError as e:
+    print("unnamed:", e)
 """
     env = dict(__import__("os").environ)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env=env, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "refused: branch 'hits'" in done.stdout and "uproot" in done.stdout
+    # hits (a std::vector<float> member) is typed natively; p4 (TLorentzVector) is not.
+    assert "refused: branch 'p4'" in done.stdout and "uproot" in done.stdout
+    assert "TTrees (embedded_tail, floats, objects, sub/embedded_only, vectors): name one" in done.stdout
+    with uproot.open(path) as f:  # iterate's default size steps, from fTotBytes natively
+        steps = list(uproot.iterate(f"{path}:vectors", ["vec_float"], step_size="1 kB"))
+        assert f"steps: {len(steps)} {f['vectors'].num_entries}" in done.stdout, done.stdout
     got = np.load(out, allow_pickle=True)
     with uproot.open(path) as f:
         want = f["vectors"]["vec_float"].array(library="ak")
@@ -363,3 +379,22 @@ def test_a_large_file_with_64_bit_seeks(tmp_path):
     got, want = (droot.arrays(f"{p}:floats", names) for p in (big, FIXTURE))
     for name in names:
         np.testing.assert_array_equal(got[name], want[name])
+
+
+def test_split_class_members_typed_from_streamer_infos_read_as_uproot():
+    """std::vector, std::string and T* members of a split class, typed from
+    the file's streamer infos: read by path, equal to uproot's arrays."""
+    import awkward as ak
+
+    import decoflow.root as droot
+
+    path = FIXTURES / "coverage-zstd.root"
+    listed = droot.branches(f"{path}:objects")
+    members = ["track/hits", "track/ids", "track/label", "track/w", "track/eta", "track/phi"]
+    assert all(not listed[m].startswith("uproot:") for m in members), listed
+    got = droot.arrays(f"{path}:objects", [m.split("/")[1] for m in members], library="ak")
+    with uproot.open(path) as f:
+        tree = f["objects"]
+        for m in members:
+            name = m.split("/")[1]
+            assert ak.array_equal(got[name], tree[m].array(library="ak"), equal_nan=True), m

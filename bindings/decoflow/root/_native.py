@@ -2,12 +2,13 @@
 own C++ reader (graphs/root_file.hpp, root_tree_meta.hpp) in one call per
 file — every branch's kind and basket table, as NumPy arrays — so reading
 from a path needs no uproot for the branches it types. A branch it does not
-type (split-class members, objects: it says why) is read through uproot, for
+type (a base class's member, objects: it says why) is read through uproot, for
 that branch only, when uproot is installed; otherwise it is refused by name.
 An uproot tree passed in is read through uproot as before (_uproot.py)."""
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import Any, NamedTuple
 
@@ -38,6 +39,12 @@ class NativeBranch(NamedTuple):
     files: np.ndarray  # zeros
     numbers: np.ndarray  # 0, 1, ...
     inputs: np.ndarray  # the index in `embedded` of an embedded basket, -1 for the others
+    tot_bytes: int  # fTotBytes
+
+    @property
+    def uncompressed_bytes(self) -> int:
+        """uproot's name for fTotBytes (iterate's step sizes use it)."""
+        return self.tot_bytes
 
 
 _KINDS: dict[str, BranchKind] = {}  # a tree has few distinct kinds: made once each
@@ -67,13 +74,21 @@ def _make_kind(k: dict) -> BranchKind:
 
 class NativeTree:
     """A TTree of one file, its metadata read natively. Looks up branches by
-    name or path as uproot does; tree[name] (uproot's branch, for what only
-    uproot knows) opens the file with uproot on first use."""
+    name or path as uproot does (tree[name]: the native row); uproot_tree()
+    opens the file with uproot on first use, for what only uproot knows."""
 
     def __init__(self, path: str, tree: str) -> None:
         self.path, self.object_path = path, tree
-        self.name, self.num_entries, rows = _core._root_tree_meta(path, tree)
-        self.rows = [NativeBranch(*row) for row in rows]
+        # Thousands of small objects at once: the cyclic GC would walk them
+        # again and again while they are made (none of them forms a cycle).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self.name, self.num_entries, rows = _core._root_tree_meta(path, tree)
+            self.rows = [NativeBranch(*row) for row in rows]
+        finally:
+            if collecting:
+                gc.enable()
         self._lookup: dict[str, int] = {}
         for i, b in enumerate(self.rows):  # the first of a name wins, as in uproot
             self._lookup.setdefault(b.path, i)
@@ -103,8 +118,8 @@ class NativeTree:
             self._uproot_tree = self._file[self.object_path]
         return self._uproot_tree
 
-    def __getitem__(self, name: str) -> Any:  # uproot's branch (bytes_per_entry and the like)
-        return self.uproot_tree()[name]
+    def __getitem__(self, name: str) -> NativeBranch:  # as uproot's tree[name] (bytes_per_entry)
+        return self.branch(name)
 
     def close(self) -> None:
         if self._file is not None:
@@ -133,10 +148,17 @@ def open_trees(source: Any, tree: str | None) -> tuple[list[tuple[str, Any]], li
     except (LookupError, Error, OSError) as exc:
         for _, t in trees:
             t.close()
-        if isinstance(exc, Error) and not _have_uproot():
-            raise
+        if not _have_uproot():  # the native reader's words, as _uproot's would be
+            if isinstance(exc, Error):
+                raise
+            if exc.args and isinstance(exc, _NamesNoTree):
+                raise ValueError(exc.args[0]) from None
         return _uproot.open_trees(source, tree)
     return trees, [t for _, t in trees]
+
+
+class _NamesNoTree(LookupError):
+    """A path that names no tree in a file that holds several, or none."""
 
 
 def _have_uproot() -> bool:
@@ -157,7 +179,8 @@ def _open_native(path: str, tree: str | None) -> tuple[str, NativeTree]:
     if tree is None:
         names = sorted({p for p, _, cls, _ in _core._root_keys(path) if cls == "TTree"})
         if len(names) != 1:
-            raise LookupError(path)
+            raise _NamesNoTree(f"{path} holds {len(names)} TTrees ({', '.join(names)}): name "
+                               "one ('file.root:tree' or tree=...)")
         tree = names[0]
     return path, NativeTree(path, tree)
 

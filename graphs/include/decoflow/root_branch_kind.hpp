@@ -1,9 +1,10 @@
 // decoflow/root_branch_kind.hpp: what a branch's values are, as decoflow
-// decodes them — worked out from the TBranch/TLeaf metadata alone, giving
+// decodes them — worked out from the TBranch/TLeaf metadata and, for a
+// split-class member, its streamer element (RootBranchMeta::member_*), giving
 // the same answer as decoflow.root's uproot adapter (`_uproot.branch_kind`)
 // or none: a branch whose type needs what the native reader does not read
-// (streamer infos of split classes, objects, Double32_t members) is left
-// unknown, with the reason, for a caller to read another way or refuse.
+// (a base class's member, objects, collections of objects) is left unknown,
+// with the reason, for a caller to read another way or refuse.
 #pragma once
 
 #include <cstdint>

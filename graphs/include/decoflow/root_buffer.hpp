@@ -40,6 +40,14 @@ class RootBuffer {
   std::size_t remaining() const noexcept { return bytes_.size() - pos_; }
   ConstBytes bytes() const noexcept { return bytes_; }
   const std::string& where() const noexcept { return where_; }
+  /// What is being read, put before each `what` in errors ("branch 'x'"):
+  /// set once per object, so that reading a member builds no string.
+  const std::string& context() const noexcept { return context_; }
+  /// Sets the context and gives back the one before (to restore it).
+  std::string swap_context(std::string context) {
+    std::swap(context, context_);
+    return context;
+  }
 
   /// Moves to `pos` (at most size()); throws when it lies past the end.
   void seek(std::size_t pos, std::string_view what);
@@ -80,6 +88,7 @@ class RootBuffer {
 
   ConstBytes bytes_;
   std::string where_;
+  std::string context_;
   bool whole_file_ = false;
   std::size_t pos_ = 0;
 };

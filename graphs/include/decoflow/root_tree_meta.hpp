@@ -4,7 +4,9 @@
 // (fBasketBytes, fBasketEntry, fBasketSeek up to fWriteBasket) and its
 // embedded baskets (the TBaskets kept in the TBranch's fBaskets), and each
 // branch's kind as decoflow decodes it (root_branch_kind.hpp), or why the
-// native reader does not know it.
+// native reader does not know it. A split-class member's type is looked up
+// in the file's streamer infos (the TList at fSeekInfo: each class's
+// TStreamerInfo and its elements), read only when such a member is there.
 //
 // Class versions: TTree 16–20, TBranch 10–13, TBranchElement 8–10 (ROOT 5.28
 // to 6.40); members after the ones read are skipped by each object's byte
@@ -56,7 +58,12 @@ struct RootBranchMeta {
   // TBranchElement's (empty / -1 for others); TBranchObject's class name too.
   std::string element_class, parent_name, clones_name;
   std::int32_t id = -1, element_type = -1, streamer_type = -1;
+  /// A split-class member's streamer element (its class's TStreamerInfo,
+  /// element fID), when found: its type name ("vector<float>", "Double32_t")
+  /// and title (a Double32_t's range). Empty when not looked up or not found.
+  std::string member_type_name, member_title;
   std::uint64_t entries = 0;  ///< fEntries
+  std::uint64_t tot_bytes = 0;  ///< fTotBytes: its baskets decompressed, TKeys included
   /// The baskets written to the file (fBasketSeek, fBasketBytes, fBasketEntry
   /// up to fWriteBasket or the first zero seek), then the embedded ones
   /// (framing embedded; `input` is their index in `embedded`, bytes as the

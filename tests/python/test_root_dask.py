@@ -158,9 +158,15 @@ def test_projection_reads_only_the_branches_used(files, client):
     expected = {name: sum(baskets_in(p, name, lo, hi) for p, lo, hi in partitions)
                 for name in ("met", "jet_pt")}
     assert counts == expected  # each partition's baskets of those two branches, nothing else
+    # One executor in each worker process, of the worker's one thread.
+    assert list(client.run(worker_executors).values()) == [{1: 1}, {1: 1}]
     ref = uproot.concatenate([f + ":events" for f in files], ["met", "jet_pt"])
     assert got_total == pytest.approx(float(ak.sum(ak.values_astype(ref.met, np.float64))), rel=1e-6)
     assert got_lead == pytest.approx(float(ak.sum(leading_jet(ref, ak))), rel=1e-6)
+
+
+def worker_executors(dask_worker):
+    return {n: ex.threads for n, ex in dask_worker.plugins["decoflow-executors"].executors.items()}
 
 
 def test_a_bad_basket_fails_on_the_client_naming_file_branch_basket(files, client, tmp_path):
@@ -225,8 +231,10 @@ def test_tasks_pickle_without_executors_or_arrays(files, tmp_path):
     with open(tmp_path / "graph.pickle", "wb") as out:
         NoExecutorsNorArrays(out).dump(graph)
     (tmp_path / "graph.pickle").unlink()
-    assert pickle.loads(pickle.dumps(ours.dask.layers[ours.name].io_func)).names == \
-        ours.fields
+    reader = pickle.loads(pickle.dumps(ours.dask.layers[ours.name].io_func))
+    assert reader.names == ours.fields
+    empty = reader.mock_empty()
+    assert len(empty) == 0 and empty.fields == ours.fields
 
 
 def test_one_executor_per_worker_with_its_threads_closed_with_the_worker(files):

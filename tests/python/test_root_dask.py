@@ -29,6 +29,10 @@ import dask  # noqa: E402
 import decoflow.root as droot  # noqa: E402
 from decoflow.root import _worker_state  # noqa: E402
 
+# The uproot.dask references and the threaded scheduler run beside a live
+# distributed client, on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore:Running on a single-machine scheduler")
+
 ENTRIES = [3000, 1700, 2300]
 BATCH = 500  # entries per basket
 STEP = 800  # entries per partition: partitions cut baskets
@@ -82,7 +86,6 @@ def leading_jet(a, lib=dak):
     return a.jet_pt[lib.num(a.jet_pt, axis=1) >= 2][:, 0]
 
 
-@pytest.mark.filterwarnings("ignore:Running on a single-machine scheduler")
 def test_reduction_and_selection_equal_uproot_dask(files, client):
     source = [f + ":events" for f in files]
     ours = droot.dask(source, step_size=STEP)
@@ -110,7 +113,6 @@ def test_reduction_and_selection_equal_uproot_dask(files, client):
         assert ak.to_list(whole[name]) == ak.to_list(whole_ref[name]), name
 
 
-@pytest.mark.filterwarnings("ignore:Running on a single-machine scheduler")
 def test_library_np_equals_uproot_dask(files, client):
     source = {f: "events" for f in files}
     ours = droot.dask(source, library="np", steps_per_file=2)

@@ -250,8 +250,12 @@ def test_one_executor_per_worker_with_its_threads_closed_with_the_worker(files):
         assert list(executors) == [2]  # the worker's nthreads, one for every partition
         executor = executors[2]
         assert executor.threads == 2 and not executor.closed
+        one = droot.dask([f + ":events" for f in files], step_size=STEP, threads=1)
+        assert dak.sum(one.met).compute() == pytest.approx(dak.sum(ours.met).compute())
+        assert {n: ex.threads for n, ex in executors.items()} == {2: 2, 1: 1}
+        single = executors[1]
         c.close()
-    assert executor.closed
+    assert executor.closed and single.closed
     assert not _worker_state._files  # its files closed too
 
 
@@ -298,3 +302,5 @@ def test_arguments_refused_saying_why(files):
         droot.dask(path, filter_name=["nope"])
     with pytest.raises(NotImplementedError):
         droot.dask(path, library="pd")
+    with pytest.raises(ValueError, match="at least 1"):
+        droot.dask(path, threads=0)

@@ -107,10 +107,13 @@ def dask(files: Any, *, filter_name: NameFilter = None, step_size: int | str | N
     if library == "pd":
         raise NotImplementedError("decoflow.root.dask(library='pd') is not provided (nor by "
                                   "uproot.dask): use 'ak' or 'np'")
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
-                                or threads < 1):
-        raise TypeError(f"decoflow.root.dask: threads must be an int >= 1 or None, not "
-                        f"{threads!r}")
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
+            raise TypeError(f"decoflow.root.dask: threads must be an int or None, not "
+                            f"{type(threads).__name__}")
+        if threads < 1:
+            raise ValueError(f"decoflow.root.dask: threads must be at least 1, not {threads}")
+        threads = int(threads)
     specs = file_specs(files)
     explicit_steps = [s.steps is not None for s in specs]
     if any(explicit_steps) and not all(explicit_steps):

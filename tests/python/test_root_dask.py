@@ -160,8 +160,12 @@ def test_projection_reads_only_the_branches_used(files, client):
     expected = {name: sum(baskets_in(p, name, lo, hi) for p, lo, hi in partitions)
                 for name in ("met", "jet_pt")}
     assert counts == expected  # each partition's baskets of those two branches, nothing else
-    # One executor in each worker process, of the worker's one thread.
+    # One executor in each worker process, of the worker's one thread; each
+    # file's metadata read once per worker, whatever the partitions and
+    # selections that worker ran.
     assert list(client.run(worker_executors).values()) == [{1: 1}, {1: 1}]
+    for opened in client.run(files_opened).values():
+        assert set(opened) <= set(files) and set(opened.values()) == {1}, opened
     ref = uproot.concatenate([f + ":events" for f in files], ["met", "jet_pt"])
     assert got_total == pytest.approx(float(ak.sum(ak.values_astype(ref.met, np.float64))), rel=1e-6)
     assert got_lead == pytest.approx(float(ak.sum(leading_jet(ref, ak))), rel=1e-6)
@@ -169,6 +173,10 @@ def test_projection_reads_only_the_branches_used(files, client):
 
 def worker_executors(dask_worker):
     return {n: ex.threads for n, ex in dask_worker.plugins["decoflow-executors"].executors.items()}
+
+
+def files_opened():
+    return dict(_worker_state.opens)
 
 
 def test_a_bad_basket_fails_on_the_client_naming_file_branch_basket(files, client, tmp_path):

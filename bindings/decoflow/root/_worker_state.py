@@ -29,6 +29,7 @@ _readers: OrderedDict[tuple, TreeReader] = OrderedDict()
 _files: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
 _process_executors: dict[int, Executor] = {}
 _baskets: Counter[str] = Counter()
+opens: Counter[str] = Counter()  # uproot.open calls per path (the tests read it)
 
 _PLUGIN = "decoflow-executors"
 
@@ -120,6 +121,7 @@ def _opened(path: str, tree: str, identity: tuple) -> Any:
         _files.move_to_end(key)
         return got[0]
     _, ttree, f = _open_tree(path, tree)
+    opens[path] += 1
     _files[key] = (ttree, f)
     while len(_files) > MAX_FILES:
         _, (_, old) = _files.popitem(last=False)

@@ -156,7 +156,7 @@ def file_specs(files: Any) -> list[FileSpec]:
                             f"{type(source).__name__} (pass the file's path)")
         text = os.fspath(source)
         if isinstance(source, os.PathLike):  # uproot: a Path is a path only, never "path:tree"
-            paths = sorted(glob.glob(text)) if _has_magic(text) else [text]
+            paths = sorted(glob.glob(text)) if glob.has_magic(text) else [text]
             specs += [FileSpec(p, tree, steps) for p in paths]
             continue
         for expanded in _glob(text):
@@ -167,10 +167,6 @@ def file_specs(files: Any) -> list[FileSpec]:
             else:
                 specs.append(FileSpec(path, tree, steps))
     return specs
-
-
-def _has_magic(text: str) -> bool:
-    return any(c in text for c in "*?[")
 
 
 def _steps(steps: Any, source: Any) -> list[tuple[int, int]] | None:
@@ -246,7 +242,7 @@ def _names_only(filter_name: NameFilter) -> bool:
     """Whether filter_name names branches (a name or a list of names, no
     pattern): then a branch decoflow cannot decode is an error, not skipped."""
     if isinstance(filter_name, str):
-        return not (_has_magic(filter_name) or filter_name.startswith("/"))
+        return not (glob.has_magic(filter_name) or filter_name.startswith("/"))
     if isinstance(filter_name, (list, tuple)):
         return all(isinstance(f, str) and _names_only(f) for f in filter_name)
     return False

@@ -29,6 +29,10 @@ import dask  # noqa: E402
 import decoflow.root as droot  # noqa: E402
 from decoflow.root import _worker_state  # noqa: E402
 
+# The uproot.dask references and the threaded scheduler run beside a live
+# distributed client, on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore:Running on a single-machine scheduler")
+
 ENTRIES = [3000, 1700, 2300]
 BATCH = 500  # entries per basket
 STEP = 800  # entries per partition: partitions cut baskets
@@ -82,7 +86,6 @@ def leading_jet(a, lib=dak):
     return a.jet_pt[lib.num(a.jet_pt, axis=1) >= 2][:, 0]
 
 
-@pytest.mark.filterwarnings("ignore:Running on a single-machine scheduler")
 def test_reduction_and_selection_equal_uproot_dask(files, client):
     source = [f + ":events" for f in files]
     ours = droot.dask(source, step_size=STEP)
@@ -110,7 +113,6 @@ def test_reduction_and_selection_equal_uproot_dask(files, client):
         assert ak.to_list(whole[name]) == ak.to_list(whole_ref[name]), name
 
 
-@pytest.mark.filterwarnings("ignore:Running on a single-machine scheduler")
 def test_library_np_equals_uproot_dask(files, client):
     source = {f: "events" for f in files}
     ours = droot.dask(source, library="np", steps_per_file=2)
@@ -158,9 +160,23 @@ def test_projection_reads_only_the_branches_used(files, client):
     expected = {name: sum(baskets_in(p, name, lo, hi) for p, lo, hi in partitions)
                 for name in ("met", "jet_pt")}
     assert counts == expected  # each partition's baskets of those two branches, nothing else
+    # One executor in each worker process, of the worker's one thread; each
+    # file's metadata read once per worker, whatever the partitions and
+    # selections that worker ran.
+    assert list(client.run(worker_executors).values()) == [{1: 1}, {1: 1}]
+    for opened in client.run(files_opened).values():
+        assert set(opened) <= set(files) and set(opened.values()) == {1}, opened
     ref = uproot.concatenate([f + ":events" for f in files], ["met", "jet_pt"])
     assert got_total == pytest.approx(float(ak.sum(ak.values_astype(ref.met, np.float64))), rel=1e-6)
     assert got_lead == pytest.approx(float(ak.sum(leading_jet(ref, ak))), rel=1e-6)
+
+
+def worker_executors(dask_worker):
+    return {n: ex.threads for n, ex in dask_worker.plugins["decoflow-executors"].executors.items()}
+
+
+def files_opened():
+    return dict(_worker_state.opens)
 
 
 def test_a_bad_basket_fails_on_the_client_naming_file_branch_basket(files, client, tmp_path):
@@ -225,8 +241,10 @@ def test_tasks_pickle_without_executors_or_arrays(files, tmp_path):
     with open(tmp_path / "graph.pickle", "wb") as out:
         NoExecutorsNorArrays(out).dump(graph)
     (tmp_path / "graph.pickle").unlink()
-    assert pickle.loads(pickle.dumps(ours.dask.layers[ours.name].io_func)).names == \
-        ours.fields
+    reader = pickle.loads(pickle.dumps(ours.dask.layers[ours.name].io_func))
+    assert reader.names == ours.fields
+    empty = reader.mock_empty()
+    assert len(empty) == 0 and empty.fields == ours.fields
 
 
 def test_one_executor_per_worker_with_its_threads_closed_with_the_worker(files):
@@ -240,8 +258,12 @@ def test_one_executor_per_worker_with_its_threads_closed_with_the_worker(files):
         assert list(executors) == [2]  # the worker's nthreads, one for every partition
         executor = executors[2]
         assert executor.threads == 2 and not executor.closed
+        one = droot.dask([f + ":events" for f in files], step_size=STEP, threads=1)
+        assert dak.sum(one.met).compute() == pytest.approx(dak.sum(ours.met).compute())
+        assert {n: ex.threads for n, ex in executors.items()} == {2: 2, 1: 1}
+        single = executors[1]
         c.close()
-    assert executor.closed
+    assert executor.closed and single.closed
     assert not _worker_state._files  # its files closed too
 
 
@@ -288,3 +310,5 @@ def test_arguments_refused_saying_why(files):
         droot.dask(path, filter_name=["nope"])
     with pytest.raises(NotImplementedError):
         droot.dask(path, library="pd")
+    with pytest.raises(ValueError, match="at least 1"):
+        droot.dask(path, threads=0)

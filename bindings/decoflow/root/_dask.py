@@ -107,10 +107,13 @@ def dask(files: Any, *, filter_name: NameFilter = None, step_size: int | str | N
     if library == "pd":
         raise NotImplementedError("decoflow.root.dask(library='pd') is not provided (nor by "
                                   "uproot.dask): use 'ak' or 'np'")
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
-                                or threads < 1):
-        raise TypeError(f"decoflow.root.dask: threads must be an int >= 1 or None, not "
-                        f"{threads!r}")
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
+            raise TypeError(f"decoflow.root.dask: threads must be an int or None, not "
+                            f"{type(threads).__name__}")
+        if threads < 1:
+            raise ValueError(f"decoflow.root.dask: threads must be at least 1, not {threads}")
+        threads = int(threads)
     specs = file_specs(files)
     explicit_steps = [s.steps is not None for s in specs]
     if any(explicit_steps) and not all(explicit_steps):
@@ -153,7 +156,7 @@ def file_specs(files: Any) -> list[FileSpec]:
                             f"{type(source).__name__} (pass the file's path)")
         text = os.fspath(source)
         if isinstance(source, os.PathLike):  # uproot: a Path is a path only, never "path:tree"
-            paths = sorted(glob.glob(text)) if _has_magic(text) else [text]
+            paths = sorted(glob.glob(text)) if glob.has_magic(text) else [text]
             specs += [FileSpec(p, tree, steps) for p in paths]
             continue
         for expanded in _glob(text):
@@ -164,10 +167,6 @@ def file_specs(files: Any) -> list[FileSpec]:
             else:
                 specs.append(FileSpec(path, tree, steps))
     return specs
-
-
-def _has_magic(text: str) -> bool:
-    return any(c in text for c in "*?[")
 
 
 def _steps(steps: Any, source: Any) -> list[tuple[int, int]] | None:
@@ -243,7 +242,7 @@ def _names_only(filter_name: NameFilter) -> bool:
     """Whether filter_name names branches (a name or a list of names, no
     pattern): then a branch decoflow cannot decode is an error, not skipped."""
     if isinstance(filter_name, str):
-        return not (_has_magic(filter_name) or filter_name.startswith("/"))
+        return not (glob.has_magic(filter_name) or filter_name.startswith("/"))
     if isinstance(filter_name, (list, tuple)):
         return all(isinstance(f, str) and _names_only(f) for f in filter_name)
     return False

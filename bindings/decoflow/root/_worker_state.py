@@ -14,7 +14,7 @@ from collections import Counter, OrderedDict
 from typing import Any
 
 from .. import Executor
-from ._read import TreeReader, default_executor
+from ._read import TreeReader
 from ._select import select
 from ._uproot import _open_tree
 
@@ -29,6 +29,7 @@ _readers: OrderedDict[tuple, TreeReader] = OrderedDict()
 _files: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
 _process_executors: dict[int, Executor] = {}
 _baskets: Counter[str] = Counter()
+opens: Counter[str] = Counter()  # uproot.open calls per path (the tests read it)
 
 _PLUGIN = "decoflow-executors"
 
@@ -51,7 +52,8 @@ class WorkerExecutors:
 
     def teardown(self, worker: Any) -> None:
         with self._lock:
-            executors, self.executors = list(self.executors.values()), {}
+            executors = list(self.executors.values())
+            self.executors.clear()
         for ex in executors:
             ex.close(cancel=True)  # the worker is going: its tasks are abandoned
         forget_files()
@@ -73,8 +75,8 @@ def _current_worker() -> Any:
 def executor_for(threads: int | None) -> Executor:
     """The executor of the process (or of the Dask worker) running this
     partition: in a distributed worker, one per worker and thread count,
-    default the worker's nthreads; elsewhere decoflow.root's shared executor
-    (a thread per CPU), or one per thread count asked for."""
+    default the worker's nthreads; elsewhere (the threaded or synchronous
+    scheduler) one per process and thread count, default a thread per CPU."""
     worker = _current_worker()
     if worker is not None:
         plugins = worker.plugins
@@ -82,8 +84,7 @@ def executor_for(threads: int | None) -> Executor:
         if executors is None:
             executors = plugins.setdefault(_PLUGIN, WorkerExecutors())  # atomic: one wins
         return executors.get(threads or worker.state.nthreads)
-    if threads is None:
-        return default_executor()
+    threads = threads or 0  # 0: a thread per CPU
     with _lock:
         ex = _process_executors.get(threads)
         if ex is None or ex.closed:
@@ -112,7 +113,7 @@ def reader_for(path: str, tree: str, names: tuple[str, ...], library: str) -> Tr
     st = os.stat(path)
     identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
     key = (path, tree, names, library, identity)
-    with _lock:
+    with _lock:  # held while a file is opened: uproot's objects are not shared mid-parse
         reader = _readers.get(key)
         if reader is not None:
             _readers.move_to_end(key)
@@ -135,6 +136,7 @@ def _opened(path: str, tree: str, identity: tuple) -> Any:
         _files.move_to_end(key)
         return got[0]
     _, ttree, f = _open_tree(path, tree)
+    opens[path] += 1
     _files[key] = (ttree, f)
     while len(_files) > MAX_FILES:
         _, (_, old) = _files.popitem(last=False)
@@ -150,6 +152,21 @@ def forget_files() -> None:
         _files.clear()
     for _, f in files:
         f.close()
+
+
+def _at_exit() -> None:
+    """Closes what this process kept before Python finalises (registered
+    after decoflow's own exit hook, so it runs first): the read plans, the
+    files, the executors made here."""
+    forget_files()
+    with _lock:
+        executors = list(_process_executors.values())
+        _process_executors.clear()
+    for ex in executors:
+        ex.close(cancel=True)
+
+
+atexit.register(_at_exit)
 
 
 def record_baskets(basket_results: dict[str, Any]) -> None:

@@ -144,11 +144,17 @@ ConstBytes read_envelope(const InputBuffer& file, std::uint64_t offset, std::uin
   if (offset > file.size() || nbytes > file.size() - offset) {
     throw corrupt(where + ": outside the " + std::to_string(file.size()) + "-byte file");
   }
-  if (length < 16 || length > (std::uint64_t{1} << 40)) {
-    throw corrupt(where + ": an envelope cannot be " + std::to_string(length) + " bytes");
+  if (length < 16) throw corrupt(where + ": an envelope cannot be " + std::to_string(length) + " bytes");
+  const ConstBytes stored = file.bytes().subspan(static_cast<std::size_t>(offset), static_cast<std::size_t>(nbytes));
+  if (nbytes != length) {
+    // Compressed: the blocks' headers must add up to the length before it is allocated.
+    const auto decoded = detail::root_blocks_decoded_size(stored);
+    if (!decoded) throw corrupt(where + ": its bytes are not whole ROOT compression blocks");
+    if (*decoded != length) {
+      throw corrupt(where + ": its compression blocks hold " + std::to_string(*decoded) + " bytes");
+    }
   }
   out.resize(static_cast<std::size_t>(length));
-  const ConstBytes stored = file.bytes().subspan(static_cast<std::size_t>(offset), static_cast<std::size_t>(nbytes));
   try {
     if (nbytes == length) {
       std::memcpy(out.data(), stored.data(), out.size());

@@ -266,6 +266,25 @@ void decompress(Decoder& decoder, ConstBytes page, MutableBytes out) {
 
 }  // namespace
 
+std::optional<std::uint64_t> root_blocks_decoded_size(ConstBytes stored) noexcept {
+  // Each block: 3 bytes naming the codec, 3 little-endian bytes of payload,
+  // 3 of decoded size, then the payload.
+  const auto le24 = [&](std::size_t at) {
+    return std::to_integer<std::uint64_t>(stored[at]) | std::to_integer<std::uint64_t>(stored[at + 1]) << 8 |
+           std::to_integer<std::uint64_t>(stored[at + 2]) << 16;
+  };
+  std::uint64_t total = 0;
+  std::size_t at = 0;
+  while (at < stored.size()) {
+    if (stored.size() - at < 9) return std::nullopt;
+    const std::uint64_t payload = le24(at + 3);
+    total += le24(at + 6);
+    if (payload > stored.size() - at - 9) return std::nullopt;
+    at += 9 + static_cast<std::size_t>(payload);
+  }
+  return total;
+}
+
 std::uint64_t rntuple_page_bytes(const ColumnChunk& c, std::uint64_t elements) noexcept {
   switch (c.coding) {
     case ElementCoding::le_bits: return (elements + 7) / 8;
@@ -302,6 +321,16 @@ void decode_rntuple_page(const ColumnChunk& c, ConstBytes stored, MutableBytes c
     }
   }
   const auto packed = static_cast<std::size_t>(rntuple_page_bytes(c, n));
+  if (page.size() != packed) {
+    // Compressed: its blocks must say they hold the page's elements before
+    // scratch is taken for them (an element count that lies is caught here).
+    const auto decoded = root_blocks_decoded_size(page);
+    if (decoded && *decoded != packed) {
+      throw Error(ErrorCode::size_mismatch,
+                  "the page's compression blocks hold " + std::to_string(*decoded) + " bytes, its " +
+                      std::to_string(n) + " elements " + std::to_string(packed));
+    }
+  }
   if (c.coding == ElementCoding::le_values && !c.split && !c.zigzag &&
       c.stored_type == c.value_type) {
     decompress(decoder, page, content);  // already the values

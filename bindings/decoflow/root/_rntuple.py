@@ -45,8 +45,9 @@ def native(path: str, obj: Any, name: str) -> Any:
 def unsupported(name: str, type_name: str, what: str) -> UnsupportedBranchError:
     e = UnsupportedBranchError(
         f"field '{name}' ({type_name}): {what}; decoflow.root reads RNTuple fields of numbers, "
-        "std::vector/RVec and other collections, std::array, std::bitset, records (structs, "
-        "std::pair, std::tuple, classes with bases), std::atomic, enums and std::string",
+        "std::vector/RVec and other collections, std::optional, std::unique_ptr, std::array, "
+        "std::bitset, records (structs, std::pair, std::tuple, classes with bases), std::atomic, "
+        "enums and std::string",
         cause=what)
     e.branch = name
     return e
@@ -106,8 +107,6 @@ class Schema:
             raise refuse("variants (std::variant) are not decoded yet")
         if f.role == _STREAMER:
             raise refuse("fields stored with the ROOT streamer are not decoded")
-        if f.type.startswith(("std::optional<", "std::unique_ptr<")):
-            raise refuse("optional values (std::optional, std::unique_ptr) are not decoded yet")
         try:
             for slot in range(f.slots):
                 self.ntuple.value_type(fid, slot)  # a column type not decoded: refused by name
@@ -133,6 +132,15 @@ class Schema:
                 raise refuse("a collection without one index column and one item field")
             need.add((fid, 0))
             item = self.plan(f.children[0], path, need)
+            if f.type.startswith("std::optional<"):
+                # Zero or one item per entry: an option type, as uproot gives
+                # it (std::unique_ptr stays a list, as uproot gives that).
+                def optional(arrays: dict, length: int) -> Any:
+                    offsets = arrays[(fid, 0)]
+                    index = np.where(np.diff(offsets) == 1, offsets[:-1], -1)
+                    return ak.contents.IndexedOptionArray(ak.index.Index64(index),
+                                                          item(arrays, int(offsets[-1])))
+                return optional
 
             def collection(arrays: dict, length: int) -> Any:
                 offsets = arrays[(fid, 0)]

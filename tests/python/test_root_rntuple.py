@@ -117,6 +117,11 @@ def test_numpy_library_gives_arrays_jagged_and_strings(executor):
     assert got["vector_int32"].content.dtype == np.int32
     assert ak.array_equal(got["array_float"], want["array_float"])  # awkward: the rest
     assert ak.array_equal(got["lorentz_vector"], want["lorentz_vector"])
+    pytest.importorskip("awkward_pandas")
+    frame = dr.arrays(f"{path}:ntuple", ["string", "vector_int32", "lorentz_vector"],
+                      library="pd", executor=executor)
+    assert list(frame.columns) == ["string", "vector_int32", "lorentz_vector"]
+    assert len(frame) == len(want)
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason=f"{SHARED} is absent")

@@ -1,4 +1,4 @@
-"""decoflow.root: numeric TTree branches of ROOT files, decoded in parallel into NumPy arrays.
+"""decoflow.root: TTree branches and RNTuple fields of ROOT files, decoded in parallel into NumPy arrays.
 
 uproot reads the file's metadata (which baskets each branch has, where, how
 big); decoflow does the rest natively, with no Python per basket: one graph per

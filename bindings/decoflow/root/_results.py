@@ -254,10 +254,12 @@ def import_pandas(needs_awkward: str | None) -> tuple[Any, Any]:
 def to_awkward(array: Any) -> Any:
     """One branch's array (NumPy, Jagged or Strings) as an ``awkward.Array``
     over the same memory."""
-    if isinstance(array, np.ndarray):
-        import awkward as ak
+    import awkward as ak
 
+    if isinstance(array, np.ndarray):
         return ak.from_numpy(array, regulararray=True)
+    if isinstance(array, ak.Array):  # an RNTuple field that is neither (records, nested lists)
+        return array
     return array.to_awkward()
 
 

@@ -168,3 +168,19 @@ def test_an_unknown_field_is_a_key_error_and_a_refused_one_names_its_type():
         dr.arrays(f"{path}:ntuple", ["variant_int32_string"])
     with pytest.raises(TypeError, match="RNTuple reads take none"):
         dr.read(f"{path}:ntuple", ["string"], stages=[object()])
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason=f"{SHARED} is absent")
+def test_iterate_steps_inside_one_cluster_are_views_of_one_decode(executor):
+    """A cluster is decoded once for all the steps inside it: their arrays
+    are views of the same decoded memory (and equal uproot's)."""
+    path = str(SHARED / "test_int_5e4_rntuple_v1-0-0-0.root")
+    ntuple = uproot.open(path)["ntuple"]
+    assert len(ntuple.cluster_summaries) == 1
+    steps = list(dr.iterate(f"{path}:ntuple", step_size=12_000, executor=executor))
+    assert [len(s["one_integers"]) for s in steps] == [12_000] * 4 + [2_000]
+    base = steps[0]["one_integers"].base
+    assert all(np.shares_memory(s["one_integers"], steps[0]["one_integers"].base) for s in steps)
+    assert base is not None
+    assert np.array_equal(np.concatenate([s["one_integers"] for s in steps]),
+                          ntuple["one_integers"].array(library="np"))

@@ -57,8 +57,9 @@ std::unique_ptr (a list, as uproot gives it). ``library="np"`` gives NumPy array
 :class:`Jagged` and :class:`Strings` where the field is one of those, awkward
 arrays otherwise. Variants and streamer fields are refused
 naming the field and its type. An entry range decodes the clusters holding
-it; iterate() reads each step's clusters (a cluster two steps share is
-decoded by both). A list mixing TTrees and RNTuples is refused.
+it; iterate() decodes the clusters holding a step, and the steps that lie
+inside them are views of that decode (a cluster straddling the end of one
+decode and the next step is decoded by both). A list mixing TTrees and RNTuples is refused.
 
 A basket that fails (a truncated file, a basket table pointing outside the
 file, bytes that do not decode, string lengths that disagree with the entry

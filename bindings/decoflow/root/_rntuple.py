@@ -279,30 +279,46 @@ class RNTupleReader:
         self.columns = sorted({c for p in plans for c in p.columns})
         self.name = name
         self.total = sum(s.entries for s in srcs)
+        # The last clusters decoded: (first entry, end entry, whole layouts,
+        # errors). iterate()'s next steps inside them are slices, not reads.
+        self._decoded: tuple[int, int, dict[str, Any], list[Error]] | None = None
 
     def read(self, window: tuple[int, int] | None, executor: Executor | None
              ) -> tuple[dict[str, Any], list[Error]]:
         """{field: awkward layout} for entries [lo, hi) (None: all), and the
-        failures (each failing the fields that need its column)."""
+        failures (each failing the fields that need its column). Decodes the
+        clusters holding the window, unless the last read's clusters hold it
+        (then: views of those; a cluster a window shares with the read before
+        is decoded again)."""
         import awkward as ak
 
+        lo, hi = window if window is not None else (0, self.total)
+        if self._decoded is None or not (self._decoded[0] <= lo and hi <= self._decoded[1]):
+            self._decoded = self._decode(lo, hi, executor)
+        start, _, whole, errors = self._decoded
+        out = {name: ak.Array(layout)[lo - start:hi - start].layout
+               for name, layout in whole.items()}
+        return out, list(errors)
+
+    def _decode(self, lo: int, hi: int, executor: Executor | None
+                ) -> tuple[int, int, dict[str, Any], list[Error]]:
+        """Decodes the clusters holding entries [lo, hi): (their first entry,
+        their end, the fields' layouts over them, the failures)."""
         from ._read import default_executor
 
-        lo, hi = window if window is not None else (0, self.total)
-        ranges, base, skip, length = [], 0, None, 0
+        ranges, base, first_entry, length = [], 0, None, 0
         for src in self.srcs:
             a, b = max(lo - base, 0), min(hi - base, src.entries)
             if a < b:
                 first, end, start = _clusters_for(src, a, b)
-                if skip is None:
-                    skip = a - start + length
-                read = sum(n for _, n in src.clusters[first:end])
-                length += read
+                if first_entry is None:
+                    first_entry = base + start
+                length += sum(n for _, n in src.clusters[first:end])
             else:
                 first = end = 0
             ranges.append((first, end))
             base += src.entries
-        skip = skip or 0
+        first_entry = lo if first_entry is None else first_entry
         cols = [(f"field '{self.schema_name(fid)}' column {slot}", fid, slot)
                 for fid, slot in self.columns]
         tree = _core._rntuple_tree([s.native for s in self.srcs], cols, ranges, self.name)
@@ -331,9 +347,8 @@ class RNTupleReader:
                     bad.branch = p.name
                     errors.append(bad)
                 continue
-            layout = p.build(arrays, length)
-            out[p.name] = ak.Array(layout)[skip:skip + (hi - lo)].layout
-        return out, errors
+            out[p.name] = p.build(arrays, length)
+        return first_entry, first_entry + length, out, errors
 
     def bytes_per_entry(self) -> float:
         """Decoded bytes per entry of the fields' columns (iterate's step sizes)."""

@@ -111,6 +111,19 @@ void copy_entries(const BasketValues& src, const BasketValues& dst, std::uint64_
 
 }  // namespace
 
+void apply_page_coding(ColumnChunk& c, const RootPageCoding& page) noexcept {
+  c.coding = page.coding;
+  c.stored_type = page.stored_type;
+  c.split = page.split;
+  c.zigzag = page.zigzag;
+  c.page_checksum = page.checksum;
+  c.nbits = page.nbits;
+  c.low = page.low;
+  c.high = page.high;
+  c.value_base = page.value_base;
+  c.value_limit = page.value_limit;
+}
+
 std::uint32_t value_width(const RootBranchSpec& spec) noexcept {
   if (spec.coding != ElementCoding::record) return root_type_width(spec.type);
   std::uint32_t row = 0;
@@ -439,17 +452,8 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
     c.content_item = items;
     c.number = basket_number(spec, k);
     if (r.framing == ChunkFraming::rntuple_page || r.framing == ChunkFraming::rntuple_zeros) {
-      c.coding = r.page.coding;
-      c.stored_type = r.page.stored_type;
+      apply_page_coding(c, r.page);
       c.value_type = spec.type;
-      c.split = r.page.split;
-      c.zigzag = r.page.zigzag;
-      c.page_checksum = r.page.checksum;
-      c.nbits = r.page.nbits;
-      c.low = r.page.low;
-      c.high = r.page.high;
-      c.value_base = r.page.value_base;
-      c.value_limit = r.page.value_limit;
     }
     if (!has_offsets(spec.layout) && c.entries > max_u64 / spec.items_per_entry / width) {
       plan_fail(k, ErrorCode::invalid_argument, "entry count overflows");

@@ -56,6 +56,10 @@ struct RootPageCoding {
   std::uint64_t cluster = 0;      ///< the page's cluster (errors)
 };
 
+/// Sets `chunk`'s RNTuple page fields (coding, stored type, split, zigzag,
+/// checksum, nbits, range, value base and limit) from `page`. Thread-safe.
+void apply_page_coding(ColumnChunk& chunk, const RootPageCoding& page) noexcept;
+
 /// One basket of a branch, as its TBranch lists it (or one page of an
 /// RNTuple column: framing rntuple_page / rntuple_zeros, its entries the
 /// column's elements).

@@ -27,6 +27,10 @@ values):
       default options, 200 entries in 3 clusters: std::optional<std::int32_t>,
       std::unique_ptr<float>, std::vector<bool>, char, std::variant<std::int32_t,
       float> (refused by name), std::vector<std::optional<double>>.
+  rntuple-big-pages.root
+      5,000,000 entries of a repeating int32 and double in one cluster, pages
+      up to 64 MiB (ROOT's default is 1 MiB): pages over 16 MiB, compressed
+      in several ROOT blocks (each block holds at most 16 MiB).
   rntuple-nanoaod.root
       a NanoAOD-like TTree (nJet, Jet_pt[nJet], Jet_eta[nJet], MET_pt)
       converted with ROOT's RNTupleImporter: a ``_collection0`` of records
@@ -157,6 +161,22 @@ void decoflow_write_optionals(const char* path, int entries) {
   }
 }
 
+void decoflow_write_big_pages(const char* path, int entries) {
+  auto model = ROOT::RNTupleModel::Create();
+  auto n = model->MakeField<std::int32_t>("n");
+  auto x = model->MakeField<double>("x");
+  ROOT::RNTupleWriteOptions options;
+  options.SetMaxUnzippedPageSize(64 << 20);
+  options.SetApproxZippedClusterSize(512 << 20);
+  options.SetMaxUnzippedClusterSize(1024 << 20);
+  auto writer = ROOT::RNTupleWriter::Recreate(std::move(model), "ntuple", path, options);
+  for (int e = 0; e < entries; ++e) {
+    *n = e % 1000;
+    *x = (e % 4096) * 0.25;
+    writer->Fill();
+  }
+}
+
 void decoflow_write_nanoaod_tree(const char* path, int entries) {
   TFile f(path, "RECREATE");
   TTree t("Events", "NanoAOD-like");
@@ -191,6 +211,7 @@ def main(outdir: str) -> None:
     for name, setting in CODECS.items():
         ROOT.decoflow_write_rntuple(os.path.join(outdir, f"rntuple-{name}.root"), setting, 1500)
     ROOT.decoflow_write_optionals(os.path.join(outdir, "rntuple-optionals.root"), 200)
+    ROOT.decoflow_write_big_pages(os.path.join(outdir, "rntuple-big-pages.root"), 5_000_000)
     tree = os.path.join(outdir, "nanoaod-tree.tmp.root")
     ROOT.decoflow_write_nanoaod_tree(tree, 1000)
     out = os.path.join(outdir, "rntuple-nanoaod.root")

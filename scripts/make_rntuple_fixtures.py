@@ -26,7 +26,7 @@ values):
   rntuple-optionals.root
       default options, 200 entries in 3 clusters: std::optional<std::int32_t>,
       std::unique_ptr<float>, std::vector<bool>, char, std::variant<std::int32_t,
-      float> (refused by name), std::vector<std::optional<double>>.
+      float>, std::vector<std::optional<double>>.
   rntuple-big-pages.root
       5,000,000 entries of a repeating int32 and double in one cluster, pages
       up to 64 MiB (ROOT's default is 1 MiB): pages over 16 MiB, compressed

@@ -290,6 +290,7 @@ std::uint64_t rntuple_page_bytes(const ColumnChunk& c, std::uint64_t elements) n
     case ElementCoding::le_bits: return (elements + 7) / 8;
     case ElementCoding::le_real32_trunc:
     case ElementCoding::le_real32_quant: return (elements * c.nbits + 7) / 8;
+    case ElementCoding::le_switch: return elements * 12;
     default: return elements * root_type_width(c.stored_type);
   }
 }
@@ -372,6 +373,27 @@ void decode_rntuple_page(const ColumnChunk& c, ConstBytes stored, MutableBytes c
         index_into<std::uint32_t>(c, elements, n, ends);
       } else {
         index_into<std::uint64_t>(c, elements, n, ends);
+      }
+      return;
+    }
+    case ElementCoding::le_switch: {
+      auto* values = reinterpret_cast<std::int64_t*>(out);
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto index = load<std::uint64_t>(bytes.data() + 12 * i);
+        const auto tag = load<std::uint32_t>(bytes.data() + 12 * i + 8);
+        if (tag == 0) {
+          values[i] = 0;
+          continue;
+        }
+        if (tag > c.tag_count || index >= static_cast<std::uint64_t>(c.tag_bases[2 * (tag - 1) + 1])) {
+          throw corrupt("switch element " + std::to_string(c.entry_begin + i) + ": tag " + std::to_string(tag) +
+                        " index " + std::to_string(index) + " (" + std::to_string(c.tag_count) +
+                        " alternatives" +
+                        (tag <= c.tag_count ? ", " + std::to_string(c.tag_bases[2 * (tag - 1) + 1]) +
+                                                  " elements of it in the cluster)"
+                                            : ")"));
+        }
+        values[i] = static_cast<std::int64_t>((static_cast<std::uint64_t>(c.tag_bases[2 * (tag - 1)]) + index) << 8 | tag);
       }
       return;
     }

@@ -122,6 +122,8 @@ void apply_page_coding(ColumnChunk& c, const RootPageCoding& page) noexcept {
   c.high = page.high;
   c.value_base = page.value_base;
   c.value_limit = page.value_limit;
+  c.tag_bases = page.tag_bases.data();
+  c.tag_count = static_cast<std::uint32_t>(page.tag_bases.size() / 2);
 }
 
 std::uint32_t value_width(const RootBranchSpec& spec) noexcept {
@@ -142,7 +144,8 @@ std::uint32_t stored_width(const RootBranchSpec& spec) noexcept {
     case ElementCoding::le_index:
     case ElementCoding::le_bits:
     case ElementCoding::le_real32_trunc:
-    case ElementCoding::le_real32_quant: break;
+    case ElementCoding::le_real32_quant:
+    case ElementCoding::le_switch: break;
   }
   return value_width(spec);
 }
@@ -158,6 +161,7 @@ std::optional<std::string> coding_problem(const RootBranchSpec& spec) {
     case ElementCoding::le_bits:
     case ElementCoding::le_real32_trunc:
     case ElementCoding::le_real32_quant:
+    case ElementCoding::le_switch:
       // RNTuple pages: each page's coding is its own (RootBasketRef::page).
       if (spec.layout != ColumnLayout::fixed || spec.items_per_entry != 1) {
         return "RNTuple columns are fixed, one value per element";

@@ -52,11 +52,12 @@ fields come back as uproot's RNTuple reader builds them (``library="ak"``:
 the same types and values): numbers, std::vector/RVec and other collections
 (nested too), std::array, std::bitset, records (structs, classes with bases,
 std::pair, std::tuple, NanoAOD-style ``_collection0``), std::atomic, enums,
-std::string, RNTupleCardinality, std::optional (an option type) and
-std::unique_ptr (a list, as uproot gives it). ``library="np"`` gives NumPy arrays,
+std::string, RNTupleCardinality, std::optional (an option type),
+std::unique_ptr (a list, as uproot gives it) and std::variant (a union).
+``library="np"`` gives NumPy arrays,
 :class:`Jagged` and :class:`Strings` where the field is one of those, awkward
-arrays otherwise. Variants and streamer fields are refused
-naming the field and its type. An entry range decodes the clusters holding
+arrays otherwise. Streamer fields are refused naming the field and its
+type. An entry range decodes the clusters holding
 it; iterate() decodes the clusters holding a step, and the steps that lie
 inside them are views of that decode (a cluster straddling the end of one
 decode and the next step is decoded by both). A list mixing TTrees and RNTuples is refused.

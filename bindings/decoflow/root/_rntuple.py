@@ -45,9 +45,9 @@ def native(path: str, obj: Any, name: str) -> Any:
 def unsupported(name: str, type_name: str, what: str) -> UnsupportedBranchError:
     e = UnsupportedBranchError(
         f"field '{name}' ({type_name}): {what}; decoflow.root reads RNTuple fields of numbers, "
-        "std::vector/RVec and other collections, std::optional, std::unique_ptr, std::array, "
-        "std::bitset, records (structs, std::pair, std::tuple, classes with bases), std::atomic, "
-        "enums and std::string",
+        "std::vector/RVec and other collections, std::optional, std::unique_ptr, std::variant, "
+        "std::array, std::bitset, records (structs, std::pair, std::tuple, classes with bases), "
+        "std::atomic, enums and std::string",
         cause=what)
     e.branch = name
     return e
@@ -104,7 +104,7 @@ class Schema:
         f = self.fields[fid]
         refuse = lambda what: unsupported(path, f.type, what)  # noqa: E731
         if f.role == _VARIANT:
-            raise refuse("variants (std::variant) are not decoded yet")
+            return self._variant(f, path, need)
         if f.role == _STREAMER:
             raise refuse("fields stored with the ROOT streamer are not decoded")
         try:
@@ -125,8 +125,8 @@ class Schema:
                 inner = self.plan(f.children[0], path, need)
             else:
                 raise refuse("a fixed-size array of this shape is not decoded")
-            return lambda arrays, length: ak.contents.RegularArray(inner(arrays, length * n), n,
-                                                                   zeros_length=length)
+            return lambda arrays, length: ak.contents.RegularArray(
+                inner(arrays, length * n if length >= 0 else -1), n, zeros_length=max(length, 0))
         if f.role == _COLLECTION:
             if f.slots != 1 or len(f.children) != 1:
                 raise refuse("a collection without one index column and one item field")
@@ -170,14 +170,36 @@ class Schema:
             if tuple_like:
                 items = [self.plan(c, path, need) for c in f.children]
                 return lambda arrays, length: ak.contents.RecordArray(
-                    [b(arrays, length) for b in items], None, length=length)
+                    [b(arrays, length) for b in items], None, length=_record_length(length, items))
             members = self._members(fid, path, need)
             names = [name for name, _ in members]
             builds = [build for _, build in members]
             return lambda arrays, length: ak.contents.RecordArray(
-                [b(arrays, length) for b in builds], names, length=length)
+                [b(arrays, length) for b in builds], names, length=_record_length(length, builds))
         raise refuse(f"a field of structural role {f.role} with {f.slots} columns and "
                      f"{len(f.children)} subfields is not decoded")
+
+    def _variant(self, f: Field, path: str, need: set) -> Build:
+        """std::variant: its switch column (each entry's alternative index
+        << 8 | tag, decoded natively) as uproot's union — a first content
+        for "no alternative" (tag 0), then each alternative, unmasked."""
+        import awkward as ak
+
+        if f.slots != 1 or not f.children:
+            raise unsupported(path, f.type, "a variant without one switch column and alternatives")
+        need.add((f.id, 0))
+        alternatives = [self.plan(c, path, need) for c in f.children]
+
+        def variant(arrays: dict, length: int) -> Any:
+            packed = arrays[(f.id, 0)]
+            tags = (packed & 0xFF).astype(np.int8)
+            index = packed >> 8
+            contents = [ak.contents.IndexedOptionArray(ak.index.Index64(np.array([-1], np.int64)),
+                                                       ak.contents.EmptyArray())]
+            # An alternative's own length: from its contents (-1: not known here).
+            contents += [ak.contents.UnmaskedArray(b(arrays, -1)) for b in alternatives]
+            return ak.contents.UnionArray(ak.index.Index8(tags), ak.index.Index64(index), contents)
+        return variant
 
     def _members(self, fid: int, path: str, need: set) -> list[tuple[str, Build]]:
         """A class's members as uproot flattens them: its own, then each base
@@ -199,6 +221,18 @@ class Schema:
             out += [(f"{base_type}::{name}" if counts[name] > 1 else name, build)
                     for name, build in members]
         return out
+
+
+def _record_length(length: int, builds: list) -> int | None:
+    """A record's length: the entries asked for, or (-1: a variant's
+    alternative, whose length its contents give) None — awkward takes the
+    contents' — which a record without members cannot give."""
+    if length >= 0:
+        return length
+    if not builds:
+        raise UnsupportedBranchError("an empty record as a variant alternative is not decoded",
+                                     cause="an empty record as a variant alternative")
+    return None
 
 
 class FieldPlan(NamedTuple):

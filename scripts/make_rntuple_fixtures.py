@@ -23,6 +23,14 @@ values):
       std::string, std::array<double, 3>, and floats stored as Real16,
       Real32Trunc (20 bits), Real32Quant ([-10, 10], 16 bits) and a double as
       SplitReal32 (Double32_t's representation).
+  rntuple-optionals.root
+      default options, 200 entries in 3 clusters: std::optional<std::int32_t>,
+      std::unique_ptr<float>, std::vector<bool>, char, std::variant<std::int32_t,
+      float>, std::vector<std::optional<double>>.
+  rntuple-big-pages.root
+      5,000,000 entries of a repeating int32 and double in one cluster, pages
+      up to 64 MiB (ROOT's default is 1 MiB): pages over 16 MiB, compressed
+      in several ROOT blocks (each block holds at most 16 MiB).
   rntuple-nanoaod.root
       a NanoAOD-like TTree (nJet, Jet_pt[nJet], Jet_eta[nJet], MET_pt)
       converted with ROOT's RNTupleImporter: a ``_collection0`` of records
@@ -45,7 +53,10 @@ WRITER = r"""
 #include <TFile.h>
 #include <TTree.h>
 #include <array>
+#include <memory>
+#include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 void decoflow_write_rntuple(const char* path, int compression, int entries) {
@@ -125,6 +136,47 @@ void decoflow_write_rntuple(const char* path, int compression, int entries) {
   }
 }
 
+void decoflow_write_optionals(const char* path, int entries) {
+  auto model = ROOT::RNTupleModel::Create();
+  auto opt = model->MakeField<std::optional<std::int32_t>>("opt");
+  auto ptr = model->MakeField<std::unique_ptr<float>>("ptr");
+  auto vbool = model->MakeField<std::vector<bool>>("vbool");
+  auto ch = model->MakeField<char>("ch");
+  auto var = model->MakeField<std::variant<std::int32_t, float>>("var");
+  auto vopt = model->MakeField<std::vector<std::optional<double>>>("vopt");
+  auto writer = ROOT::RNTupleWriter::Recreate(std::move(model), "ntuple", path);
+  for (int e = 0; e < entries; ++e) {
+    if (e % 3) *opt = e; else opt->reset();
+    if (e % 4) *ptr = std::make_unique<float>(e * 0.5f); else ptr->reset();
+    vbool->clear();
+    for (int k = 0; k < e % 5; ++k) vbool->push_back((e + k) % 2);
+    *ch = static_cast<char>('a' + e % 26);
+    if (e % 2) *var = e; else *var = e * 0.25f;
+    vopt->clear();
+    for (int k = 0; k < e % 3; ++k) {
+      if (k % 2) vopt->push_back(std::nullopt); else vopt->push_back(e + k * 0.5);
+    }
+    writer->Fill();
+    if (e % 70 == 69) writer->CommitCluster();
+  }
+}
+
+void decoflow_write_big_pages(const char* path, int entries) {
+  auto model = ROOT::RNTupleModel::Create();
+  auto n = model->MakeField<std::int32_t>("n");
+  auto x = model->MakeField<double>("x");
+  ROOT::RNTupleWriteOptions options;
+  options.SetMaxUnzippedPageSize(64 << 20);
+  options.SetApproxZippedClusterSize(512 << 20);
+  options.SetMaxUnzippedClusterSize(1024 << 20);
+  auto writer = ROOT::RNTupleWriter::Recreate(std::move(model), "ntuple", path, options);
+  for (int e = 0; e < entries; ++e) {
+    *n = e % 1000;
+    *x = (e % 4096) * 0.25;
+    writer->Fill();
+  }
+}
+
 void decoflow_write_nanoaod_tree(const char* path, int entries) {
   TFile f(path, "RECREATE");
   TTree t("Events", "NanoAOD-like");
@@ -158,6 +210,8 @@ def main(outdir: str) -> None:
     ROOT.gInterpreter.Declare(WRITER)
     for name, setting in CODECS.items():
         ROOT.decoflow_write_rntuple(os.path.join(outdir, f"rntuple-{name}.root"), setting, 1500)
+    ROOT.decoflow_write_optionals(os.path.join(outdir, "rntuple-optionals.root"), 200)
+    ROOT.decoflow_write_big_pages(os.path.join(outdir, "rntuple-big-pages.root"), 5_000_000)
     tree = os.path.join(outdir, "nanoaod-tree.tmp.root")
     ROOT.decoflow_write_nanoaod_tree(tree, 1000)
     out = os.path.join(outdir, "rntuple-nanoaod.root")

@@ -203,3 +203,36 @@ class _RootTree:
         """
         Plans entries [start, stop) (None: every basket) and makes `graph` (an empty decoflow.Graph) its graph, `stages` after the native one; `previous`: the step before, whose last baskets are not decoded again.
         """
+
+class _RNTuple:
+    """An RNTuple's metadata, read natively (see decoflow.root)."""
+
+    def __init__(self, path: str, anchor: tuple[int, int, int, int, int, int, int], name: str) -> None:
+        """
+        Maps `path` and reads the RNTuple `anchor` = (seek_header, nbytes_header, len_header, seek_footer, nbytes_footer, len_footer, max_key_size) leads to.
+        """
+
+    @property
+    def entries(self) -> int: ...
+
+    def fields(self) -> list:
+        """
+        Per field: (name, type, alias, parent, role, flags, array_size, source or -1, representations, physical column ids).
+        """
+
+    def columns(self) -> list:
+        """Per physical column: (type, bits, field, flags, representation, first_element)."""
+
+    def clusters(self) -> list[tuple[int, int]]:
+        """Per cluster: (first_entry, entries)."""
+
+    def value_type(self, field: int, slot: int) -> str:
+        """The values' NumPy type name of a field's column."""
+
+    def column_bytes(self, field: int, slot: int) -> int:
+        """Decoded bytes of a field's column in every cluster."""
+
+def _rntuple_tree(ntuples: Sequence[_RNTuple], columns: Sequence[tuple[str, int, int]], clusters: Sequence[tuple[int, int]], name: str) -> _RootTree:
+    """
+    A _RootTree over (name, field, slot) columns of the RNTuples (one per file, read as one), clusters [begin, end) of each.
+    """

@@ -22,10 +22,11 @@ constexpr std::array<unsigned, 12> kTypeWidths = {1, 1, 1, 2, 2, 4, 4, 8, 8, 4, 
 constexpr std::array<std::string_view, 12> kTypeFormats = {
     "?", "b", "B", "h", "H", "i", "I", "q", "Q", "f", "d", "e"};
 constexpr std::array<std::string_view, 4> kLayoutNames = {"fixed", "jagged", "strings", "nested"};
-constexpr std::array<std::string_view, 12> kCodingNames = {
+constexpr std::array<std::string_view, 13> kCodingNames = {
     "plain",     "float32_to_float64", "scaled",  "truncated",       "record",
     "tobject_bits", "objects",
-    "le_values", "le_index",           "le_bits", "le_real32_trunc", "le_real32_quant"};
+    "le_values", "le_index",           "le_bits", "le_real32_trunc", "le_real32_quant",
+    "le_switch"};
 
 // TKey: fNbytes i32, fVersion i16, fObjlen i32, fDatime u32, fKeylen i16,
 // fCycle i16, then two seeks (32- or 64-bit), class name, name and title.
@@ -110,6 +111,7 @@ void convert_values(const ColumnChunk& chunk, ConstBytes stored, MutableBytes ou
     case ElementCoding::le_bits:
     case ElementCoding::le_real32_trunc:
     case ElementCoding::le_real32_quant:
+    case ElementCoding::le_switch:
       throw Error(ErrorCode::invalid_argument,
                   "coding " + std::string(to_string(chunk.coding)) + " is for RNTuple pages");
     case ElementCoding::record:

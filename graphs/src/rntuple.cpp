@@ -144,11 +144,17 @@ ConstBytes read_envelope(const InputBuffer& file, std::uint64_t offset, std::uin
   if (offset > file.size() || nbytes > file.size() - offset) {
     throw corrupt(where + ": outside the " + std::to_string(file.size()) + "-byte file");
   }
-  if (length < 16 || length > (std::uint64_t{1} << 40)) {
-    throw corrupt(where + ": an envelope cannot be " + std::to_string(length) + " bytes");
+  if (length < 16) throw corrupt(where + ": an envelope cannot be " + std::to_string(length) + " bytes");
+  const ConstBytes stored = file.bytes().subspan(static_cast<std::size_t>(offset), static_cast<std::size_t>(nbytes));
+  if (nbytes != length) {
+    // Compressed: the blocks' headers must add up to the length before it is allocated.
+    const auto decoded = detail::root_blocks_decoded_size(stored);
+    if (!decoded) throw corrupt(where + ": its bytes are not whole ROOT compression blocks");
+    if (*decoded != length) {
+      throw corrupt(where + ": its compression blocks hold " + std::to_string(*decoded) + " bytes");
+    }
   }
   out.resize(static_cast<std::size_t>(length));
-  const ConstBytes stored = file.bytes().subspan(static_cast<std::size_t>(offset), static_cast<std::size_t>(nbytes));
   try {
     if (nbytes == length) {
       std::memcpy(out.data(), stored.data(), out.size());
@@ -481,6 +487,10 @@ std::optional<RootPageCoding> page_coding(const RNTupleColumn& col) {
       p.stored_type = (col.type == kIndex32 || col.type == kSplitIndex32) ? RootType::uint32 : RootType::uint64;
       p.split = col.type == kSplitIndex32 || col.type == kSplitIndex64;
       return p;
+    case kSwitch:
+      p.coding = ElementCoding::le_switch;
+      p.stored_type = RootType::uint64;
+      return p;
     case kReal32Trunc:
     case kReal32Quant:
       if (col.bits < 1 || col.bits > 32 || (col.type == kReal32Trunc && col.bits < 10)) return std::nullopt;
@@ -499,7 +509,8 @@ std::optional<RootType> column_value_type(const RNTupleColumn& col) {
   if (!p) return std::nullopt;
   switch (p->coding) {
     case ElementCoding::le_bits: return RootType::boolean;
-    case ElementCoding::le_index: return RootType::int64;
+    case ElementCoding::le_index:
+    case ElementCoding::le_switch: return RootType::int64;
     case ElementCoding::le_real32_trunc:
     case ElementCoding::le_real32_quant: return RootType::float32;
     default: return p->stored_type;
@@ -576,25 +587,32 @@ std::optional<std::pair<std::uint32_t, std::uint64_t>> RNTuple::counted_column(
     for (std::uint32_t i = 0; i < fields_.size(); ++i) has_children |= i != field_id && fields_[i].parent == field_id;
     if (!has_children) return counted_column(field.source, slot);
   }
+  const auto child = first_child(field_id);
+  return child ? entry_column(*child) : std::nullopt;
+}
+
+std::optional<std::uint32_t> RNTuple::first_child(std::uint32_t field_id) const {
+  for (std::uint32_t i = 0; i < fields_.size(); ++i) {
+    if (i != field_id && fields_[i].parent == field_id) return i;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::pair<std::uint32_t, std::uint64_t>> RNTuple::entry_column(std::uint32_t at) const {
+  // The principal column of `at` or of its first descendant that has one,
+  // through records and fixed-size arrays (their sizes multiply): one
+  // element per entry of `at` (a collection's or a string's index too),
+  // times those repetitions.
   std::uint64_t repeat = 1;
-  std::uint32_t at = field_id;
   for (int depth = 0; depth < 64; ++depth) {
-    std::optional<std::uint32_t> child;
-    for (std::uint32_t i = 0; i < fields_.size(); ++i) {
-      if (i != at && fields_[i].parent == at) {
-        child = i;
-        break;
-      }
-    }
-    if (!child) return std::nullopt;
-    const RNTupleField& ch = fields_[*child];
-    if ((ch.flags & 0x1) != 0) repeat *= ch.array_size;  // std::array, std::bitset: N per element
-    if (!ch.columns.empty()) {
-      // Its principal column: one element per entry (a collection's or a
-      // string's index too), times the repetitions on the way.
+    const RNTupleField& f = fields_[at];
+    if ((f.flags & 0x1) != 0) repeat *= f.array_size;  // std::array, std::bitset: N per element
+    if (!f.columns.empty()) {
       if (repeat == 0) return std::nullopt;
-      return std::pair{ch.columns[0], repeat};
+      return std::pair{f.columns[0], repeat};
     }
+    const auto child = first_child(at);
+    if (!child) return std::nullopt;
     at = *child;
   }
   return std::nullopt;
@@ -671,6 +689,24 @@ RootBranchSpec RNTuple::column_spec(std::uint32_t field_id, std::uint32_t slot, 
     repeat = c->second;
   }
 
+  // A variant's switch column points into each alternative's elements.
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> alternatives;
+  std::vector<std::uint64_t> alternative_origins;
+  if (columns_[field.columns[slot]].type == kSwitch) {
+    for (std::uint32_t i = 0; i < fields_.size(); ++i) {
+      if (i == field_id || fields_[i].parent != field_id) continue;
+      const auto e = entry_column(i);
+      if (!e) throw unsupported("a variant alternative ('" + fields_[i].name + "') without a column");
+      alternatives.push_back(*e);
+    }
+    if (alternatives.size() > 125) throw corrupt("field '" + field.name + "': a variant of over 125 alternatives");
+    for (const auto& [alt_column, alt_repeat] : alternatives) {
+      alternative_origins.push_back(cluster_begin < cluster_end
+                                        ? cluster_start(columns_[alt_column].field, alt_column, cluster_begin) / alt_repeat
+                                        : 0);
+    }
+  }
+
   // Element numbers in the read count from the column's first element in
   // the first read cluster (and the collection's, for an index column).
   std::uint64_t origin = 0, count_origin = 0;
@@ -716,6 +752,17 @@ RootBranchSpec RNTuple::column_spec(std::uint32_t field_id, std::uint32_t slot, 
     }
     add_zeros(range_k.first_element - origin, k, *coding);
     RootPageCoding pc = *coding;
+    if (pc.coding == ElementCoding::le_switch) {
+      // Per alternative (tag k + 1): where its elements start in this
+      // cluster, counted from the first read cluster, and how many it has.
+      for (std::size_t a = 0; a < alternatives.size(); ++a) {
+        const auto [alt_column, alt_repeat] = alternatives[a];
+        const RNTupleColumnRange& cr = cluster.columns[alt_column];
+        const std::uint64_t first = cr.present ? cr.first_element / alt_repeat : alternative_origins[a];
+        pc.tag_bases.push_back(static_cast<std::int64_t>(first - std::min(first, alternative_origins[a])));
+        pc.tag_bases.push_back(static_cast<std::int64_t>(cr.present ? cr.elements / alt_repeat : 0));
+      }
+    }
     if (counted) {
       const RNTupleColumnRange& cr = cluster.columns[*counted];
       const std::uint64_t first = cr.present ? cr.first_element / repeat : count_origin;

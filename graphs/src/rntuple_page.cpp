@@ -266,11 +266,31 @@ void decompress(Decoder& decoder, ConstBytes page, MutableBytes out) {
 
 }  // namespace
 
+std::optional<std::uint64_t> root_blocks_decoded_size(ConstBytes stored) noexcept {
+  // Each block: 3 bytes naming the codec, 3 little-endian bytes of payload,
+  // 3 of decoded size, then the payload.
+  const auto le24 = [&](std::size_t at) {
+    return std::to_integer<std::uint64_t>(stored[at]) | std::to_integer<std::uint64_t>(stored[at + 1]) << 8 |
+           std::to_integer<std::uint64_t>(stored[at + 2]) << 16;
+  };
+  std::uint64_t total = 0;
+  std::size_t at = 0;
+  while (at < stored.size()) {
+    if (stored.size() - at < 9) return std::nullopt;
+    const std::uint64_t payload = le24(at + 3);
+    total += le24(at + 6);
+    if (payload > stored.size() - at - 9) return std::nullopt;
+    at += 9 + static_cast<std::size_t>(payload);
+  }
+  return total;
+}
+
 std::uint64_t rntuple_page_bytes(const ColumnChunk& c, std::uint64_t elements) noexcept {
   switch (c.coding) {
     case ElementCoding::le_bits: return (elements + 7) / 8;
     case ElementCoding::le_real32_trunc:
     case ElementCoding::le_real32_quant: return (elements * c.nbits + 7) / 8;
+    case ElementCoding::le_switch: return elements * 12;
     default: return elements * root_type_width(c.stored_type);
   }
 }
@@ -302,6 +322,16 @@ void decode_rntuple_page(const ColumnChunk& c, ConstBytes stored, MutableBytes c
     }
   }
   const auto packed = static_cast<std::size_t>(rntuple_page_bytes(c, n));
+  if (page.size() != packed) {
+    // Compressed: its blocks must say they hold the page's elements before
+    // scratch is taken for them (an element count that lies is caught here).
+    const auto decoded = root_blocks_decoded_size(page);
+    if (decoded && *decoded != packed) {
+      throw Error(ErrorCode::size_mismatch,
+                  "the page's compression blocks hold " + std::to_string(*decoded) + " bytes, its " +
+                      std::to_string(n) + " elements " + std::to_string(packed));
+    }
+  }
   if (c.coding == ElementCoding::le_values && !c.split && !c.zigzag &&
       c.stored_type == c.value_type) {
     decompress(decoder, page, content);  // already the values
@@ -343,6 +373,27 @@ void decode_rntuple_page(const ColumnChunk& c, ConstBytes stored, MutableBytes c
         index_into<std::uint32_t>(c, elements, n, ends);
       } else {
         index_into<std::uint64_t>(c, elements, n, ends);
+      }
+      return;
+    }
+    case ElementCoding::le_switch: {
+      auto* values = reinterpret_cast<std::int64_t*>(out);
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto index = load<std::uint64_t>(bytes.data() + 12 * i);
+        const auto tag = load<std::uint32_t>(bytes.data() + 12 * i + 8);
+        if (tag == 0) {
+          values[i] = 0;
+          continue;
+        }
+        if (tag > c.tag_count || index >= static_cast<std::uint64_t>(c.tag_bases[2 * (tag - 1) + 1])) {
+          throw corrupt("switch element " + std::to_string(c.entry_begin + i) + ": tag " + std::to_string(tag) +
+                        " index " + std::to_string(index) + " (" + std::to_string(c.tag_count) +
+                        " alternatives" +
+                        (tag <= c.tag_count ? ", " + std::to_string(c.tag_bases[2 * (tag - 1) + 1]) +
+                                                  " elements of it in the cluster)"
+                                            : ")"));
+        }
+        values[i] = static_cast<std::int64_t>((static_cast<std::uint64_t>(c.tag_bases[2 * (tag - 1)]) + index) << 8 | tag);
       }
       return;
     }

@@ -2,6 +2,9 @@
 // rntuple_page / rntuple_zeros chunks): internal to decoflow_graphs.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+
 #include "decoflow/column_chunk.hpp"
 
 namespace decoflow::detail {
@@ -12,6 +15,12 @@ namespace decoflow::detail {
 /// checksum, an offset that goes backwards). Thread-safe for distinct chunks.
 void decode_rntuple_page(const ColumnChunk& chunk, ConstBytes stored, MutableBytes content,
                          Decoder& decoder, ScratchPool& scratch);
+
+/// The bytes ROOT compression blocks say they decode to (the sum of their
+/// headers' uncompressed sizes), checked before anything is allocated for
+/// them; nullopt when `stored` is not a sequence of whole block headers and
+/// payloads. Thread-safe.
+std::optional<std::uint64_t> root_blocks_decoded_size(ConstBytes stored) noexcept;
 
 /// The bytes a page of `elements` elements holds once decompressed.
 std::uint64_t rntuple_page_bytes(const ColumnChunk& chunk, std::uint64_t elements) noexcept;

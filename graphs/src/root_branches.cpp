@@ -112,6 +112,21 @@ void copy_entries(const BasketValues& src, const BasketValues& dst, std::uint64_
 
 }  // namespace
 
+void apply_page_coding(ColumnChunk& c, const RootPageCoding& page) noexcept {
+  c.coding = page.coding;
+  c.stored_type = page.stored_type;
+  c.split = page.split;
+  c.zigzag = page.zigzag;
+  c.page_checksum = page.checksum;
+  c.nbits = page.nbits;
+  c.low = page.low;
+  c.high = page.high;
+  c.value_base = page.value_base;
+  c.value_limit = page.value_limit;
+  c.tag_bases = page.tag_bases.data();
+  c.tag_count = static_cast<std::uint32_t>(page.tag_bases.size() / 2);
+}
+
 std::uint32_t value_width(const RootBranchSpec& spec) noexcept {
   if (spec.coding != ElementCoding::record && spec.coding != ElementCoding::objects) {
     return root_type_width(spec.type);
@@ -134,7 +149,8 @@ std::uint32_t stored_width(const RootBranchSpec& spec) noexcept {
     case ElementCoding::le_index:
     case ElementCoding::le_bits:
     case ElementCoding::le_real32_trunc:
-    case ElementCoding::le_real32_quant: break;
+    case ElementCoding::le_real32_quant:
+    case ElementCoding::le_switch: break;
   }
   return value_width(spec);
 }
@@ -150,6 +166,7 @@ std::optional<std::string> coding_problem(const RootBranchSpec& spec) {
     case ElementCoding::le_bits:
     case ElementCoding::le_real32_trunc:
     case ElementCoding::le_real32_quant:
+    case ElementCoding::le_switch:
       // RNTuple pages: each page's coding is its own (RootBasketRef::page).
       if (spec.layout != ColumnLayout::fixed || spec.items_per_entry != 1) {
         return "RNTuple columns are fixed, one value per element";
@@ -484,17 +501,8 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
     c.depth = spec.depth;
     c.leaf_strings = spec.leaf_strings;
     if (r.framing == ChunkFraming::rntuple_page || r.framing == ChunkFraming::rntuple_zeros) {
-      c.coding = r.page.coding;
-      c.stored_type = r.page.stored_type;
+      apply_page_coding(c, r.page);
       c.value_type = spec.type;
-      c.split = r.page.split;
-      c.zigzag = r.page.zigzag;
-      c.page_checksum = r.page.checksum;
-      c.nbits = r.page.nbits;
-      c.low = r.page.low;
-      c.high = r.page.high;
-      c.value_base = r.page.value_base;
-      c.value_limit = r.page.value_limit;
     }
     if (!has_offsets(spec.layout) && c.entries > max_u64 / spec.items_per_entry / width) {
       plan_fail(k, ErrorCode::invalid_argument, "entry count overflows");

@@ -189,3 +189,31 @@ TEST_CASE("RNTuple pages whose size disagrees with their elements, and zero chun
   zeros.value_base = 42;
   REQUIRE(values_of<std::int64_t>(decode(zeros, {})) == std::vector<std::int64_t>{42, 42, 42});
 }
+
+TEST_CASE("RNTuple switch pages: each entry's alternative index made global, << 8 | its tag") {
+  // (index, tag) as 12-byte elements: alternative 1 (tag 1) starts at 10 in
+  // the read, alternative 2 at 100; tag 0 is "no alternative".
+  Bytes page;
+  const auto put = [&](std::uint64_t index, std::uint32_t tag) {
+    const auto* i = reinterpret_cast<const std::byte*>(&index);
+    const auto* t = reinterpret_cast<const std::byte*>(&tag);
+    page.insert(page.end(), i, i + 8);
+    page.insert(page.end(), t, t + 4);
+  };
+  put(0, 1);
+  put(0, 2);
+  put(3, 0);
+  put(1, 1);
+  const std::vector<std::int64_t> bases = {10, 2, 100, 1};  // base, elements per alternative
+  ColumnChunk c = page_chunk(ElementCoding::le_switch, RootType::uint64, RootType::int64, 4);
+  c.tag_bases = bases.data();
+  c.tag_count = 2;
+  REQUIRE(values_of<std::int64_t>(decode(c, page)) ==
+          std::vector<std::int64_t>{10 << 8 | 1, 100 << 8 | 2, 0, 11 << 8 | 1});
+  Bytes bad = page;
+  bad[3 * 12 + 8] = std::byte{3};  // tag 3 of 2 alternatives
+  require_error(ErrorCode::corrupt_input, [&] { decode(c, bad); });
+  bad = page;
+  bad[12] = std::byte{1};  // alternative 2 has 1 element: index 1 is past it
+  require_error(ErrorCode::corrupt_input, [&] { decode(c, bad); });
+}

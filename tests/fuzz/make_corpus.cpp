@@ -7,7 +7,8 @@
 // whole file; the graph target: the layout described in fuzz_graph.cpp).
 // Seeds are made here, at run time, from deterministic data, and from the
 // real baskets of the uproot-HZZ ROOT files, read in place at the positions
-// tests/fixtures/hzz_baskets.tsv lists (nothing is copied into the repository).
+// tests/fixtures/hzz_baskets.tsv lists (nothing is copied into the repository),
+// and the RNTuples of TESTDATA_ROOT_DIR/rntuple and tests/fixtures/rntuple.
 // Missing ROOT files only mean fewer seeds.
 #include <cstdint>
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "decoflow/root_file.hpp"
@@ -82,6 +84,56 @@ class Writer {
 };
 
 // Real baskets: payload after the TKey, decoded size objlen (the fixture's rows).
+std::uint64_t be(const Bytes& b, std::size_t at, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v = v << 8 | std::to_integer<std::uint64_t>(b[at + static_cast<std::size_t>(i)]);
+  return v;
+}
+
+Bytes read_file(const fs::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  const std::vector<char> chars{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+  Bytes bytes(chars.size());
+  for (std::size_t i = 0; i < chars.size(); ++i) bytes[i] = static_cast<std::byte>(chars[i]);
+  return bytes;
+}
+
+// fuzz_rntuple seeds: each RNTuple of each .root file in `dirs`, as its
+// anchor (7 little-endian uint64) then the whole file. The anchor is found
+// where ROOT writes it: after its key's class name "ROOT::RNTuple", its name
+// and title, a byte count (with ROOT's 0x40000000 flag), class version 2,
+// format epoch 1, then big-endian fields. Small files only (< 1 MiB).
+std::size_t rntuple_seeds(Writer& w, const std::vector<fs::path>& dirs) {
+  static constexpr char kClass[] = "\x0dROOT::RNTuple";
+  std::size_t n = 0;
+  for (const fs::path& dir : dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      if (entry.path().extension() != ".root" || entry.file_size() > (1u << 20)) continue;
+      const Bytes file = read_file(entry.path());
+      const auto* text = reinterpret_cast<const char*>(file.data());
+      const std::string_view all(text, file.size());
+      for (std::size_t at = all.find(std::string_view(kClass, 14)); at != std::string_view::npos;
+           at = all.find(std::string_view(kClass, 14), at + 1)) {
+        std::size_t j = at + 14;
+        if (j >= file.size()) break;
+        j += 1 + std::to_integer<std::size_t>(file[j]);  // name
+        if (j >= file.size()) break;
+        j += 1 + std::to_integer<std::size_t>(file[j]);  // title
+        if (j + 6 + 8 + 56 > file.size()) break;
+        if ((be(file, j, 4) & 0x40000000u) == 0 || be(file, j + 4, 2) != 2 || be(file, j + 6, 2) != 1) continue;
+        Bytes seed;
+        for (int k = 0; k < 7; ++k) put_le(seed, be(file, j + 14 + 8 * static_cast<std::size_t>(k), 8), 8);
+        seed.insert(seed.end(), file.begin(), file.end());
+        w.file("fuzz_rntuple", seed);
+        ++n;
+      }
+    }
+  }
+  return n;
+}
+
 std::size_t root_seeds(Writer& w, const fs::path& fixture, const fs::path& root_dir) {
   std::ifstream in(fixture);
   if (!in) return 0;
@@ -283,8 +335,10 @@ int main(int argc, char** argv) {
     const std::size_t baskets = root_seeds(w, argv[2], argv[3]);
     const fs::path root_dir = argv[3];
     meta_seeds(w, {root_dir, root_dir / "tree", fs::path(argv[2]).parent_path() / "root"});
-    std::printf("decoflow_fuzz_corpus: %zu seeds (%zu real ROOT baskets) in %s\n", w.total(), baskets,
-                argv[1]);
+    const std::size_t rntuples =
+        rntuple_seeds(w, {fs::path(argv[3]) / "rntuple", fs::path(argv[2]).parent_path() / "rntuple"});
+    std::printf("decoflow_fuzz_corpus: %zu seeds (%zu real ROOT baskets, %zu RNTuples) in %s\n",
+                w.total(), baskets, rntuples, argv[1]);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "decoflow_fuzz_corpus: %s\n", e.what());
     return 1;

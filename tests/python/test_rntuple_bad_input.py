@@ -205,3 +205,18 @@ def test_random_byte_changes_fail_clearly_or_change_nothing_read(tmp_path, sourc
         for field in got.fields:
             assert ak.array_equal(got[field], want[field], equal_nan=True), (trial, at, field)
     assert errors > 0
+
+
+@pytest.mark.skipif(not FIXTURE.is_file(), reason=f"{FIXTURE} is absent")
+def test_an_anchor_claiming_a_huge_envelope_allocates_nothing():
+    """fuzz_rntuple's first finding: a compressed envelope's length is checked
+    against its blocks' headers before memory is taken for it."""
+    from decoflow import _core
+
+    with uproot.open(FIXTURE) as f:
+        m = f["ntuple"].members
+    anchor = [int(m[k]) for k in ("fSeekHeader", "fNBytesHeader", "fLenHeader", "fSeekFooter",
+                                  "fNBytesFooter", "fLenFooter", "fMaxKeySize")]
+    anchor[2] = 1 << 44  # 16 TiB
+    with pytest.raises(CorruptInputError, match=r"header envelope .*compression blocks hold \d+ bytes"):
+        _core._RNTuple(str(FIXTURE), tuple(anchor), "ntuple")

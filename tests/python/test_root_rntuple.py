@@ -53,6 +53,24 @@ def same(got: ak.Array, want: ak.Array) -> bool:
     return got.type == want.type and ak.array_equal(got, want, equal_nan=True, dtype_exact=True)
 
 
+def same_as_uproot(got: ak.Array, ntuple, field: str, lo: int | None = None,
+                   hi: int | None = None) -> bool:
+    """`got` (a field over entries [lo, hi)) equals uproot's reading: same
+    type, same values. uproot 5.7 reads a variant's switch indices as if
+    every cluster were the first (its values go wrong from the second
+    cluster on: test_variants_across_clusters), so a variant is compared
+    cluster by cluster, where uproot is right."""
+    lo, hi, _ = slice(lo, hi).indices(ntuple.num_entries)
+    whole = ntuple.arrays([field], entry_start=lo, entry_stop=hi)[field]
+    starts = [int(c.num_first_entry) for c in ntuple.cluster_summaries]
+    if "union[" not in str(whole.type) or len(starts) < 2:
+        return same(got, whole)
+    bounds = sorted({lo, hi, *[s for s in starts if lo < s < hi]})
+    return got.type == whole.type and all(
+        same(got[a - lo:b - lo], ntuple.arrays([field], entry_start=a, entry_stop=b)[field])
+        for a, b in zip(bounds[:-1], bounds[1:]))
+
+
 @pytest.mark.parametrize("path,name", ALL)
 def test_every_field_equals_uproot_or_is_refused_by_name(path, name, executor):
     ntuple = uproot.open(path)[name]
@@ -66,9 +84,8 @@ def test_every_field_equals_uproot_or_is_refused_by_name(path, name, executor):
             continue
         # uproot's record may hold more (a projected field brings its source
         # along): the field itself must be the same.
-        want = ntuple.arrays([field])[field]
         assert got.fields == [field]
-        assert same(got[field], want), (field, str(got[field].type), str(want.type))
+        assert same_as_uproot(got[field], ntuple, field), (field, str(got[field].type))
         read.append(field)
     if ntuple.num_entries > 10_000_000:
         return  # ROOT's 100-million-entry file: once is enough (seconds per read in uproot)
@@ -76,10 +93,8 @@ def test_every_field_equals_uproot_or_is_refused_by_name(path, name, executor):
     everything = dr.read(f"{path}:{name}", library="ak", executor=executor)
     assert sorted(everything.skipped) == sorted(refused)
     assert everything.arrays.fields == read
-    if read:
-        want = ntuple.arrays(read)
-        for field in read:
-            assert same(everything.arrays[field], want[field]), field
+    for field in read:
+        assert same_as_uproot(everything.arrays[field], ntuple, field), field
 
 
 def _variety():
@@ -99,9 +114,8 @@ def test_entry_ranges_read_only_their_clusters_and_equal_uproot(path, name, exec
     for lo, hi in [(0, n), (n // 3, 2 * n // 3), (n - 1, n), (n // 2, n // 2), (-5, None)]:
         got = dr.arrays(f"{path}:{name}", fields, entry_start=lo, entry_stop=hi, library="ak",
                         executor=executor)
-        want = ntuple.arrays(fields, entry_start=lo, entry_stop=hi)
         for field in fields:
-            assert same(got[field], want[field]), (lo, hi, field)
+            assert same_as_uproot(got[field], ntuple, field, lo, hi), (lo, hi, field)
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason=f"{SHARED} is absent")
@@ -117,6 +131,11 @@ def test_numpy_library_gives_arrays_jagged_and_strings(executor):
     assert got["vector_int32"].content.dtype == np.int32
     assert ak.array_equal(got["array_float"], want["array_float"])  # awkward: the rest
     assert ak.array_equal(got["lorentz_vector"], want["lorentz_vector"])
+    pytest.importorskip("awkward_pandas")
+    frame = dr.arrays(f"{path}:ntuple", ["string", "vector_int32", "lorentz_vector"],
+                      library="pd", executor=executor)
+    assert list(frame.columns) == ["string", "vector_int32", "lorentz_vector"]
+    assert len(frame) == len(want)
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason=f"{SHARED} is absent")
@@ -155,11 +174,40 @@ def test_two_rntuples_in_one_file_are_named():
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason=f"{SHARED} is absent")
-def test_an_unknown_field_is_a_key_error_and_a_refused_one_names_its_type():
+def test_an_unknown_field_is_a_key_error_and_stages_are_refused():
     path = str(SHARED / "test_stl_containers_rntuple_v1-0-0-0.root")
     with pytest.raises(KeyError, match="no field named 'nope'"):
         dr.arrays(f"{path}:ntuple", ["nope"])
-    with pytest.raises(dr.UnsupportedBranchError, match=r"variant_int32_string.*std::variant"):
-        dr.arrays(f"{path}:ntuple", ["variant_int32_string"])
     with pytest.raises(TypeError, match="RNTuple reads take none"):
         dr.read(f"{path}:ntuple", ["string"], stages=[object()])
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason=f"{SHARED} is absent")
+def test_iterate_steps_inside_one_cluster_are_views_of_one_decode(executor):
+    """A cluster is decoded once for all the steps inside it: their arrays
+    are views of the same decoded memory (and equal uproot's)."""
+    path = str(SHARED / "test_int_5e4_rntuple_v1-0-0-0.root")
+    ntuple = uproot.open(path)["ntuple"]
+    assert len(ntuple.cluster_summaries) == 1
+    steps = list(dr.iterate(f"{path}:ntuple", step_size=12_000, executor=executor))
+    assert [len(s["one_integers"]) for s in steps] == [12_000] * 4 + [2_000]
+    base = steps[0]["one_integers"].base
+    assert all(np.shares_memory(s["one_integers"], steps[0]["one_integers"].base) for s in steps)
+    assert base is not None
+    assert np.array_equal(np.concatenate([s["one_integers"] for s in steps]),
+                          ntuple["one_integers"].array(library="np"))
+
+
+@pytest.mark.skipif(not (FIXTURES / "rntuple-optionals.root").is_file(), reason="no fixture")
+def test_variants_across_clusters(executor):
+    """The fixture's std::variant<std::int32_t, float> holds e (odd entries)
+    or e * 0.25 (even ones) in 3 clusters (scripts/make_rntuple_fixtures.py):
+    decoflow reads exactly that; uproot 5.7.7 goes wrong from the second
+    cluster on (it leaves the switch indices cluster-relative)."""
+    path = FIXTURES / "rntuple-optionals.root"
+    got = dr.arrays(f"{path}:ntuple", ["var"], library="ak", executor=executor)["var"]
+    assert got.tolist() == [e if e % 2 else e * 0.25 for e in range(200)]
+    assert [type(v) for v in got.tolist()[:2]] == [float, int]
+    with uproot.open(path) as f:
+        if f["ntuple"]["var"].array().tolist() == got.tolist():
+            pytest.fail("uproot reads multi-cluster variants right now: drop same_as_uproot's workaround")

@@ -1,4 +1,4 @@
-"""decoflow.root: numeric TTree branches of ROOT files, decoded in parallel into NumPy arrays.
+"""decoflow.root: TTree branches and RNTuple fields of ROOT files, decoded in parallel into NumPy arrays.
 
 decoflow reads the file's metadata itself (which baskets each branch has,
 where, how big: graphs/root_tree_meta.hpp, one call per file; a branch whose
@@ -62,12 +62,15 @@ fields come back as uproot's RNTuple reader builds them (``library="ak"``:
 the same types and values): numbers, std::vector/RVec and other collections
 (nested too), std::array, std::bitset, records (structs, classes with bases,
 std::pair, std::tuple, NanoAOD-style ``_collection0``), std::atomic, enums,
-std::string and RNTupleCardinality. ``library="np"`` gives NumPy arrays,
+std::string, RNTupleCardinality, std::optional (an option type),
+std::unique_ptr (a list, as uproot gives it) and std::variant (a union).
+``library="np"`` gives NumPy arrays,
 :class:`Jagged` and :class:`Strings` where the field is one of those, awkward
-arrays otherwise. Variants, optional values and streamer fields are refused
-naming the field and its type. An entry range decodes the clusters holding
-it; iterate() reads each step's clusters (a cluster two steps share is
-decoded by both). A list mixing TTrees and RNTuples is refused.
+arrays otherwise. Streamer fields are refused naming the field and its
+type. An entry range decodes the clusters holding
+it; iterate() decodes the clusters holding a step, and the steps that lie
+inside them are views of that decode (a cluster straddling the end of one
+decode and the next step is decoded by both). A list mixing TTrees and RNTuples is refused.
 
 A basket that fails (a truncated file, a basket table pointing outside the
 file, bytes that do not decode, string lengths that disagree with the entry

@@ -92,8 +92,8 @@ def _steps(source: Any, branches: str | Iterable[str] | None, tree: str | None,
 def _rntuple_steps(trees: list, branches: Any, keep: Callable[[str], bool], step_size: int | str,
                    entry_start: int | None, entry_stop: int | None, executor: Executor | None,
                    library: str) -> Iterator[Any]:
-    """iterate() of RNTuples: each step reads the clusters holding its
-    entries (a cluster two steps share is decoded by both)."""
+    """iterate() of RNTuples: a step decodes the clusters holding its
+    entries unless the last decode holds them (then its views)."""
     reader, errors, skipped = make_reader(trees, branches, keep)
     start, stop = entry_range(entry_start, entry_stop, reader.total) or (0, reader.total)
     step = step_entries(step_size, lambda: reader.bytes_per_entry(), reader.total)

@@ -260,13 +260,16 @@ def to_awkward(array: Any, records: dict[str, str] | None = None) -> Any:
     over the same memory. Structured arrays become records; fields named
     ``"fP/fX"`` (a split class's members) nest as uproot gives them
     (``fP: {fX: ...}``), `records` naming the class of each (``{"":
-    "TLorentzVector", "fP/": "TVector3"}``: awkward's ``__record__``)."""
-    if isinstance(array, np.ndarray):
-        import awkward as ak
+    "TLorentzVector", "fP/": "TVector3"}``: awkward's ``__record__``). An
+    awkward array (an RNTuple field that is neither) as it is."""
+    import awkward as ak
 
+    if isinstance(array, np.ndarray):
         if array.dtype.names is not None and (records or any("/" in n for n in array.dtype.names)):
             return ak.Array(_nested_records(array, list(array.dtype.names), "", records or {}))
         return ak.from_numpy(array, regulararray=True)
+    if isinstance(array, ak.Array):
+        return array
     return array.to_awkward(records) if isinstance(array, Jagged) else array.to_awkward()
 
 

@@ -45,8 +45,9 @@ def native(path: str, obj: Any, name: str) -> Any:
 def unsupported(name: str, type_name: str, what: str) -> UnsupportedBranchError:
     e = UnsupportedBranchError(
         f"field '{name}' ({type_name}): {what}; decoflow.root reads RNTuple fields of numbers, "
-        "std::vector/RVec and other collections, std::array, std::bitset, records (structs, "
-        "std::pair, std::tuple, classes with bases), std::atomic, enums and std::string",
+        "std::vector/RVec and other collections, std::optional, std::unique_ptr, std::variant, "
+        "std::array, std::bitset, records (structs, std::pair, std::tuple, classes with bases), "
+        "std::atomic, enums and std::string",
         cause=what)
     e.branch = name
     return e
@@ -103,11 +104,9 @@ class Schema:
         f = self.fields[fid]
         refuse = lambda what: unsupported(path, f.type, what)  # noqa: E731
         if f.role == _VARIANT:
-            raise refuse("variants (std::variant) are not decoded yet")
+            return self._variant(f, path, need)
         if f.role == _STREAMER:
             raise refuse("fields stored with the ROOT streamer are not decoded")
-        if f.type.startswith(("std::optional<", "std::unique_ptr<")):
-            raise refuse("optional values (std::optional, std::unique_ptr) are not decoded yet")
         try:
             for slot in range(f.slots):
                 self.ntuple.value_type(fid, slot)  # a column type not decoded: refused by name
@@ -126,13 +125,22 @@ class Schema:
                 inner = self.plan(f.children[0], path, need)
             else:
                 raise refuse("a fixed-size array of this shape is not decoded")
-            return lambda arrays, length: ak.contents.RegularArray(inner(arrays, length * n), n,
-                                                                   zeros_length=length)
+            return lambda arrays, length: ak.contents.RegularArray(
+                inner(arrays, length * n if length >= 0 else -1), n, zeros_length=max(length, 0))
         if f.role == _COLLECTION:
             if f.slots != 1 or len(f.children) != 1:
                 raise refuse("a collection without one index column and one item field")
             need.add((fid, 0))
             item = self.plan(f.children[0], path, need)
+            if f.type.startswith("std::optional<"):
+                # Zero or one item per entry: an option type, as uproot gives
+                # it (std::unique_ptr stays a list, as uproot gives that).
+                def optional(arrays: dict, length: int) -> Any:
+                    offsets = arrays[(fid, 0)]
+                    index = np.where(np.diff(offsets) == 1, offsets[:-1], -1)
+                    return ak.contents.IndexedOptionArray(ak.index.Index64(index),
+                                                          item(arrays, int(offsets[-1])))
+                return optional
 
             def collection(arrays: dict, length: int) -> Any:
                 offsets = arrays[(fid, 0)]
@@ -162,14 +170,36 @@ class Schema:
             if tuple_like:
                 items = [self.plan(c, path, need) for c in f.children]
                 return lambda arrays, length: ak.contents.RecordArray(
-                    [b(arrays, length) for b in items], None, length=length)
+                    [b(arrays, length) for b in items], None, length=_record_length(length, items))
             members = self._members(fid, path, need)
             names = [name for name, _ in members]
             builds = [build for _, build in members]
             return lambda arrays, length: ak.contents.RecordArray(
-                [b(arrays, length) for b in builds], names, length=length)
+                [b(arrays, length) for b in builds], names, length=_record_length(length, builds))
         raise refuse(f"a field of structural role {f.role} with {f.slots} columns and "
                      f"{len(f.children)} subfields is not decoded")
+
+    def _variant(self, f: Field, path: str, need: set) -> Build:
+        """std::variant: its switch column (each entry's alternative index
+        << 8 | tag, decoded natively) as uproot's union — a first content
+        for "no alternative" (tag 0), then each alternative, unmasked."""
+        import awkward as ak
+
+        if f.slots != 1 or not f.children:
+            raise unsupported(path, f.type, "a variant without one switch column and alternatives")
+        need.add((f.id, 0))
+        alternatives = [self.plan(c, path, need) for c in f.children]
+
+        def variant(arrays: dict, length: int) -> Any:
+            packed = arrays[(f.id, 0)]
+            tags = (packed & 0xFF).astype(np.int8)
+            index = packed >> 8
+            contents = [ak.contents.IndexedOptionArray(ak.index.Index64(np.array([-1], np.int64)),
+                                                       ak.contents.EmptyArray())]
+            # An alternative's own length: from its contents (-1: not known here).
+            contents += [ak.contents.UnmaskedArray(b(arrays, -1)) for b in alternatives]
+            return ak.contents.UnionArray(ak.index.Index8(tags), ak.index.Index64(index), contents)
+        return variant
 
     def _members(self, fid: int, path: str, need: set) -> list[tuple[str, Build]]:
         """A class's members as uproot flattens them: its own, then each base
@@ -191,6 +221,18 @@ class Schema:
             out += [(f"{base_type}::{name}" if counts[name] > 1 else name, build)
                     for name, build in members]
         return out
+
+
+def _record_length(length: int, builds: list) -> int | None:
+    """A record's length: the entries asked for, or (-1: a variant's
+    alternative, whose length its contents give) None — awkward takes the
+    contents' — which a record without members cannot give."""
+    if length >= 0:
+        return length
+    if not builds:
+        raise UnsupportedBranchError("an empty record as a variant alternative is not decoded",
+                                     cause="an empty record as a variant alternative")
+    return None
 
 
 class FieldPlan(NamedTuple):
@@ -271,30 +313,46 @@ class RNTupleReader:
         self.columns = sorted({c for p in plans for c in p.columns})
         self.name = name
         self.total = sum(s.entries for s in srcs)
+        # The last clusters decoded: (first entry, end entry, whole layouts,
+        # errors). iterate()'s next steps inside them are slices, not reads.
+        self._decoded: tuple[int, int, dict[str, Any], list[Error]] | None = None
 
     def read(self, window: tuple[int, int] | None, executor: Executor | None
              ) -> tuple[dict[str, Any], list[Error]]:
         """{field: awkward layout} for entries [lo, hi) (None: all), and the
-        failures (each failing the fields that need its column)."""
+        failures (each failing the fields that need its column). Decodes the
+        clusters holding the window, unless the last read's clusters hold it
+        (then: views of those; a cluster a window shares with the read before
+        is decoded again)."""
         import awkward as ak
 
+        lo, hi = window if window is not None else (0, self.total)
+        if self._decoded is None or not (self._decoded[0] <= lo and hi <= self._decoded[1]):
+            self._decoded = self._decode(lo, hi, executor)
+        start, _, whole, errors = self._decoded
+        out = {name: ak.Array(layout)[lo - start:hi - start].layout
+               for name, layout in whole.items()}
+        return out, list(errors)
+
+    def _decode(self, lo: int, hi: int, executor: Executor | None
+                ) -> tuple[int, int, dict[str, Any], list[Error]]:
+        """Decodes the clusters holding entries [lo, hi): (their first entry,
+        their end, the fields' layouts over them, the failures)."""
         from ._read import default_executor
 
-        lo, hi = window if window is not None else (0, self.total)
-        ranges, base, skip, length = [], 0, None, 0
+        ranges, base, first_entry, length = [], 0, None, 0
         for src in self.srcs:
             a, b = max(lo - base, 0), min(hi - base, src.entries)
             if a < b:
                 first, end, start = _clusters_for(src, a, b)
-                if skip is None:
-                    skip = a - start + length
-                read = sum(n for _, n in src.clusters[first:end])
-                length += read
+                if first_entry is None:
+                    first_entry = base + start
+                length += sum(n for _, n in src.clusters[first:end])
             else:
                 first = end = 0
             ranges.append((first, end))
             base += src.entries
-        skip = skip or 0
+        first_entry = lo if first_entry is None else first_entry
         cols = [(f"field '{self.schema_name(fid)}' column {slot}", fid, slot)
                 for fid, slot in self.columns]
         tree = _core._rntuple_tree([s.native for s in self.srcs], cols, ranges, self.name)
@@ -323,9 +381,8 @@ class RNTupleReader:
                     bad.branch = p.name
                     errors.append(bad)
                 continue
-            layout = p.build(arrays, length)
-            out[p.name] = ak.Array(layout)[skip:skip + (hi - lo)].layout
-        return out, errors
+            out[p.name] = p.build(arrays, length)
+        return first_entry, first_entry + length, out, errors
 
     def bytes_per_entry(self) -> float:
         """Decoded bytes per entry of the fields' columns (iterate's step sizes)."""

@@ -131,11 +131,16 @@ enum class ElementCoding : std::uint8_t {
   /// Real32Quant: `nbits` packed unsigned integers q, each low + q × (high -
   /// low) / (2^nbits - 1).
   le_real32_quant,
+  /// A variant's Switch column: 12-byte elements (a uint64 index into the
+  /// alternative's elements in the cluster, a uint32 tag: 0 none, k + 1
+  /// alternative k) made int64 values (index + ColumnChunk::tag_bases[2k])
+  /// << 8 | tag, the index checked against tag_bases[2k + 1].
+  le_switch,
 };
 
 /// "plain", "float32_to_float64", "scaled", "truncated", "record",
 /// "tobject_bits", "objects", "le_values", "le_index", "le_bits",
-/// "le_real32_trunc" or "le_real32_quant". Thread-safe.
+/// "le_real32_trunc", "le_real32_quant" or "le_switch". Thread-safe.
 std::string_view to_string(ElementCoding coding) noexcept;
 /// Parses a name written by to_string(); nullopt for any other. Thread-safe.
 std::optional<ElementCoding> element_coding_from_string(std::string_view name) noexcept;
@@ -195,6 +200,9 @@ struct ColumnChunk {
   /// le_index: the ends are cluster-relative counts of the collection's
   /// elements in its cluster, at most this many (checked: no read past the content)
   std::uint64_t value_limit = 0;
+  /// le_switch: per alternative its base and element count (owned by the plan).
+  const std::int64_t* tag_bases = nullptr;
+  std::uint32_t tag_count = 0;
   /// record: each element's width in a row, `field_count` of them (the
   /// plan's, alive while it is); their sum is `width`.
   const std::uint8_t* fields = nullptr;

@@ -26,6 +26,7 @@
 #include <utility>
 #include <string>
 #include <vector>
+#include <vector>
 
 #include "decoflow/input.hpp"
 #include "decoflow/root_branches.hpp"
@@ -124,7 +125,8 @@ class RNTuple {
                              std::uint32_t file = 0) const;
 
   /// The values' type of slot `slot` of field `field`: int64 for an index
-  /// column (a collection's offsets), uint8 for a string's characters, the
+  /// column (a collection's offsets) and for a variant's switch column
+  /// (each entry's alternative index << 8 | its tag), uint8 for a string's characters, the
   /// field's C++ type otherwise (bool, std::int8_t ... double; char as int8).
   /// Throws Error(unsupported_format) naming field and type for others.
   RootType value_type(std::uint32_t field, std::uint32_t slot) const;
@@ -140,6 +142,11 @@ class RNTuple {
   // elements make one collection element (fixed-size arrays between).
   std::optional<std::pair<std::uint32_t, std::uint64_t>> counted_column(std::uint32_t field,
                                                                         std::uint32_t slot) const;
+  // The column with one element per entry of field `field` (its own
+  // principal column, or its first descendant's, through records and
+  // fixed-size arrays), and how many of its elements make one entry.
+  std::optional<std::pair<std::uint32_t, std::uint64_t>> entry_column(std::uint32_t field) const;
+  std::optional<std::uint32_t> first_child(std::uint32_t field) const;
 
   // Column `column` (of field `field`)'s first element in cluster `cluster`
   // as its element numbers count, stored there or not.

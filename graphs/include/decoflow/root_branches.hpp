@@ -54,7 +54,15 @@ struct RootPageCoding {
   std::int64_t value_base = 0;    ///< le_index
   std::uint64_t value_limit = 0;  ///< le_index
   std::uint64_t cluster = 0;      ///< the page's cluster (errors)
+  /// le_switch: per alternative (tag k + 1) its base and its elements in the
+  /// page's cluster: [base_0, count_0, base_1, count_1, ...].
+  std::vector<std::int64_t> tag_bases;
 };
+
+/// Sets `chunk`'s RNTuple page fields (coding, stored type, split, zigzag,
+/// checksum, nbits, range, value base and limit, tag bases: a pointer into
+/// `page`, which must outlive the chunk) from `page`. Thread-safe.
+void apply_page_coding(ColumnChunk& chunk, const RootPageCoding& page) noexcept;
 
 /// One basket of a branch, as its TBranch lists it (or one page of an
 /// RNTuple column: framing rntuple_page / rntuple_zeros, its entries the

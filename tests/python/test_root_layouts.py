@@ -273,6 +273,6 @@ def uproot_arrays_names(tree):
     names = []
     for key in tree.keys(recursive=True):
         branch = tree[key]
-        if type(branch.interpretation).__name__ != "AsGroup":
+        if type(branch.interpretation).__name__ != "AsGrouped":
             names.append(branch.name)
     return names

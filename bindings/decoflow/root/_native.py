@@ -109,7 +109,10 @@ class NativeTree:
     def readable_names(self) -> list[str]:
         """Every branch's name, depth first: what _select._every_branch lists
         for an uproot tree (test_root_native checks they agree)."""
-        return [b.name for b in self.rows]
+        # A parent of sub-branches (uproot's AsGrouped) gives its sub-branches
+        # instead of itself; a TClonesArray's counts are a branch of their own.
+        return [b.name for b in self.rows
+                if not (b.kind is None and b.why.startswith("a parent of sub-branches"))]
 
     def uproot_tree(self) -> Any:
         if self._uproot_tree is None:

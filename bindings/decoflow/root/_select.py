@@ -78,11 +78,11 @@ def branch_names(ttree: Any, branches: str | Iterable[str] | None,
 
 def _every_branch(parent: Any) -> Iterator[str]:
     """Every branch's name, as uproot's tree.arrays() takes them: a parent of
-    sub-branches (uproot's AsGroup, a split class) gives its sub-branches,
+    sub-branches (uproot's AsGrouped, a split class) gives its sub-branches,
     by their own names, instead of itself."""
     for branch in parent.branches:
         try:
-            grouped = type(branch.interpretation).__name__ == "AsGroup"
+            grouped = type(branch.interpretation).__name__ == "AsGrouped"
         except Exception:  # noqa: BLE001  uproot cannot interpret it: listed, then refused
             grouped = False
         if not grouped:

@@ -167,7 +167,7 @@ REFUSALS = {
                  "std::vector of those) are not decoded yet",
     "AsStridedObjects": "split-class records (AsStridedObjects) whose members are not "
                         "packed numbers are not decoded yet",
-    "AsGroup": "a parent of sub-branches (AsGroup): read its sub-branches by name",
+    "AsGrouped": "a parent of sub-branches (AsGrouped): read its sub-branches by name",
     "AsJagged": "jagged objects or records are not decoded yet",
     "AsDtype": "a leaf list that is not packed numbers, or a type conversion other than "
                "float32 to float64",

@@ -1,10 +1,12 @@
 // decoflow-root-decode: decodes TTree branches of ROOT files in parallel,
+// by name (--tree: the tree's metadata read natively, root_tree_meta.hpp) or
 // given their basket tables (scripts/root_basket_table.py writes them with
 // uproot), into one native-order array per branch.
 //
-//   FILE.root ──► mmap          TABLE.tsv (branch, type, layout, basket, seek, bytes, entries)
-//   (one or more: read as one,       │   one per file: entries run on from one
-//    entries one after another)      │   file to the next
+//   FILE.root ──► mmap          --tree T [--branches a,b]: T's record read natively
+//   (one or more: read as one,   or TABLE.tsv (branch, type, layout, basket, seek,
+//    entries one after another)  bytes, entries), one per file; entries run on
+//                                from one file to the next
 //        └───────────┬───────────────┘
 //                    ▼
 //   RootTree ──plan(--entry-start/stop)──► one chunk per basket holding an entry
@@ -37,24 +39,35 @@
 
 #include "decoflow/decoflow.hpp"
 #include "decoflow/root_branches.hpp"
+#include "decoflow/root_file.hpp"
+#include "decoflow/root_tree_meta.hpp"
 #include "thread_count.hpp"
 
 namespace {
 
 constexpr const char* usage_text =
     "usage: decoflow-root-decode [--threads N] [--entry-start N] [--entry-stop N]\n"
-    "                            [--output-dir DIR] FILE.root TABLE.tsv [FILE.root TABLE.tsv ...]\n"
+    "                            [--output-dir DIR] --tree TREE [--branches A,B,...]\n"
+    "                            FILE.root [FILE.root ...]\n"
+    "       decoflow-root-decode [options] FILE.root TABLE.tsv [FILE.root TABLE.tsv ...]\n"
     "\n"
-    "Decodes the branches listed in TABLE.tsv (made by scripts/root_basket_table.py:\n"
+    "With --tree, reads the tree's metadata natively (no table, no Python) and\n"
+    "decodes the branches named by --branches (paths or names, comma-separated;\n"
+    "default: every branch whose type the native reader tells, the others listed\n"
+    "on stderr as skipped); several files are read as one tree.\n"
+    "Otherwise decodes the branches listed in TABLE.tsv (made by scripts/root_basket_table.py:\n"
     "  python scripts/root_basket_table.py FILE.root:TREE [BRANCH...] > TABLE.tsv)\n"
     "from FILE.root in parallel. Several FILE TABLE pairs are read as one tree, their\n"
     "entries one after another (each table must list the same branches and types).\n"
-    "Branches are fixed (x/F, x[3]/F), jagged (x[n]/F) or strings (char*: each\n"
-    "entry's length bytes are checked). Prints one line per branch (entries, values,\n"
-    "sum of the values); with --output-dir writes DIR/BRANCH.bin (native-order\n"
-    "values; strings: the bytes as stored), for jagged and strings branches\n"
-    "DIR/BRANCH.offsets.bin (int64, entries + 1, starting at 0), and for strings\n"
-    "DIR/BRANCH.starts.bin (int64: where each entry's bytes begin after its length).\n"
+    "Branches are fixed (x/F, x[3]/F), jagged (x[n]/F, std::vector<T>), strings\n"
+    "(char*, std::string: each entry's length bytes are checked) or, with --tree,\n"
+    "nested (std::vector<std::vector<T>>, std::vector<std::string>). Prints one line\n"
+    "per branch (entries, values, sum of the values); with --output-dir writes\n"
+    "DIR/BRANCH.bin (native-order values; strings: the bytes as stored), for\n"
+    "jagged, strings and nested branches DIR/BRANCH.offsets.bin (int64, entries + 1,\n"
+    "starting at 0), for strings DIR/BRANCH.starts.bin (int64: where each entry's\n"
+    "bytes begin after its length), for nested ones DIR/BRANCH.offsets1.bin, ...\n"
+    "(each level below the entries': its lists' or strings' ends, from 0).\n"
     "\n"
     "  --entry-start N, --entry-stop N   only entries [N, M) (as uproot: negative\n"
     "                                    counts from the end; clipped); only the\n"
@@ -239,6 +252,78 @@ double sum_values(decoflow::RootType type, const std::byte* p, std::uint64_t n) 
   return s;
 }
 
+// The branches of `tree` in `paths` (read as one), natively: their specs,
+// the files as RootFile mapped them, and the embedded baskets' bytes.
+// Returns false with a message for a missing tree or branch, or a named
+// branch the native reader does not type.
+bool native_specs(const std::vector<const char*>& paths, const std::string& tree,
+                  const std::vector<std::string>& wanted,
+                  std::vector<decoflow::RootBranchSpec>& specs,
+                  std::vector<std::shared_ptr<const decoflow::InputBuffer>>& files,
+                  std::vector<std::shared_ptr<const decoflow::InputBuffer>>& embedded,
+                  std::uint64_t& total_entries, std::string& error) {
+  std::vector<std::vector<std::byte>> kept;
+  for (std::size_t k = 0; k < paths.size(); ++k) {
+    const decoflow::RootFile file = decoflow::RootFile::open(paths[k]);
+    const auto key = file.find(tree);
+    if (!key || key->class_name != "TTree") {
+      error = std::string(paths[k]) + ": no TTree '" + tree + "'";
+      return false;
+    }
+    const decoflow::RootTreeMeta meta = decoflow::read_root_tree(file, *key);
+    files.push_back(file.file());
+    std::vector<const decoflow::RootBranchMeta*> chosen;
+    if (wanted.empty()) {
+      for (const auto& b : meta.branches) {
+        if (b.kind) {
+          chosen.push_back(&b);
+        } else if (k == 0) {
+          std::fprintf(stderr, "decoflow-root-decode: skipped '%s': %s\n", b.path.c_str(),
+                       b.unknown.c_str());
+        }
+      }
+    } else {
+      for (const auto& name : wanted) {
+        const auto it = std::find_if(meta.branches.begin(), meta.branches.end(),
+                                     [&](const auto& b) { return b.path == name || b.name == name; });
+        if (it == meta.branches.end()) {
+          error = std::string(paths[k]) + ":" + tree + ": no branch '" + name + "'";
+          return false;
+        }
+        if (!it->kind) {
+          error = std::string(paths[k]) + ":" + tree + ": branch '" + name +
+                  "' cannot be read natively: " + it->unknown;
+          return false;
+        }
+        chosen.push_back(&*it);
+      }
+    }
+    std::vector<decoflow::RootBranchSpec> table;
+    for (const auto* b : chosen) {
+      table.push_back(decoflow::root_branch_spec(*b, static_cast<std::uint32_t>(k),
+                                                 static_cast<std::uint32_t>(paths.size()), kept));
+    }
+    if (!append_file(specs, std::move(table), static_cast<std::uint32_t>(k), total_entries,
+                     paths[k], error)) {
+      return false;
+    }
+    total_entries += meta.entries;
+  }
+  for (auto& bytes : kept) embedded.push_back(decoflow::InputBuffer::from_bytes(std::move(bytes)));
+  return true;
+}
+
+std::vector<std::string> split_names(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at <= list.size()) {
+    const auto comma = std::min(list.find(',', at), list.size());
+    if (comma > at) out.push_back(list.substr(at, comma - at));
+    at = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 // Whether the file at `path` starts like a ROOT file ("root" magic): tells
@@ -251,7 +336,8 @@ bool looks_like_root(const char* path) {
 
 int main(int argc, char** argv) {
   unsigned threads = 0;
-  std::string output_dir;
+  std::string output_dir, tree_name;
+  std::vector<std::string> wanted;
   std::optional<long long> entry_start, entry_stop;
   std::vector<const char*> positional;
   for (int i = 1; i < argc; ++i) {
@@ -264,6 +350,10 @@ int main(int argc, char** argv) {
         return 2;
       }
       threads = *n;
+    } else if (arg == "--tree" && i + 1 < argc) {
+      tree_name = argv[++i];
+    } else if (arg == "--branches" && i + 1 < argc) {
+      wanted = split_names(argv[++i]);
     } else if (arg == "--output-dir" && i + 1 < argc) {
       output_dir = argv[++i];
     } else if ((arg == "--entry-start" || arg == "--entry-stop") && i + 1 < argc) {
@@ -281,12 +371,14 @@ int main(int argc, char** argv) {
       positional.push_back(argv[i]);
     }
   }
-  if (positional.empty() || positional.size() % 2 != 0) {
+  const bool native = !tree_name.empty();
+  if (positional.empty() || (!native && positional.size() % 2 != 0) ||
+      (!native && !wanted.empty())) {
     std::fputs(usage_text, stderr);
     return 2;
   }
 
-  for (std::size_t k = 0; k < positional.size(); k += 2) {
+  for (std::size_t k = 0; !native && k < positional.size(); k += 2) {
     if (!looks_like_root(positional[k]) && looks_like_root(positional[k + 1])) {
       std::fprintf(stderr,
                    "decoflow-root-decode: '%s' is a ROOT file and '%s' is not: give each "
@@ -299,7 +391,20 @@ int main(int argc, char** argv) {
   std::vector<decoflow::RootBranchSpec> specs;
   std::uint64_t total_entries = 0;
   std::string error;
-  for (std::size_t k = 0; k < positional.size() / 2; ++k) {
+  std::vector<std::shared_ptr<const decoflow::InputBuffer>> files, embedded;
+  if (native) {
+    try {
+      if (!native_specs(positional, tree_name, wanted, specs, files, embedded, total_entries,
+                        error)) {
+        std::fprintf(stderr, "decoflow-root-decode: %s\n", error.c_str());
+        return 2;
+      }
+    } catch (const decoflow::Error& e) {
+      std::fprintf(stderr, "decoflow-root-decode: %s\n", e.what());
+      return 2;
+    }
+  }
+  for (std::size_t k = 0; !native && k < positional.size() / 2; ++k) {
     const char* table_path = positional[2 * k + 1];
     std::vector<decoflow::RootBranchSpec> table;
     std::optional<std::uint64_t> entries;
@@ -317,11 +422,10 @@ int main(int argc, char** argv) {
 
   try {
     const auto clock_start = std::chrono::steady_clock::now();
-    std::vector<std::shared_ptr<const decoflow::InputBuffer>> files;
-    for (std::size_t k = 0; k < positional.size(); k += 2) {
+    for (std::size_t k = 0; !native && k < positional.size(); k += 2) {
       files.push_back(decoflow::InputBuffer::map_file(positional[k]));
     }
-    const decoflow::RootTree tree(std::move(files), specs, positional[0]);
+    const decoflow::RootTree tree(std::move(files), specs, positional[0], std::move(embedded));
     auto plan = tree.plan(ranged ? std::optional<decoflow::EntryRange>({start, stop}) : std::nullopt);
     decoflow::Executor executor(threads);
     executor.run(plan.make_graph());
@@ -343,10 +447,14 @@ int main(int argc, char** argv) {
       const std::byte* values = r.content->data() + r.content_begin * width;
       const std::uint64_t bytes = r.content_items * width;
       bytes_out += bytes;
-      const char* shape = spec.layout == decoflow::ColumnLayout::jagged    ? "var * "
+      std::string shape = spec.layout == decoflow::ColumnLayout::jagged    ? "var * "
                           : spec.layout == decoflow::ColumnLayout::strings ? "strings of "
                                                                            : "";
-      std::printf("%s\t%s%s\t%llu entries\t%llu values\tsum %.17g\n", spec.name.c_str(), shape,
+      if (spec.layout == decoflow::ColumnLayout::nested) {
+        for (unsigned l = 0; l <= spec.depth; ++l) shape += "var * ";
+        if (spec.leaf_strings) shape += "strings of ";
+      }
+      std::printf("%s\t%s%s\t%llu entries\t%llu values\tsum %.17g\n", spec.name.c_str(), shape.c_str(),
                   std::string(to_string(spec.type)).c_str(),
                   static_cast<unsigned long long>(r.entries),
                   static_cast<unsigned long long>(r.content_items),
@@ -365,6 +473,12 @@ int main(int argc, char** argv) {
         ok = ok && write_file(base + ".starts.bin", int64_range(*r.starts, r.entry_begin),
                               r.entries * sizeof(std::int64_t));
       }
+      for (std::size_t l = 0; l < r.levels.size(); ++l) {  // nested: the levels below
+        const auto& level = r.levels[l];
+        ok = ok && write_file(base + ".offsets" + std::to_string(l + 1) + ".bin",
+                              int64_range(*level.offsets, level.begin),
+                              (level.count + 1) * sizeof(std::int64_t));
+      }
       if (!ok) {
         std::fprintf(stderr, "decoflow-root-decode: cannot write %s: %s\n", base.c_str(),
                      std::strerror(errno));
@@ -373,7 +487,7 @@ int main(int argc, char** argv) {
     }
     std::fprintf(stderr,
                  "%s%s: entries [%llu, %llu), %zu branches, %llu bytes out, %.3f s, %u threads\n",
-                 positional[0], positional.size() > 2 ? " (+ more files)" : "",
+                 positional[0], positional.size() > (native ? 1u : 2u) ? " (+ more files)" : "",
                  static_cast<unsigned long long>(start), static_cast<unsigned long long>(stop),
                  specs.size(), static_cast<unsigned long long>(bytes_out), seconds,
                  executor.threads());

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-20}
 shift || true
 all_targets=(fuzz_zstd fuzz_lz4_block fuzz_lz4_frame fuzz_root_blocks fuzz_raw
-             fuzz_scan_zstd fuzz_scan_lz4 fuzz_graph fuzz_rntuple)
+             fuzz_scan_zstd fuzz_scan_lz4 fuzz_graph fuzz_root_meta fuzz_rntuple)
 targets=("$@")
 ((${#targets[@]})) || targets=("${all_targets[@]}")
 

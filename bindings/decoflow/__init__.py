@@ -20,7 +20,7 @@ parallel too. See docs/python.md for the user guide.
 
 ROOT files: :mod:`decoflow.root` decodes TTree branches into NumPy arrays
 (``decoflow.root.arrays("file.root:tree", ["px", "Jet_Px"])``, ``iterate()``;
-uproot reads the metadata), see ``help(decoflow.root)``.
+the metadata read natively; uproot for what only it types), see ``help(decoflow.root)``.
 
 Command line: ``python -m decoflow`` (``--info``, ``--self-test``,
 ``--api-reference``; ``--help`` lists the rest); the C++ tools

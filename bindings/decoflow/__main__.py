@@ -70,7 +70,7 @@ def api_reference() -> str:
     _describe(decoflow, "decoflow", lines)
     lines.append("")
     summary = _first_paragraph(decoflow.root).removeprefix("decoflow.root: ")
-    lines.append(f"`decoflow.root`: {summary} (uproot reads the metadata: `pip install uproot`)")
+    lines.append(f"`decoflow.root`: {summary} (the metadata read natively; `pip install uproot` for branches only uproot types)")
     lines.append("")
     _describe(decoflow.root, "decoflow.root", lines)
     for name in decoflow.root.__all__:

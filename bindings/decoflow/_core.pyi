@@ -176,6 +176,12 @@ def _stop_courier() -> None:
 
 def _forked_after_start() -> bool: ...
 
+def _root_keys(path: str) -> list:
+    """Every key of the ROOT file: (path, cycle, class name, title), natively."""
+
+def _root_tree_meta(path: str, tree: str) -> tuple:
+    """A TTree's metadata read natively: (name, entries, [branch tuples])."""
+
 class _RootPlan:
     """A planned ROOT read (see decoflow.root)."""
 

@@ -36,6 +36,7 @@
 #include "py_array.hpp"
 #include "py_graph.hpp"
 #include "rntuple_plan.hpp"
+#include "root_meta.hpp"
 #include "root_plan.hpp"
 
 namespace nb = nanobind;
@@ -351,6 +352,7 @@ NB_MODULE(_core, m) {
   bind_arrays(m);
   bind_root(m);  // decoflow.root: ROOT branches
   bind_rntuple(m);  // decoflow.root: RNTuple fields
+  bind_root_meta(m);  // decoflow.root: ROOT metadata, natively
 
   // Stages --------------------------------------------------------------
   nb::class_<Stage>(m, "Stage", "One step every chunk goes through (make with decoflow.decode(),\n"

@@ -47,7 +47,7 @@ nb::object to_python(const Error& e) {
 RootBranchSpec make_spec(nb::handle item) {
   // (name, kind, seeks, bytes, entry_bounds, files, numbers, inputs, borders):
   // kind = {"type", "layout", "items", "header_bytes", "coding", "nbits", "low",
-  // "high", "fields"}; per basket its seek, size, file index, number in its file,
+  // "high", "fields", "depth", "leaf_strings"}; per basket its seek, size, file index, number in its file,
   // and for a basket embedded in its TBranch the input holding it and its value
   // bytes (-1 for the others); n + 1 entry bounds.
   const nb::tuple t = nb::cast<nb::tuple>(item);
@@ -79,6 +79,10 @@ RootBranchSpec make_spec(nb::handle item) {
   spec.nbits = small("nbits");
   spec.low = nb::cast<double>(kind["low"]);
   spec.high = nb::cast<double>(kind["high"]);
+  const auto depth = nb::cast<unsigned>(kind["depth"]);
+  if (depth > 255) throw nb::value_error("_RootTree: depth over 255");
+  spec.depth = static_cast<std::uint8_t>(depth);
+  spec.leaf_strings = nb::cast<bool>(kind["leaf_strings"]);
   for (nb::handle w : nb::cast<nb::list>(kind["fields"])) {
     const auto width = nb::cast<unsigned>(w);
     if (width > 255) throw nb::value_error("_RootTree: a field over 255 bytes");
@@ -160,8 +164,9 @@ void bind_root(nb::module_& m) {
   nb::class_<RootReadPlan>(m, "_RootPlan", "A planned ROOT read (see decoflow.root).")
       .def("collect", [](RootReadPlan& plan) {
         // Per branch: (content, content_begin, content_items, offsets, starts,
-        // entry_begin, entries, chunk_begin, chunk_end, failure), failure =
-        // None or (decoflow.Error, file index, basket number).
+        // entry_begin, entries, chunk_begin, chunk_end, failure, levels),
+        // failure = None or (decoflow.Error, file index, basket number), levels
+        // (nested) [(offsets, begin, count)] below the entries'.
         std::vector<RootBranchResult> results;
         {
           nb::gil_scoped_release release;  // hands values over, rebases offsets
@@ -176,11 +181,16 @@ void bind_root(nb::module_& m) {
             failure = nb::make_tuple(to_python(r.failure->error), r.failure->file, r.failure->basket);
           }
           const auto width = static_cast<Py_ssize_t>(root_type_width(spec.type));
+          nb::list levels;
+          for (RootBranchResult::Level& level : r.levels) {
+            levels.append(nb::make_tuple(wrap_array(std::move(level.offsets), "q", 8), level.begin,
+                                         level.count));
+          }
           out.append(nb::make_tuple(
               wrap_array(std::move(r.content), std::string(root_type_format(spec.type)), width),
               r.content_begin, r.content_items, wrap_array(std::move(r.offsets), "q", 8),
               wrap_array(std::move(r.starts), "q", 8), r.entry_begin, r.entries, r.chunk_begin,
-              r.chunk_end, failure));
+              r.chunk_end, failure, levels));
         }
         return out;
       }, "Once the graph has run: every branch's window and failure (call once).")
@@ -197,7 +207,7 @@ void bind_root(nb::module_& m) {
       }, nb::arg("paths"), nb::arg("tables"), nb::arg("name"), nb::arg("embedded"),
       "Maps the files (one tree each, read as one) with each branch's table: (name, kind, "
       "seeks, sizes, entry_bounds, files, numbers, inputs, borders), kind a dict (type, "
-      "layout, items, header_bytes, coding, nbits, low, high, fields); `embedded`: the bytes "
+      "layout, items, header_bytes, coding, nbits, low, high, fields, depth, leaf_strings); `embedded`: the bytes "
       "of baskets kept in TBranch records (inputs len(paths), len(paths) + 1, ...).")
       .def("plan", [](const RootTree& tree, PyGraph& graph,
                       std::optional<std::tuple<std::uint64_t, std::uint64_t>> window,

@@ -1,6 +1,7 @@
 #include "decoflow/destination.hpp"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -29,14 +30,19 @@ constexpr std::size_t huge_page = 2 * 1024 * 1024;
 }  // namespace
 
 std::shared_ptr<DestinationArray> DestinationArray::allocate(std::size_t bytes) {
+  return allocate(bytes, Paging::dense);
+}
+
+std::shared_ptr<DestinationArray> DestinationArray::allocate(std::size_t bytes, Paging paging) {
   if (bytes >= map_threshold) {
-    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    const int flags = MAP_PRIVATE | MAP_ANONYMOUS | (paging == Paging::sparse ? MAP_NORESERVE : 0);
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
     if (p == MAP_FAILED) {
       throw Error(ErrorCode::resource_error, "cannot map " + std::to_string(bytes) +
                                                  " bytes for a destination array: " +
                                                  std::strerror(errno));
     }
-    if (bytes >= huge_page) (void)::madvise(p, bytes, MADV_HUGEPAGE);
+    if (paging == Paging::dense && bytes >= huge_page) (void)::madvise(p, bytes, MADV_HUGEPAGE);
     return std::make_shared<DestinationArray>(PrivateTag{}, static_cast<std::byte*>(p), bytes,
                                               true, true, nullptr);
   }
@@ -72,6 +78,13 @@ DestinationArray::~DestinationArray() {
   } else {
     ::operator delete(data_, std::align_val_t(alignment));
   }
+}
+
+void DestinationArray::release_from(std::size_t from) noexcept {
+  if (!mapped_ || from >= size_) return;
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  const std::size_t begin = (from + page - 1) / page * page;
+  if (begin < size_) (void)::madvise(data_ + begin, size_ - begin, MADV_DONTNEED);
 }
 
 bool DestinationArray::in_use() const {

@@ -21,11 +21,11 @@ constexpr std::array<unsigned, 12> kTypeWidths = {1, 1, 1, 2, 2, 4, 4, 8, 8, 4, 
 // NumPy supports: "l" would be 4 bytes on Windows, "q" is 8 everywhere).
 constexpr std::array<std::string_view, 12> kTypeFormats = {
     "?", "b", "B", "h", "H", "i", "I", "q", "Q", "f", "d", "e"};
-constexpr std::array<std::string_view, 3> kLayoutNames = {"fixed", "jagged", "strings"};
-constexpr std::array<std::string_view, 11> kCodingNames = {
-    "plain",     "float32_to_float64", "scaled",  "truncated",       "record",
-    "le_values", "le_index",           "le_bits", "le_real32_trunc", "le_real32_quant",
-    "le_switch"};
+constexpr std::array<std::string_view, 4> kLayoutNames = {"fixed", "jagged", "strings", "nested"};
+constexpr std::array<std::string_view, 13> kCodingNames = {
+    "plain",        "float32_to_float64", "scaled",   "truncated", "record",
+    "tobject_bits", "objects",            "le_values", "le_index", "le_bits",
+    "le_real32_trunc", "le_real32_quant", "le_switch"};
 
 // TKey: fNbytes i32, fVersion i16, fObjlen i32, fDatime u32, fKeylen i16,
 // fCycle i16, then two seeks (32- or 64-bit), class name, name and title.
@@ -50,6 +50,15 @@ void convert_values(const ColumnChunk& chunk, ConstBytes stored, MutableBytes ou
   switch (chunk.coding) {
     case ElementCoding::plain:
       byteswap_copy(stored.first(out.size()), out, chunk.width);
+      return;
+    case ElementCoding::tobject_bits:
+      // In stored order the first referenced object is still where a uint32
+      // is expected: its bit says the layout is not 4 bytes an object.
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto bits = static_cast<std::uint32_t>(load_be<4>(in + 4 * i));
+        if (bits & 0x10u) throw varying_size_error(chunk.coding);
+        put(i, bits);
+      }
       return;
     case ElementCoding::float32_to_float64:
       for (std::size_t i = 0; i < n; ++i) {
@@ -104,7 +113,8 @@ void convert_values(const ColumnChunk& chunk, ConstBytes stored, MutableBytes ou
     case ElementCoding::le_switch:
       throw Error(ErrorCode::invalid_argument,
                   "coding " + std::string(to_string(chunk.coding)) + " is for RNTuple pages");
-    case ElementCoding::record: {
+    case ElementCoding::record:
+    case ElementCoding::objects: {
       std::size_t at = 0;
       for (std::size_t row = 0; row < n; ++row) {
         for (std::uint32_t f = 0; f < chunk.field_count; ++f) {
@@ -197,6 +207,7 @@ void decode_jagged(const ColumnChunk& chunk, ConstBytes values, const EntryExten
     for (std::uint64_t j = 0; j < chunk.entries; ++j) {
       const auto [start, end] = extents.at(j, previous);
       if (end % width != 0) {
+        if (sizes_may_vary(chunk.coding)) throw varying_size_error(chunk.coding);
         throw extents.bad_entry(j, "ends at value byte " + std::to_string(end) +
                                        ", not a multiple of the element width " +
                                        std::to_string(width));
@@ -210,6 +221,9 @@ void decode_jagged(const ColumnChunk& chunk, ConstBytes values, const EntryExten
   for (std::uint64_t j = 0; j < chunk.entries; ++j) {
     const auto [start, end] = extents.at(j, previous);
     if (end - start < header || (end - start - header) % width != 0) {
+      if (end - start >= header && sizes_may_vary(chunk.coding)) {
+        throw varying_size_error(chunk.coding);
+      }
       throw extents.bad_entry(j, std::to_string(end - start) + " bytes: not " +
                                      std::to_string(header) + " header bytes and whole " +
                                      std::to_string(width) + "-byte values");
@@ -220,6 +234,10 @@ void decode_jagged(const ColumnChunk& chunk, ConstBytes values, const EntryExten
       // follows it, a version, the element count.
       const std::uint64_t byte_count = load_be<4>(values.data() + start);
       const std::uint64_t elements = load_be<4>(values.data() + start + 6);
+      if (byte_count == ((end - start - 4) | 0x40000000u) && elements != count &&
+          sizes_may_vary(chunk.coding)) {
+        throw varying_size_error(chunk.coding);
+      }
       if (byte_count != ((end - start - 4) | 0x40000000u) || elements != count) {
         throw extents.bad_entry(j, "its std::vector header says " + std::to_string(elements) +
                                        " elements in " +
@@ -282,6 +300,174 @@ void decode_strings(const ColumnChunk& chunk, ConstBytes values, const EntryExte
   }
 }
 
+// A nested chunk: walks each entry's lists (the levels of ColumnChunk::depth,
+// then values or strings), writing each element compactly into the chunk's
+// room at its level: a list's or string's end (in the reserved coordinates
+// of the level below) into ColumnTargets::lists, values or string bytes into
+// the content. collect() later closes the gaps between chunks' rooms.
+class NestedWriter {
+ public:
+  NestedWriter(const ColumnChunk& chunk, ConstBytes values, MutableBytes content,
+               const ColumnTargets& targets, const EntryExtents& extents)
+      : chunk_(chunk), values_(values), content_(content), extents_(extents),
+        levels_(reserved_levels(chunk)) {
+    for (unsigned k = 0; k < levels_; ++k) {
+      out_[k] = targets.lists[k] + chunk.lists[k] + 1;
+      room_[k] = nested_room(chunk, k);
+    }
+  }
+
+  // Entry j's lists, in [start, end) of the decoded values.
+  void entry(std::uint64_t j, std::uint64_t start, std::uint64_t end, std::int64_t* entry_end) {
+    entry_ = j;
+    const std::uint64_t header = chunk_.header_bytes;
+    if (end - start < header) {
+      throw extents_.bad_entry(j, std::to_string(end - start) + " bytes: not even its " +
+                                      std::to_string(header) + " header bytes");
+    }
+    const std::byte* p = values_.data() + start;
+    const std::uint64_t byte_count = load_be<4>(p);
+    const std::uint64_t version = load_be<2>(p + 4);
+    if (version & 0x4000) {
+      throw Error(ErrorCode::unsupported_format,
+                  "entry " + std::to_string(chunk_.entry_begin + j) +
+                      ": a collection stored member-wise (version " + std::to_string(version) +
+                      "), which decoflow does not decode");
+    }
+    if (byte_count != ((end - start - 4) | 0x40000000u)) {
+      throw extents_.bad_entry(j, "its header's byte count says " +
+                                      std::to_string(byte_count & ~std::uint64_t{0x40000000}) +
+                                      " bytes, its extent holds " +
+                                      std::to_string(end - start - 4));
+    }
+    const std::uint64_t after = walk(0, count_at(start + header - 4, end), start + header, end);
+    if (after != end) {
+      throw extents_.bad_entry(j, "its lists end at value byte " + std::to_string(after) +
+                                      ", its extent at " + std::to_string(end));
+    }
+    *entry_end = coordinate(0);
+  }
+
+  void finish(std::uint64_t* used) const {
+    if (!chunk_.leaf_strings && chunk_.coding == ElementCoding::plain) {
+      byteswap_in_place(content_.first(static_cast<std::size_t>(values_used_ * chunk_.width)),
+                        chunk_.width);
+    }
+    for (unsigned k = 0; k < levels_; ++k) used[k] = used_[k];
+    used[levels_] = values_used_;
+  }
+
+ private:
+  // A list's element count at `at` (a big-endian int32 that must fit before `end`).
+  std::uint64_t count_at(std::uint64_t at, std::uint64_t end) const {
+    if (at > end || end - at < 4) throw bad("a list's count cut short at value byte " + std::to_string(at));
+    const auto count = static_cast<std::int32_t>(load_be<4>(values_.data() + at));
+    if (count < 0) throw bad("a list counts " + std::to_string(count) + " elements");
+    return static_cast<std::uint64_t>(count);
+  }
+
+  // `count` elements of a list at `level` (0: an entry's) from byte `at`;
+  // returns the byte after them.
+  std::uint64_t walk(unsigned level, std::uint64_t count, std::uint64_t at, std::uint64_t end) {
+    if (level < chunk_.depth) {
+      for (std::uint64_t i = 0; i < count; ++i) {
+        const std::uint64_t inner = count_at(at, end);
+        at = walk(level + 1, inner, at + 4, end);
+        put(level, coordinate(level + 1));
+      }
+      return at;
+    }
+    if (chunk_.leaf_strings) {
+      const unsigned level_of_strings = chunk_.depth;
+      for (std::uint64_t i = 0; i < count; ++i) {
+        if (at >= end) throw bad("a string's length cut short at value byte " + std::to_string(at));
+        std::uint64_t length = std::to_integer<std::uint64_t>(values_[at]);
+        at += 1;
+        if (length == 255) {
+          if (end - at < 4) throw bad("a long string's length cut short");
+          length = load_be<4>(values_.data() + at);
+          at += 4;
+        }
+        if (length > end - at) {
+          throw bad("a string of " + std::to_string(length) + " bytes at value byte " +
+                    std::to_string(at) + " runs past its entry's end " + std::to_string(end));
+        }
+        take(length);
+        if (length != 0) std::memcpy(content_.data() + values_used_, values_.data() + at, length);
+        values_used_ += length;
+        at += length;
+        put(level_of_strings, coordinate(levels_));
+      }
+      return at;
+    }
+    const std::uint64_t width = chunk_.stored_width;
+    if (count > (end - at) / width) {
+      throw bad("a list of " + std::to_string(count) + " values at value byte " +
+                std::to_string(at) + " runs past its entry's end " + std::to_string(end));
+    }
+    take(count);
+    const auto out = content_.subspan(static_cast<std::size_t>(values_used_ * chunk_.width),
+                                      static_cast<std::size_t>(count * chunk_.width));
+    if (chunk_.coding == ElementCoding::plain) {
+      // Copied as stored: finish() byteswaps the whole chunk at once (a few
+      // values per list: one vectorised pass beats a call per list).
+      if (count != 0) std::memcpy(out.data(), values_.data() + at, out.size());
+    } else {
+      convert_values(chunk_, values_.subspan(static_cast<std::size_t>(at),
+                                             static_cast<std::size_t>(count * width)),
+                     out);
+    }
+    values_used_ += count;
+    return at + count * width;
+  }
+
+  // The end of an element just written at reserved level `level`.
+  void put(unsigned level, std::int64_t end_coordinate) {
+    if (used_[level] == room_[level]) throw bad("more elements than its bytes can hold");
+    out_[level][used_[level]++] = end_coordinate;
+  }
+
+  // Room for `count` more values (or string bytes) in the content.
+  void take(std::uint64_t count) const {
+    if (count > content_.size() / chunk_.width - values_used_) {
+      throw bad("more values than its bytes can hold");
+    }
+  }
+
+  // Where the next element of reserved level `level` (levels_: the content)
+  // goes, in that level's reserved coordinates.
+  std::int64_t coordinate(unsigned level) const {
+    if (level == levels_) return static_cast<std::int64_t>(chunk_.content_item + values_used_);
+    return static_cast<std::int64_t>(chunk_.lists[level] + used_[level]);
+  }
+
+  Error bad(const std::string& what) const { return extents_.bad_entry(entry_, what); }
+
+  const ColumnChunk& chunk_;
+  ConstBytes values_;
+  MutableBytes content_;
+  const EntryExtents& extents_;
+  unsigned levels_;
+  std::int64_t* out_[max_nested_depth + 1] = {};
+  std::uint64_t room_[max_nested_depth + 1] = {};
+  std::uint64_t used_[max_nested_depth + 1] = {};
+  std::uint64_t values_used_ = 0;
+  std::uint64_t entry_ = 0;
+};
+
+void decode_nested(const ColumnChunk& chunk, ConstBytes values, const EntryExtents& extents,
+                   MutableBytes content, const ColumnTargets& targets) {
+  NestedWriter writer(chunk, values, content, targets, extents);
+  std::int64_t* ends = targets.offsets + chunk.entry_slot + 1;
+  std::uint64_t previous = 0;
+  for (std::uint64_t j = 0; j < chunk.entries; ++j) {
+    const auto [start, end] = extents.at(j, previous);
+    writer.entry(j, start, end, ends + j);
+    previous = end;
+  }
+  writer.finish(targets.used);
+}
+
 std::size_t decode_payload(Decoder& decoder, ConstBytes payload, MutableBytes out,
                            std::size_t objlen) {
   const std::size_t written = decoder.root_blocks_into(payload, out);
@@ -306,6 +492,8 @@ void decode_values(const ColumnChunk& chunk, ConstBytes decoded, std::uint64_t b
                              border, entry_size);
   if (chunk.layout == ColumnLayout::jagged) {
     decode_jagged(chunk, values, extents, content, targets.offsets);
+  } else if (chunk.layout == ColumnLayout::nested) {
+    decode_nested(chunk, values, extents, content, targets);
   } else {
     decode_strings(chunk, values, extents, content, targets);
   }
@@ -359,6 +547,20 @@ std::optional<ColumnLayout> column_layout_from_string(std::string_view name) noe
   return parse_name<ColumnLayout>(kLayoutNames, name);
 }
 
+bool sizes_may_vary(ElementCoding coding) noexcept {
+  return coding == ElementCoding::tobject_bits || coding == ElementCoding::objects;
+}
+
+Error varying_size_error(ElementCoding coding) {
+  return Error(ErrorCode::unsupported_format,
+               coding == ElementCoding::tobject_bits
+                   ? "TObject fBits of referenced objects (bit kIsReferenced: ROOT writes 2 more "
+                     "bytes after each), which decoflow does not decode"
+                   : "objects whose stored bytes are not whole rows of their members (a "
+                     "referenced TObject's 2 more bytes, or a collection stored member-wise), "
+                     "which decoflow does not decode");
+}
+
 // ------------------------------------------------------------------ keys
 
 RootBasketKey parse_root_basket_key(ConstBytes basket) {
@@ -400,6 +602,16 @@ RootBasketKey parse_root_basket_key(ConstBytes basket) {
                        static_cast<std::uint64_t>(last) - klen};
 }
 
+// ------------------------------------------------------------------ nested
+
+std::uint64_t nested_room(const ColumnChunk& chunk, unsigned level) noexcept {
+  const std::uint64_t headers = std::uint64_t{chunk.header_bytes} * chunk.entries;
+  const std::uint64_t bytes = chunk.stored_border > headers ? chunk.stored_border - headers : 0;
+  if (level < chunk.depth) return bytes / 4;    // a list: its count at least
+  if (level < reserved_levels(chunk)) return bytes;  // a string: its length byte at least
+  return chunk.leaf_strings ? bytes : bytes / chunk.stored_width;
+}
+
 // ------------------------------------------------------------------ scratch
 
 ScratchPool::Lease::Lease(ScratchPool& pool, std::size_t size) : pool_(pool), size_(size) {
@@ -431,6 +643,7 @@ void decode_column_chunk(const ColumnChunk& chunk, ConstBytes stored, MutableByt
     return;
   }
   const bool fixed = chunk.layout == ColumnLayout::fixed;
+  const bool nested = chunk.layout == ColumnLayout::nested;
   const bool plain = chunk.coding == ElementCoding::plain;  // decodable in place
   // The values' bytes as stored: the slice's, less the headers, at the
   // stored width.
@@ -445,7 +658,8 @@ void decode_column_chunk(const ColumnChunk& chunk, ConstBytes stored, MutableByt
                     " bytes, its record says " + std::to_string(chunk.stored_border) +
                     " value bytes" + (fixed ? "" : " and a trailer of " + std::to_string(trailer)));
     }
-    if (chunk.stored_border != stored_values + header_total) {
+    if (!nested && chunk.stored_border != stored_values + header_total) {
+      if (sizes_may_vary(chunk.coding)) throw varying_size_error(chunk.coding);
       throw Error(ErrorCode::size_mismatch,
                   "the embedded basket holds " + std::to_string(chunk.stored_border) +
                       " value bytes, planned " + std::to_string(stored_values + header_total));
@@ -465,16 +679,18 @@ void decode_column_chunk(const ColumnChunk& chunk, ConstBytes stored, MutableByt
     throw corrupt("TBasket holds " + std::to_string(key.entries) +
                   " entries (fNevBuf), the basket table " + std::to_string(chunk.entries));
   }
-  if (key.border != stored_values + header_total) {
+  // nested: the room was planned from this key's fLast (read at plan time).
+  const std::uint64_t planned = nested ? chunk.stored_border : stored_values + header_total;
+  if (key.border != planned) {
+    if (sizes_may_vary(chunk.coding)) throw varying_size_error(chunk.coding);
     throw Error(ErrorCode::size_mismatch,
                 "TBasket values are " + std::to_string(key.border) + " bytes (fLast - fKeylen), " +
-                    (fixed ? "entries × items × width = " : "planned ") +
-                    std::to_string(stored_values + header_total));
+                    (fixed ? "entries × items × width = " : "planned ") + std::to_string(planned));
   }
   const ConstBytes payload = stored.subspan(static_cast<std::size_t>(key.keylen));
   const auto objlen = static_cast<std::size_t>(key.objlen);
 
-  if (plain && objlen == content.size() && (fixed || key.entries == 0)) {
+  if (plain && objlen == content.size() && (fixed || key.entries == 0) && !nested) {
     // No trailer: decode straight into the slice, then native order in place.
     decode_payload(decoder, payload, content, objlen);
     byteswap_in_place(content, chunk.width);

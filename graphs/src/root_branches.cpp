@@ -1,6 +1,7 @@
 #include "decoflow/root_branches.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstring>
 #include <limits>
@@ -127,7 +128,9 @@ void apply_page_coding(ColumnChunk& c, const RootPageCoding& page) noexcept {
 }
 
 std::uint32_t value_width(const RootBranchSpec& spec) noexcept {
-  if (spec.coding != ElementCoding::record) return root_type_width(spec.type);
+  if (spec.coding != ElementCoding::record && spec.coding != ElementCoding::objects) {
+    return root_type_width(spec.type);
+  }
   std::uint32_t row = 0;
   for (const std::uint8_t w : spec.fields) row += w;
   return row;
@@ -140,6 +143,8 @@ std::uint32_t stored_width(const RootBranchSpec& spec) noexcept {
     case ElementCoding::truncated: return 3;
     case ElementCoding::plain:
     case ElementCoding::record:
+    case ElementCoding::objects:
+    case ElementCoding::tobject_bits:
     case ElementCoding::le_values:
     case ElementCoding::le_index:
     case ElementCoding::le_bits:
@@ -170,6 +175,12 @@ std::optional<std::string> coding_problem(const RootBranchSpec& spec) {
     case ElementCoding::float32_to_float64:
       if (spec.type != RootType::float64) return "the values are float64";
       break;
+    case ElementCoding::tobject_bits:
+      if (spec.type != RootType::uint32 || spec.layout == ColumnLayout::strings ||
+          spec.layout == ColumnLayout::nested || spec.header_bytes != 0) {
+        return "TObject fBits are uint32, fixed or jagged without headers";
+      }
+      break;
     case ElementCoding::scaled:
       if (!real) return "the values are float64 or float32";
       if (spec.nbits < 1 || spec.nbits > 32) {
@@ -184,15 +195,19 @@ std::optional<std::string> coding_problem(const RootBranchSpec& spec) {
       }
       break;
     case ElementCoding::record:
-      if (spec.type != RootType::uint8 || spec.layout != ColumnLayout::fixed || spec.fields.empty()) {
-        return "a fixed uint8 branch with fields";
+    case ElementCoding::objects:
+      if (spec.type != RootType::uint8 ||
+          (spec.layout != ColumnLayout::fixed && spec.layout != ColumnLayout::jagged) ||
+          spec.fields.empty()) {
+        return "a fixed or jagged uint8 branch with fields";
       }
       for (const std::uint8_t w : spec.fields) {
         if (w != 1 && w != 2 && w != 4 && w != 8) return "a field of " + std::to_string(w) + " bytes";
       }
       break;
   }
-  if (spec.layout == ColumnLayout::strings && spec.coding != ElementCoding::plain) {
+  if ((spec.layout == ColumnLayout::strings || spec.leaf_strings) &&
+      spec.coding != ElementCoding::plain) {
     return "strings are plain bytes";
   }
   return std::nullopt;
@@ -233,6 +248,16 @@ RootTree::RootTree(std::vector<std::shared_ptr<const InputBuffer>> files,
     }
     if (spec.layout == ColumnLayout::fixed && spec.header_bytes != 0) {
       throw invalid("branch '" + spec.name + "': header bytes on a fixed branch");
+    }
+    if (spec.layout == ColumnLayout::nested &&
+        (spec.header_bytes != 10 || spec.depth > max_nested_depth ||
+         (spec.leaf_strings && spec.type != RootType::uint8) ||
+         (!spec.leaf_strings && spec.depth == 0))) {
+      throw invalid("branch '" + spec.name + "': a nested branch has header_bytes 10, depth " +
+                    "1 to " + std::to_string(max_nested_depth) + " (0 with strings) and uint8 " +
+                    "strings, not header_bytes " + std::to_string(spec.header_bytes) +
+                    ", depth " + std::to_string(spec.depth) +
+                    (spec.leaf_strings ? ", strings of " + std::string(to_string(spec.type)) : ""));
     }
     for (const RootBasketRef& r : spec.baskets) {
       if (r.framing == ChunkFraming::embedded &&
@@ -282,6 +307,13 @@ struct BranchState {
   bool received = false;  // the carried basket's values arrived
   std::shared_ptr<const BasketRest> rest;
   std::uint64_t last_basket_item = 0;  // content element where the last basket starts
+  // nested: the offsets of each level below the entries', reserved (each
+  // chunk's room from ColumnChunk::lists[k]), and what each chunk used
+  // (levels + 1 counts per chunk: ColumnTargets::used), until compact().
+  std::vector<std::shared_ptr<DestinationArray>> levels;
+  std::array<std::int64_t*, max_nested_depth + 1> level_data{};
+  std::vector<std::uint64_t> used;
+  std::array<std::uint64_t, max_nested_depth + 1> level_count{};  // compacted elements per level
 };
 
 }  // namespace
@@ -327,6 +359,9 @@ struct RootReadPlan::State {
   void run_chunk(const ChunkView& view);
   void plan_branch(std::size_t b, const BranchState* before);
   void hand_over(State& next);
+  void compact(std::size_t b);
+  RootBranchResult nested_result(std::size_t b, RootBranchResult r, std::uint64_t w0,
+                                 std::uint64_t count);
   RootBranchResult result_of(std::size_t b);
 };
 
@@ -338,8 +373,13 @@ void RootReadPlan::State::run_chunk(const ChunkView& view) {
   const ColumnChunk& chunk = chunks[static_cast<std::size_t>(view.tag)];
   // One failure per branch is enough: its arrays are not returned anyway.
   if (failed[chunk.column].load(std::memory_order_relaxed)) return;
-  const BranchState& branch = branches[chunk.column];
-  const ColumnTargets targets{int64_data(branch.offsets), int64_data(branch.starts)};
+  BranchState& branch = branches[chunk.column];
+  ColumnTargets targets{int64_data(branch.offsets), int64_data(branch.starts)};
+  if (chunk.layout == ColumnLayout::nested) {
+    targets.lists = branch.level_data.data();
+    targets.used = branch.used.data() + (static_cast<std::uint64_t>(view.tag) - branch.chunk_begin) *
+                                            (reserved_levels(chunk) + 1);
+  }
   const auto fail_here = [&](ErrorCode code, const std::string& cause) {
     // The chunk's basket: its index in the table, from its number's position.
     const std::size_t basket = branch.first_basket + (branch.carried ? 1 : 0) +
@@ -391,8 +431,10 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
   branch.first_basket = first;
   branch.last_basket = last;
   branch.first_entry = first < last ? spec.baskets[first].entry_begin : (window ? window->start : 0);
+  // A nested basket's values are compacted when collected: a step decodes
+  // the basket it shares with the one before again rather than take it over.
   if (first < last && before != nullptr && before->first_basket < before->last_basket &&
-      before->last_basket - 1 == first) {
+      before->last_basket - 1 == first && spec.layout != ColumnLayout::nested) {
     branch.carried = true;
     branch.from_rest = last - first == 1;
   }
@@ -431,6 +473,7 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
   std::vector<ColumnChunk> planned;
   planned.reserve(last - first);
   std::uint64_t items = spec.leading_zero ? 1 : 0;
+  std::array<std::uint64_t, max_nested_depth + 1> level_room{};  // nested: elements reserved
   for (std::size_t k = first; k < last; ++k) {
     const RootBasketRef& r = spec.baskets[k];
     const bool embedded = r.framing == ChunkFraming::embedded;
@@ -455,6 +498,8 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
     c.entry_slot = r.entry_begin - branch.first_entry;
     c.content_item = items;
     c.number = basket_number(spec, k);
+    c.depth = spec.depth;
+    c.leaf_strings = spec.leaf_strings;
     if (r.framing == ChunkFraming::rntuple_page || r.framing == ChunkFraming::rntuple_zeros) {
       apply_page_coding(c, r.page);
       c.value_type = spec.type;
@@ -482,10 +527,13 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
       } else {
         c.stored_border = fixed_bytes;
       }
+      const bool nested = spec.layout == ColumnLayout::nested;
       const std::uint64_t headers =
-          spec.layout == ColumnLayout::jagged ? std::uint64_t{spec.header_bytes} * c.entries : 0;
-      if (c.stored_border < headers || (c.stored_border - headers) % stored != 0 ||
+          spec.layout == ColumnLayout::jagged || nested ? std::uint64_t{spec.header_bytes} * c.entries
+                                                        : 0;
+      if (c.stored_border < headers || (!nested && (c.stored_border - headers) % stored != 0) ||
           (!has_offsets(spec.layout) && c.stored_border != fixed_bytes)) {
+        if (sizes_may_vary(spec.coding)) throw varying_size_error(spec.coding);
         throw Error(ErrorCode::corrupt_input,
                     "values of " + std::to_string(c.stored_border) + " bytes are not " +
                         (has_offsets(spec.layout)
@@ -493,7 +541,17 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
                                    std::to_string(stored) + "-byte values"
                              : "entries × items × width = " + std::to_string(fixed_bytes)));
       }
-      c.content_bytes = (c.stored_border - headers) / stored * width;
+      if (nested) {
+        // Room for the most the basket's bytes can hold, at every level.
+        const unsigned levels = reserved_levels(c);
+        for (unsigned l = 0; l < levels; ++l) {
+          c.lists[l] = level_room[l];
+          level_room[l] += nested_room(c, l);
+        }
+        c.content_bytes = nested_room(c, levels) * width;
+      } else {
+        c.content_bytes = (c.stored_border - headers) / stored * width;
+      }
     } catch (const Error& e) {
       plan_fail(k, e.code(), e.cause());
       return;
@@ -507,11 +565,23 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
     planned.push_back(c);
   }
   branch.content_items = items;
+  const bool nested = spec.layout == ColumnLayout::nested;
   branch.content = DestinationArray::allocate(static_cast<std::size_t>(items * width));
   if (spec.leading_zero) std::memset(branch.content->data(), 0, width);
   if (has_offsets(spec.layout)) {
     branch.offsets = allocate_int64(branch.entries + 1);
     int64_data(branch.offsets)[0] = 0;
+  }
+  if (nested) {
+    const unsigned levels = spec.depth + (spec.leaf_strings ? 1u : 0u);
+    for (unsigned l = 0; l < levels; ++l) {
+      branch.levels.push_back(DestinationArray::allocate(
+          static_cast<std::size_t>(level_room[l] + 1) * sizeof(std::int64_t),
+          DestinationArray::Paging::sparse));
+      branch.level_data[l] = int64_data(branch.levels.back());
+      branch.level_data[l][0] = 0;
+    }
+    branch.used.assign(planned.size() * (levels + 1), 0);
   }
   if (spec.layout == ColumnLayout::strings) branch.starts = allocate_int64(branch.entries);
   // The carried basket is not a chunk: its values arrive from the step before.
@@ -574,6 +644,47 @@ void RootReadPlan::State::hand_over(State& next) {
   }
 }
 
+// A nested branch's chunks each wrote into the room reserved for them:
+// moves every level's elements (and the values) together, chunk after chunk,
+// their ends rebased from reserved to compacted coordinates, and hands the
+// room left over back. Chunks only move down, so one forward pass is enough.
+void RootReadPlan::State::compact(std::size_t b) {
+  const RootBranchSpec& spec = tree->specs[b];
+  BranchState& branch = branches[b];
+  if (spec.layout != ColumnLayout::nested || failures[b] || !branch.content) return;
+  const unsigned levels = spec.depth + (spec.leaf_strings ? 1u : 0u);
+  const std::uint64_t width = value_width(spec);
+  std::int64_t* entry_ends = int64_data(branch.offsets);
+  std::byte* content = branch.content->data();
+  std::array<std::uint64_t, max_nested_depth + 2> at{};  // compacted so far; [levels]: values
+  for (std::uint64_t t = branch.chunk_begin; t < branch.chunk_end; ++t) {
+    const ColumnChunk& c = chunks[static_cast<std::size_t>(t)];
+    const std::uint64_t* used = branch.used.data() + (t - branch.chunk_begin) * (levels + 1);
+    // What each level's coordinates lose in this chunk: reserved - compacted start.
+    std::array<std::int64_t, max_nested_depth + 2> shift{};
+    for (unsigned l = 0; l < levels; ++l) shift[l] = static_cast<std::int64_t>(c.lists[l] - at[l]);
+    shift[levels] = static_cast<std::int64_t>(c.content_item - at[levels]);
+    for (std::uint64_t j = 0; j < c.entries; ++j) entry_ends[c.entry_slot + 1 + j] -= shift[0];
+    for (unsigned l = 0; l < levels; ++l) {
+      std::int64_t* d = branch.level_data[l];
+      for (std::uint64_t i = 1; i <= used[l]; ++i) d[at[l] + i] = d[c.lists[l] + i] - shift[l + 1];
+      at[l] += used[l];
+    }
+    if (used[levels] != 0 && shift[levels] != 0) {
+      std::memmove(content + at[levels] * width, content + c.content_item * width,
+                   static_cast<std::size_t>(used[levels] * width));
+    }
+    at[levels] += used[levels];
+  }
+  branch.content_items = at[levels];
+  branch.content->release_from(static_cast<std::size_t>(at[levels] * width));
+  for (unsigned l = 0; l < levels; ++l) {
+    branch.level_count[l] = at[l];
+    branch.levels[l]->release_from(static_cast<std::size_t>((at[l] + 1) * sizeof(std::int64_t)));
+  }
+  branch.used = {};
+}
+
 RootBranchResult RootReadPlan::State::result_of(std::size_t b) {
   const RootBranchSpec& spec = tree->specs[b];
   BranchState& branch = branches[b];
@@ -625,6 +736,10 @@ RootBranchResult RootReadPlan::State::result_of(std::size_t b) {
       int64_data(r.offsets)[0] = 0;
     }
     if (spec.layout == ColumnLayout::strings) r.starts = allocate_int64(0);
+    for (unsigned l = 0; l < spec.depth + (spec.leaf_strings ? 1u : 0u); ++l) {
+      r.levels.push_back({allocate_int64(1), 0, 0});
+      int64_data(r.levels.back().offsets)[0] = 0;
+    }
     return r;
   }
   r.content = branch.content;
@@ -637,6 +752,7 @@ RootBranchResult RootReadPlan::State::result_of(std::size_t b) {
     r.content_items = count * spec.items_per_entry;
     return r;
   }
+  if (spec.layout == ColumnLayout::nested) return nested_result(b, std::move(r), w0, count);
   std::int64_t* off = int64_data(branch.offsets) + w0;
   const std::int64_t base = off[0];
   r.content_begin = static_cast<std::uint64_t>(base);
@@ -647,6 +763,47 @@ RootBranchResult RootReadPlan::State::result_of(std::size_t b) {
       std::int64_t* s = int64_data(branch.starts) + w0;
       for (std::uint64_t j = 0; j < count; ++j) s[j] -= base;
     }
+  }
+  return r;
+}
+
+// Entries [w0, w0 + count) of a compacted nested branch: each level's
+// elements under them, its offsets rebased in place (the first 0).
+RootBranchResult RootReadPlan::State::nested_result(std::size_t b, RootBranchResult r,
+                                                    std::uint64_t w0, std::uint64_t count) {
+  BranchState& branch = branches[b];
+  const RootBranchSpec& spec = tree->specs[b];
+  const unsigned levels = spec.depth + (spec.leaf_strings ? 1u : 0u);
+  // [lo, hi): the elements of the level below, found through this level's offsets.
+  const auto descend = [&](std::int64_t* off, std::uint64_t n, std::uint64_t elements,
+                           std::uint64_t& lo, std::uint64_t& hi) {
+    const std::int64_t first = off[0], last = off[n];
+    if (first < 0 || last < first || static_cast<std::uint64_t>(last) > elements) {
+      throw Error(ErrorCode::internal, "nested offsets [" + std::to_string(first) + ", " +
+                                           std::to_string(last) + ") outside the " +
+                                           std::to_string(elements) + " elements decoded");
+    }
+    for (std::uint64_t j = 0; j <= n; ++j) off[j] -= first;
+    lo = static_cast<std::uint64_t>(first);
+    hi = static_cast<std::uint64_t>(last);
+  };
+  try {
+    std::uint64_t lo = 0, hi = 0;
+    descend(int64_data(branch.offsets) + w0, count,
+            levels ? branch.level_count[0] : branch.content_items, lo, hi);
+    for (unsigned l = 0; l < levels; ++l) {
+      r.levels.push_back({branch.levels[l], lo, hi - lo});
+      descend(branch.level_data[l] + lo, hi - lo,
+              l + 1 < levels ? branch.level_count[l + 1] : branch.content_items, lo, hi);
+    }
+    r.content_begin = lo;
+    r.content_items = hi - lo;
+  } catch (const Error& e) {
+    fail_at(b, branch.first_basket, e.code(), e.cause(), "collect", no_chunk);
+    r = RootBranchResult{};
+    r.chunk_begin = branch.chunk_begin;
+    r.chunk_end = branch.chunk_end;
+    r.failure = failures[b];
   }
   return r;
 }
@@ -785,6 +942,7 @@ std::vector<RootBranchResult> RootReadPlan::collect() {
                 "plan", no_chunk);
     }
   }
+  for (std::size_t b = 0; b < s.branches.size(); ++b) s.compact(b);
   if (auto next = s.successor.lock(); next && !next->collected) s.hand_over(*next);
   for (std::size_t b = 0; b < s.branches.size(); ++b) out.push_back(s.result_of(b));
   return out;

@@ -554,3 +554,187 @@ TEST_CASE("codings and embedded baskets that do not fit fail their branch only, 
   CHECK(what.find("branch 'embedded' basket 0 (embedded in its TBranch)") != std::string::npos);
   CHECK(what.find("values of 9688 bytes are not entries × items × width = 9684") != std::string::npos);
 }
+
+namespace {
+
+// Big-endian writers for the nested baskets below.
+void put_be(std::vector<std::byte>& out, std::uint64_t value, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<std::byte>(value >> (8 * i)));
+}
+
+// One embedded basket (values, then the entry-offsets trailer with fKeylen 0)
+// of entries each serialised by `write` after its 10-byte header.
+template <typename Entry, typename Write>
+std::vector<std::byte> nested_basket(const std::vector<Entry>& entries, Write write,
+                                     std::uint64_t& border) {
+  std::vector<std::byte> values;
+  std::vector<std::uint64_t> starts;
+  for (const Entry& e : entries) {
+    starts.push_back(values.size());
+    std::vector<std::byte> body;
+    put_be(body, 9, 2);  // version
+    put_be(body, e.size(), 4);
+    write(body, e);
+    put_be(values, body.size() | 0x40000000u, 4);
+    values.insert(values.end(), body.begin(), body.end());
+  }
+  border = values.size();
+  put_be(values, entries.size(), 4);
+  for (const std::uint64_t s : starts) put_be(values, s, 4);
+  put_be(values, 0, 4);
+  return values;
+}
+
+using Ints3 = std::vector<std::vector<std::vector<std::int32_t>>>;  // one entry: depth 2
+using Strings2 = std::vector<std::vector<std::string>>;             // one entry: depth 1, strings
+
+}  // namespace
+
+TEST_CASE("nested lists of several levels compact across baskets, whole and in windows",
+          "[root_branches]") {
+  // 3 baskets of std::vector<std::vector<std::vector<int>>> and of
+  // std::vector<std::vector<std::string>>: empty entries, empty lists, a
+  // long string (255 + 4-byte length).
+  std::vector<Ints3> ints;
+  std::vector<Strings2> strings;
+  std::int32_t next = -50;
+  for (int e = 0; e < 21; ++e) {
+    Ints3 entry;
+    Strings2 words;
+    for (int i = 0; i < e % 4; ++i) {
+      std::vector<std::vector<std::int32_t>> mid;
+      std::vector<std::string> row;
+      for (int j = 0; j < (e + i) % 3; ++j) {
+        mid.emplace_back();
+        for (int k = 0; k < (e + j) % 4; ++k) mid.back().push_back(next++ * 1000003);
+        row.push_back(e == 7 && j == 1 ? std::string(300, 'x') : std::string(static_cast<std::size_t>(j + i), char('a' + e)));
+      }
+      entry.push_back(std::move(mid));
+      words.push_back(std::move(row));
+    }
+    ints.push_back(std::move(entry));
+    strings.push_back(std::move(words));
+  }
+  const auto write_ints = [](std::vector<std::byte>& out, const Ints3& e) {
+    for (const auto& mid : e) {
+      put_be(out, mid.size(), 4);
+      for (const auto& inner : mid) {
+        put_be(out, inner.size(), 4);
+        for (const std::int32_t v : inner) put_be(out, static_cast<std::uint32_t>(v), 4);
+      }
+    }
+  };
+  const auto write_strings = [](std::vector<std::byte>& out, const Strings2& e) {
+    for (const auto& row : e) {
+      put_be(out, row.size(), 4);
+      for (const std::string& s : row) {
+        if (s.size() < 255) {
+          put_be(out, s.size(), 1);
+        } else {
+          put_be(out, 255, 1);
+          put_be(out, s.size(), 4);
+        }
+        for (const char c : s) out.push_back(static_cast<std::byte>(c));
+      }
+    }
+  };
+  const std::vector<std::ptrdiff_t> bounds = {0, 6, 13, 21};
+  std::vector<std::shared_ptr<const decoflow::InputBuffer>> inputs;
+  RootBranchSpec int_spec, string_spec;
+  int_spec.name = "ints";
+  int_spec.type = RootType::int32;
+  int_spec.depth = 2;
+  string_spec.name = "words";
+  string_spec.type = RootType::uint8;
+  string_spec.depth = 1;
+  string_spec.leaf_strings = true;
+  for (RootBranchSpec* spec : {&int_spec, &string_spec}) {
+    spec->layout = decoflow::ColumnLayout::nested;
+    spec->header_bytes = 10;
+  }
+  for (std::size_t k = 0; k + 1 < bounds.size(); ++k) {
+    for (RootBranchSpec* spec : {&int_spec, &string_spec}) {
+      std::uint64_t border = 0;
+      auto bytes = spec == &int_spec
+                       ? nested_basket(std::vector<Ints3>(ints.begin() + bounds[k], ints.begin() + bounds[k + 1]),
+                                       write_ints, border)
+                       : nested_basket(std::vector<Strings2>(strings.begin() + bounds[k],
+                                                             strings.begin() + bounds[k + 1]),
+                                       write_strings, border);
+      RootBasketRef ref;
+      ref.bytes = bytes.size();
+      ref.entry_begin = static_cast<std::uint64_t>(bounds[k]);
+      ref.entry_end = static_cast<std::uint64_t>(bounds[k + 1]);
+      ref.framing = decoflow::ChunkFraming::embedded;
+      ref.input = static_cast<std::uint32_t>(1 + inputs.size());
+      ref.border = border;
+      spec->baskets.push_back(ref);
+      inputs.push_back(decoflow::InputBuffer::from_bytes(std::move(bytes)));
+    }
+  }
+  const decoflow::RootTree tree({decoflow::InputBuffer::from_bytes(std::vector<std::byte>(1))},
+                                {int_spec, string_spec}, "nested", inputs);
+  decoflow::Executor executor(2);
+
+  // Level k's offsets of a result, as a vector from its first boundary.
+  const auto level = [](const decoflow::RootBranchResult& r, std::size_t k) {
+    const auto& l = r.levels.at(k);
+    const auto* p = reinterpret_cast<const std::int64_t*>(l.offsets->data()) + l.begin;
+    return std::vector<std::int64_t>(p, p + l.count + 1);
+  };
+  const auto entry_offsets = [](const decoflow::RootBranchResult& r) {
+    const auto* p = reinterpret_cast<const std::int64_t*>(r.offsets->data()) + r.entry_begin;
+    return std::vector<std::int64_t>(p, p + r.entries + 1);
+  };
+  for (const auto window : {std::optional<decoflow::EntryRange>{},
+                            std::optional<decoflow::EntryRange>{{4, 15}},
+                            std::optional<decoflow::EntryRange>{{14, 16}}}) {
+    const std::uint64_t lo = window ? window->start : 0, hi = window ? window->stop : 21;
+    auto plan = tree.plan(window);
+    executor.run(plan.make_graph());
+    const auto results = plan.collect();
+    REQUIRE(!results[0].failure);
+    REQUIRE(!results[1].failure);
+    // The expected levels, flattened.
+    std::vector<std::int64_t> o0{0}, o1{0}, o2{0}, s0{0}, s1{0};
+    std::vector<std::int32_t> values;
+    std::string chars;
+    for (std::uint64_t e = lo; e < hi; ++e) {
+      for (const auto& mid : ints[e]) {
+        for (const auto& inner : mid) {
+          values.insert(values.end(), inner.begin(), inner.end());
+          o2.push_back(static_cast<std::int64_t>(values.size()));
+        }
+        o1.push_back(static_cast<std::int64_t>(o2.size() - 1));
+      }
+      o0.push_back(static_cast<std::int64_t>(o1.size() - 1));
+      for (const auto& row : strings[e]) {
+        for (const std::string& s : row) {
+          chars += s;
+          s1.push_back(static_cast<std::int64_t>(chars.size()));
+        }
+        s0.push_back(static_cast<std::int64_t>(s1.size() - 1));
+      }
+    }
+    const auto& r = results[0];
+    CHECK(r.entries == hi - lo);
+    CHECK(entry_offsets(r) == o0);
+    REQUIRE(r.levels.size() == 2);
+    CHECK(level(r, 0) == o1);
+    CHECK(level(r, 1) == o2);
+    REQUIRE(r.content_items == values.size());
+    const auto* got = reinterpret_cast<const std::int32_t*>(r.content->data()) + r.content_begin;
+    CHECK(std::vector<std::int32_t>(got, got + r.content_items) == values);
+    const auto& w = results[1];
+    std::vector<std::int64_t> entries_of_words{0};
+    for (std::uint64_t e = lo; e < hi; ++e) {
+      entries_of_words.push_back(entries_of_words.back() + static_cast<std::int64_t>(strings[e].size()));
+    }
+    CHECK(entry_offsets(w) == entries_of_words);
+    REQUIRE(w.levels.size() == 2);
+    CHECK(level(w, 0) == s0);
+    CHECK(level(w, 1) == s1);
+    const auto* text = reinterpret_cast<const char*>(w.content->data()) + w.content_begin;
+    CHECK(std::string(text, w.content_items) == chars);
+  }
+}

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "decoflow/root_file.hpp"
 #include "test_data.hpp"
 
 namespace {
@@ -166,6 +167,39 @@ std::size_t root_seeds(Writer& w, const fs::path& fixture, const fs::path& root_
   return n;
 }
 
+// fuzz_root_meta's seeds: each ROOT file under the folders (whole, when
+// small), and each of its TTrees' decompressed payloads after its fKeylen.
+std::size_t meta_seeds(Writer& w, const std::vector<fs::path>& dirs) {
+  std::size_t n = 0;
+  for (const fs::path& dir : dirs) {
+    if (!fs::is_directory(dir)) continue;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      if (entry.path().extension() != ".root") continue;
+      try {
+        const decoflow::RootFile file = decoflow::RootFile::open(entry.path().string());
+        const auto all = file.file()->bytes();
+        if (all.size() <= (std::size_t{1} << 20)) {
+          Bytes seed{std::byte{0}};
+          seed.insert(seed.end(), all.begin(), all.end());
+          w.file("fuzz_root_meta", seed);
+          ++n;
+        }
+        for (const auto& [path, key] : file.walk()) {
+          if (key.class_name != "TTree" || key.objlen > (std::size_t{1} << 20)) continue;
+          const auto payload = file.read_object(key);
+          Bytes seed{std::byte{1}, std::byte(key.keylen >> 8), std::byte(key.keylen & 0xFF)};
+          seed.insert(seed.end(), payload.begin(), payload.end());
+          w.file("fuzz_root_meta", seed);
+          ++n;
+        }
+      } catch (const decoflow::Error&) {
+        // a file the reader refuses seeds nothing
+      }
+    }
+  }
+  return n;
+}
+
 // pzstd's layout: a 12-byte skippable frame holding the next frame's size.
 Bytes pzstd_file(const std::vector<Bytes>& frames) {
   Bytes out;
@@ -299,8 +333,10 @@ int main(int argc, char** argv) {
                                      {2, physics_bytes(1000, 100)}, {3, physics_bytes(1000, 101)}}));  // cancel
 
     const std::size_t baskets = root_seeds(w, argv[2], argv[3]);
+    const fs::path root_dir = argv[3];
+    meta_seeds(w, {root_dir, root_dir / "tree", fs::path(argv[2]).parent_path() / "root"});
     const std::size_t rntuples =
-        rntuple_seeds(w, {fs::path(argv[3]) / "rntuple", fs::path(argv[2]).parent_path() / "rntuple"});
+        rntuple_seeds(w, {root_dir / "rntuple", fs::path(argv[2]).parent_path() / "rntuple"});
     std::printf("decoflow_fuzz_corpus: %zu seeds (%zu real ROOT baskets, %zu RNTuples) in %s\n",
                 w.total(), baskets, rntuples, argv[1]);
   } catch (const std::exception& e) {

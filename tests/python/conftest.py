@@ -16,6 +16,26 @@ import pytest
 import decoflow
 
 ROOT = Path(__file__).resolve().parents[2]
+SHARED_ROOT_FILES = ROOT.parent / "shared" / "testdata" / "root"
+FIXTURE_ROOT_FILES = ROOT / "tests" / "fixtures" / "root"
+
+
+def root_test_files(slow: frozenset[str] | set[str] = frozenset()) -> list:
+    """pytest params of every ROOT test file: ../shared/testdata/root/ (the HZZ
+    files and tree/; one visibly skipped param where absent; those named in
+    `slow` marked slow) and tests/fixtures/root/."""
+    params = []
+    shared = SHARED_ROOT_FILES
+    if shared.is_dir():
+        for path in sorted(shared.glob("*.root")) + sorted((shared / "tree").glob("*.root")):
+            marks = [pytest.mark.slow] if path.name in slow else []
+            params.append(pytest.param(path, id=str(path.relative_to(shared)), marks=marks))
+    else:
+        params.append(pytest.param(None, id="shared-testdata", marks=pytest.mark.skip(
+            reason=f"{shared} is absent (see ../shared/testdata/README.md)")))
+    for path in sorted(FIXTURE_ROOT_FILES.glob("*.root")):
+        params.append(pytest.param(path, id=f"fixtures/{path.name}"))
+    return params
 
 
 def pytest_configure(config):

@@ -694,31 +694,24 @@ def test_corrupted_lz4_checksum(tmp_path, executor):
     assert np.array_equal(info.value.arrays["b"], np.arange(10000, dtype=np.int32))
 
 
-def jagged_rows(counts, width=3):
-    """A var * width * float32 array (what uproot writes as float[][width])."""
-    ak = pytest.importorskip("awkward")
-    rows = np.arange(int(np.sum(counts)) * width, dtype=np.float32).reshape(-1, width)
-    return ak.unflatten(ak.to_regular(ak.Array(rows), axis=1), counts)
-
-
-def test_unsupported_branch_type(tmp_path, executor):
-    """A jagged branch of fixed-size rows (float[][3]; uproot 5.7.7 writes it
-    but cannot read it back either): a clear error when named, skipped (and
+def test_unsupported_branch_type(executor):
+    """A branch of a type decoflow does not decode (a std::vector<float>
+    member of a std::vector of a split class: uproot's AsObjects(AsArray),
+    in the ROOT-written fixture): a clear error when named, skipped (and
     said so) otherwise."""
-    path = tmp_path / "rows.root"
-    p3 = jagged_rows([1, 0, 2])
-    with uproot.recreate(path) as f:
-        f.mktree("t", {"p3": p3.type, "x": "int64"})
-        f["t"].extend({"p3": p3, "x": np.arange(3)})
-    with pytest.raises(droot.UnsupportedBranchError, match=r"branch 'p3'.*AsJagged") as info:
-        droot.arrays(str(path), ["p3", "x"], executor=executor)
+    path = LEAF_LISTS
+    with pytest.raises(droot.UnsupportedBranchError,
+                       match=r"branch 'tracks.hits'.*AsObjects") as info:
+        droot.arrays(f"{path}:objects", ["tracks.hits", "tca.fE"], executor=executor)
     assert isinstance(info.value, decoflow.UnsupportedFormatError)
-    assert info.value.branch == "p3"
-    assert np.array_equal(info.value.arrays["x"], np.arange(3))
+    assert info.value.branch == "tracks.hits"
+    with uproot.open(path) as f:
+        expected = f["objects"]["tca.fE"].array(library="np")
+    assert [list(e) for e in info.value.arrays["tca.fE"]] == [list(e) for e in expected]
     # Without names, every branch decoflow can decode.
-    read = droot.read(str(path), executor=executor)
-    assert list(read.arrays) == ["np3", "x"] and list(read.skipped) == ["p3"]
-    assert "AsJagged" in read.skipped["p3"]
+    read = droot.read(f"{path}:objects", executor=executor)
+    assert "tracks.hits" in read.skipped and "AsObjects" in read.skipped["tracks.hits"]
+    assert "tca.fE" in read.arrays and "tracks.hits" not in read.arrays
 
 
 @pytest.mark.parametrize("filter_name", ["Jet_*", "/^jet_p[xy]$/i", "nJet", ["Muon_*", "nJet"],
@@ -729,8 +722,8 @@ def test_filter_name_selects_like_uproot(tmp_path, executor, filter_name):
     counts = np.array([2, 0, 3, 1])
     jet = ak.unflatten(np.arange(counts.sum(), dtype=np.float32), counts)
     data = {"Jet": ak.zip({"Px": jet, "Py": -jet}), "Muon_E": np.arange(4.0),
-            "Jet_label": ak.Array(["a", "bb", "", "c"]), "Jet_pos": jagged_rows(counts)}
-    # branches nJet, Jet_Px, Jet_Py, Muon_E, Jet_label, nJet_pos, Jet_pos (not supported)
+            "Jet_label": ak.Array(["a", "bb", "", "c"])}
+    # branches nJet, Jet_Px, Jet_Py, Muon_E, Jet_label
     with uproot.recreate(path) as f:
         f.mktree("t", {k: v.type if isinstance(v, ak.Array) else v.dtype for k, v in data.items()})
         f["t"].extend(data)
@@ -738,8 +731,8 @@ def test_filter_name_selects_like_uproot(tmp_path, executor, filter_name):
         tree = f["t"]
         wanted = tree.keys(filter_name=filter_name)
         read = droot.read(tree, filter_name=filter_name, executor=executor)
-        assert list(read.arrays) == [k for k in wanted if k != "Jet_pos"]
-        assert list(read.skipped) == (["Jet_pos"] if "Jet_pos" in wanted else [])
+        assert list(read.arrays) == wanted
+        assert read.skipped == {}
         for name, got in read.arrays.items():
             assert_same(got, reference(tree, name), name)
         # Named branches are filtered too (order kept); iterate filters alike.

@@ -119,6 +119,82 @@ def test_std_string_length_that_disagrees_with_its_extent(tmp_path, executor):
     check(info, "vectors", "str", 1, bad, "vec_int32", "string at entry ", "its length bytes say")
 
 
+def first_nonempty_entry(data, payload):
+    """Where the first entry with elements starts in a basket of a nested
+    branch (entries: a 10-byte header whose last 4 bytes count its elements)."""
+    at = payload
+    while be32(data, at + 6) == 0:
+        at += 10
+    return at
+
+
+@pytest.mark.parametrize("branch,edit_at,words", [
+    # vector<vector<float>>: the first inner vector's count one too many
+    ("vecvec_float", 10, ["entry "]),
+    # vector<string>: the first string's length byte one too many
+    ("vec_string", 10, ["entry "]),
+    # the entry header's byte count one too few
+    ("vecvec_float", 3, ["its header's byte count says"]),
+    ("vec_string", 3, ["its header's byte count says"]),
+])
+def test_nested_lists_that_lie(tmp_path, executor, branch, edit_at, words):
+    """std::vector<std::vector<float>> and std::vector<std::string>: a count,
+    a length or a header that disagrees with the entry's extent fails the
+    branch, naming the entry; the others read."""
+    def edit(data, payload, border, entries):
+        at = first_nonempty_entry(data, payload) + edit_at
+        data[at] = (data[at] + (1 if edit_at == 10 else -1)) % 256
+
+    bad = corrupt(tmp_path, "vectors", branch, 1, edit)
+    with pytest.raises(decoflow.CorruptInputError) as info:
+        droot.arrays(f"{bad}:vectors", [branch, "vec_int32"], executor=executor)
+    check(info, "vectors", branch, 1, bad, "vec_int32", *words)
+
+
+def test_nested_lists_stored_member_wise_are_refused_by_name(tmp_path, executor):
+    def edit(data, payload, border, entries):
+        data[payload + 4] |= 0x40  # the collection's version: kStreamedMemberWise
+
+    bad = corrupt(tmp_path, "vectors", "vecvec_float", 2, edit)
+    with pytest.raises(decoflow.UnsupportedFormatError) as info:
+        droot.arrays(f"{bad}:vectors", ["vecvec_float", "vec_int32"], executor=executor)
+    check(info, "vectors", "vecvec_float", 2, bad, "vec_int32", "stored member-wise")
+
+
+def test_referenced_tobject_bits_are_refused_by_name_not_called_corrupt(tmp_path, executor):
+    """A split TClonesArray's fBits member: a referenced object's bits (bit
+    kIsReferenced, 0x10) are followed by 2 more bytes, which decoflow does
+    not decode — an UnsupportedFormatError naming the branch, never a
+    CorruptInputError (the file is sound)."""
+    def edit(data, payload, border, entries):
+        data[payload + 3] |= 0x10  # the basket's first object's fBits (its low byte)
+
+    bad = corrupt(tmp_path, "objects", "tca/tca.fBits", 1, edit)
+    with pytest.raises(decoflow.UnsupportedFormatError) as info:
+        droot.arrays(f"{bad}:objects", ["tca.fBits", "tca.fE"], executor=executor)
+    e = info.value
+    assert e.branch == "tca.fBits" and e.basket == 1
+    assert "referenced objects" in str(e) and "kIsReferenced" in str(e)
+    with uproot.open(bad) as f:
+        same_as_uproot(e.arrays["tca.fE"], f["objects"], "tca.fE")
+
+
+def test_objects_that_are_not_whole_rows_are_refused_by_name(tmp_path, executor):
+    """A split TLorentzVector (rows of its headers and members): a basket
+    whose values are not whole rows may hold referenced objects (2 more
+    bytes each) — refused by name, not called corrupt."""
+    def edit(data, payload, border, entries):
+        last = payload - 19 + 14  # the TBasket header's fLast
+        data[last:last + 4] = (be32(data, last) - 2).to_bytes(4, "big")
+
+    bad = corrupt(tmp_path, "objects", "p4", 1, edit)
+    with pytest.raises(decoflow.UnsupportedFormatError) as info:
+        droot.arrays(f"{bad}:objects", ["p4", "tca.fE"], executor=executor)
+    e = info.value
+    assert e.branch == "p4" and e.basket == 1 and "not whole rows" in str(e)
+    assert not isinstance(e, droot.UnsupportedBranchError)  # found while decoding
+
+
 @pytest.mark.parametrize("branch", ["d32_mant", "d32_range", "ll"])
 def test_fixed_values_that_do_not_fill_their_entries(tmp_path, executor, branch):
     """Double32_t (3- and 4-byte elements) and a leaf list (x/F:y/I:z/D):
@@ -137,8 +213,9 @@ def test_embedded_basket_that_disagrees_with_its_record(tmp_path, executor, monk
     real = _uproot._embedded_bytes
     monkeypatch.setattr(_uproot, "_embedded_bytes", lambda basket, kind: (
         real(basket, kind)[:-1] if kind.header_bytes == 10 else real(basket, kind)))
-    with pytest.raises(decoflow.CorruptInputError) as info:
-        droot.arrays(f"{FIXTURE}:embedded_tail", ["vec_float", "n"], executor=executor)
+    with pytest.raises(decoflow.CorruptInputError) as info, uproot.open(FIXTURE) as f:
+        # Through uproot's tree: the embedded bytes edited above are the adapter's.
+        droot.arrays(f["embedded_tail"], ["vec_float", "n"], executor=executor)
     e = info.value
     assert e.branch == "vec_float" and "(embedded in its TBranch)" in str(e)
     assert "the embedded basket holds" in str(e)

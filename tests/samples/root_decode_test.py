@@ -111,6 +111,24 @@ with tempfile.TemporaryDirectory() as tmp:
         assert np.array_equal(content, np.asarray(ak.flatten(ref))), (lo, hi)
         assert f"jet\tvar * float32\t{len(ref)} entries" in run.stdout, run.stdout
     assert total == 29_000
+    # By name, without a table (--tree: the metadata read natively): the same
+    # arrays across both files, an entry range too; a missing branch: exit 2.
+    native = tmp / "native"
+    native.mkdir()
+    run = subprocess.run([tool, "--threads", "2", "--output-dir", str(native), "--tree", "events",
+                          "--branches", "x,jet", "--entry-start", "19000", "--entry-stop", "21500",
+                          str(path), str(second)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    ref = np.asarray(refs["x"][19_000:21_500])
+    assert np.array_equal(np.fromfile(native / "x.bin", dtype=ref.dtype), ref)
+    ref = refs["jet"][19_000:21_500]
+    assert np.array_equal(np.fromfile(native / "jet.bin", dtype=np.float32),
+                          np.asarray(ak.flatten(ref)))
+    offsets = np.fromfile(native / "jet.offsets.bin", dtype=np.int64)
+    assert offsets[0] == 0 and np.array_equal(np.diff(offsets), np.asarray(ak.num(ref)))
+    run = subprocess.run([tool, "--tree", "events", "--branches", "x,nope", str(path)],
+                         capture_output=True, text=True)
+    assert run.returncode == 2 and "no branch 'nope'" in run.stderr, run.stderr
     # Tables that disagree, and a bad range value: exit 2, saying why.
     (tmp / "other.tsv").write_text("".join(l + "\n" for l in table2.splitlines()
                                            if not l.startswith("flag\t")))
@@ -155,5 +173,30 @@ with tempfile.TemporaryDirectory() as tmp:
     run = subprocess.run([tool, str(tmp / "labels.tsv"), str(labels)], capture_output=True,
                          text=True)
     assert run.returncode == 2 and "give each FILE.root first" in run.stderr, run.stderr
+
+    # Lists of lists written by ROOT (std::vector<std::vector<float>>,
+    # std::vector<std::string>) by name: a level's offsets file per level.
+    fixture = project / "tests" / "fixtures" / "root" / "coverage-zstd.root"
+    nested = tmp / "nested"
+    nested.mkdir()
+    run = subprocess.run([tool, "--output-dir", str(nested), "--tree", "vectors", "--branches",
+                          "vecvec_float,vec_string", str(fixture)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "vecvec_float\tvar * var * float32\t300 entries" in run.stdout, run.stdout
+    with uproot.open(fixture) as f:
+        vecvec = f["vectors"]["vecvec_float"].array(library="ak")
+        words = f["vectors"]["vec_string"].array(library="ak").tolist()
+    outer = np.fromfile(nested / "vecvec_float.offsets.bin", dtype=np.int64)
+    inner = np.fromfile(nested / "vecvec_float.offsets1.bin", dtype=np.int64)
+    values = np.fromfile(nested / "vecvec_float.bin", dtype=np.float32)
+    assert np.array_equal(np.diff(outer), np.asarray(ak.num(vecvec, axis=1)))
+    assert np.array_equal(np.diff(inner), np.asarray(ak.flatten(ak.num(vecvec, axis=2))))
+    assert values.tobytes() == np.asarray(ak.flatten(vecvec, axis=None)).tobytes()
+    outer = np.fromfile(nested / "vec_string.offsets.bin", dtype=np.int64)
+    ends = np.fromfile(nested / "vec_string.offsets1.bin", dtype=np.int64)
+    chars = np.fromfile(nested / "vec_string.bin", dtype=np.uint8).tobytes()
+    got = [[chars[ends[k]:ends[k + 1]].decode() for k in range(outer[e], outer[e + 1])]
+           for e in range(len(outer) - 1)]
+    assert got == words
 print("decoflow-root-decode: every branch equals uproot's, whole, over two files, in ranges; "
-      "strings checked")
+      "strings checked; nested lists by name")

@@ -1,7 +1,9 @@
 """decoflow.root: TTree branches and RNTuple fields of ROOT files, decoded in parallel into NumPy arrays.
 
-uproot reads the file's metadata (which baskets each branch has, where, how
-big); decoflow does the rest natively, with no Python per basket: one graph per
+decoflow reads the file's metadata itself (which baskets each branch has,
+where, how big: graphs/root_tree_meta.hpp, one call per file; a branch whose
+type it cannot tell from the metadata alone is read through uproot) and does
+the rest natively too, with no Python per basket: one graph per
 read, one chunk per basket, every basket decompressed (``ZS``, ``L4``,
 ``ZL``, ``XZ`` or stored raw), turned into native byte order and written into
 its slice of one array per branch::
@@ -27,14 +29,22 @@ TypeError saying what to do instead.
 
 Supported: numbers of every primitive type — flat, fixed-size arrays
 (``x[3]/F``), jagged (``x[n]/F``, ``std::vector<T>``, ``T* x //[n]``
-members: :class:`Jagged`), ``Double32_t`` / ``Float16_t`` (ranges, bits or
-neither), leaf lists (NumPy structured arrays) — and strings (``char*``,
-``std::string``, ``TString``: :class:`Strings`, the bytes as stored plus each
-entry's start and stop); baskets kept inside their TBranch record (uproot's
-``embedded_baskets``) are read like the others. Other branches (objects, STL
-containers other than ``std::vector`` of numbers, split-class records, parents
-of sub-branches) raise :class:`UnsupportedBranchError` naming the branch and
-its interpretation (the list: ``decoflow.root._uproot.REFUSALS``).
+members, ``float x[n][3]``: :class:`Jagged`), ``Double32_t`` / ``Float16_t``
+(ranges, bits or neither), leaf lists (NumPy structured arrays) — strings
+(``char*``, ``std::string``, ``TString``: :class:`Strings`, the bytes as stored
+plus each entry's start and stop) and lists of lists
+(``std::vector<std::vector<T>>`` up to four levels, ``std::vector<std::string>``:
+a :class:`Jagged` of the :class:`Jagged` or :class:`Strings` below); baskets
+kept inside their TBranch record (uproot's ``embedded_baskets``) are read like
+the others. Other branches (objects, other STL containers, split-class
+records, parents of sub-branches) raise :class:`UnsupportedBranchError` naming
+the branch and its interpretation (the list: ``decoflow.root._uproot.REFUSALS``).
+
+Many files on a Dask cluster: ``decoflow.root.dask("data/*.root:events",
+filter_name=[...], step_size="100 MB")`` is ``uproot.dask``'s lazy
+dask-awkward collection, one partition per (file, entry range), each decoded
+by decoflow in the worker that runs it (one executor per worker), reading only
+the branches the computation uses.
 
 Several files (a list of paths or trees, one tree each) are read as one: one
 graph, every basket of every file straight into its slice of one array per
@@ -73,24 +83,34 @@ xxhash64, zlib's adler32, the xz check). A byte changed inside a zstd payload
 that still decodes to the right size cannot be seen: ROOT writes zstd blocks
 without a checksum (uproot cannot see it either).
 
-Per-basket Python: nothing. Reading the basket tables costs one uproot
-metadata read per branch (vectorised NumPy, no loop over baskets); the engine
+Per-basket Python: nothing. From a path, the tree's metadata is one native
+call per file (an uproot tree passed in: one uproot metadata read per branch,
+vectorised NumPy, no loop over baskets); the engine
 then plans, decodes, checks and windows every branch in C++
 (decoflow/root_branches.hpp), one call to plan and one to collect.
 
-The package, one concept per module: ``_uproot`` (opening trees, branch kinds
-and basket tables from uproot's metadata), ``_select`` (filter_name, entry
+``keys(path)`` lists a file's keys and ``branches("f.root:tree")`` a tree's
+branches with their types, natively.
+
+The package, one concept per module: ``_native`` (trees of paths, their kinds
+and basket tables from the native reader), ``_uproot`` (the same from
+uproot's metadata), ``_listing`` (keys, branches), ``_select`` (filter_name, entry
 ranges, step sizes), ``_results`` (Jagged, Strings, RootRead), ``_read``
 (read, arrays: the engine's plan, submit, collect), ``_iterate``, ``_rntuple``
-(RNTuple fields: their columns, and awkward layouts from them).
+(RNTuple fields: their columns, and awkward layouts from them), ``_dask``
+(the Dask collections) and ``_worker_state`` (what a process running their
+partitions keeps: executors, opened files, counts).
 """
 
 from __future__ import annotations
 
 from .._errors import UnsupportedBranchError
+from ._dask import dask
 from ._iterate import iterate
+from ._listing import branches, keys
 from ._read import arrays, read
 from ._results import Jagged, RootRead, Strings
+from ._worker_state import baskets_decoded
 
-__all__ = ["arrays", "iterate", "read", "Jagged", "RootRead", "Strings",
-           "UnsupportedBranchError"]
+__all__ = ["arrays", "branches", "iterate", "keys", "read", "dask", "baskets_decoded", "Jagged",
+           "RootRead", "Strings", "UnsupportedBranchError"]

@@ -9,7 +9,8 @@ from .. import Executor
 from ._read import TreeReader, check_arguments, rntuple_result
 from ._rntuple import is_rntuple, make_reader
 from ._select import NameFilter, branch_names, entry_range, name_filter, select, step_entries
-from ._uproot import bytes_per_entry, open_trees, total_entries
+from ._native import open_trees
+from ._uproot import bytes_per_entry, total_entries
 
 
 def iterate(source: Any, branches: str | Iterable[str] | None = None, *,

@@ -5,6 +5,7 @@ Python runs per basket or per chunk column."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from collections.abc import Iterable, Sequence
@@ -17,8 +18,9 @@ from .._errors import Error
 from ._results import (Jagged, RootRead, Strings, import_pandas, in_library, library_name,
                        pandas_native)
 from ._select import NameFilter, Selection, branch_names, entry_range, name_filter, select
+from ._native import open_trees
 from ._rntuple import as_library, is_rntuple, make_reader
-from ._uproot import BranchTable, open_trees, total_entries
+from ._uproot import BranchTable, total_entries
 
 _default_lock = threading.Lock()
 _default_executor: Executor | None = None
@@ -31,6 +33,19 @@ def default_executor() -> Executor:
         if _default_executor is None or _default_executor.closed:
             _default_executor = Executor()
         return _default_executor
+
+
+def _release_default_executor() -> None:
+    """Closes the shared executor and lets go of it before Python finalises
+    (registered after decoflow's own exit hook, so it runs first)."""
+    global _default_executor
+    with _default_lock:
+        ex, _default_executor = _default_executor, None
+    if ex is not None:
+        ex.close(cancel=True)
+
+
+atexit.register(_release_default_executor)
 
 
 # uproot's arguments of TTree.arrays / uproot.iterate / uproot.concatenate that
@@ -145,32 +160,39 @@ class PendingRead:
                 raise
         out: dict[str, Any] = {}
         basket_results: dict[str, np.ndarray] = {}
+        records = {t.name: dict(t.kind.records) for t in reader.selection.tables if t.kind.records}
         errors = list(reader.selection.errors)
         for table, row in zip(reader.selection.tables, self.plan.collect()):
             (content, content_begin, content_items, offsets, starts, entry_begin, entries,
-             chunk_begin, chunk_end, failure) = row
+             chunk_begin, chunk_end, failure, levels) = row
             if failure is not None:
                 error, file, basket = failure
                 error.branch, error.basket, error.file = table.name, basket, reader.paths[file]
                 errors.append(error)
                 continue
             values = np.asarray(content)
-            if table.kind.coding == "record":  # rows of packed fields, as bytes
-                values = values.view(table.kind.dtype)
+            if table.kind.coding in ("record", "objects"):  # rows of packed fields, as bytes
+                dtype = table.kind.dtype
+                values = (values.view(dtype.subdtype[0]).reshape(-1, *dtype.subdtype[1])
+                          if dtype.subdtype else values.view(dtype))
+                if table.kind.coding == "objects":  # the members, not the headers (a view)
+                    values = values[[n for n in dtype.names if not _is_header(n)]]
             values = values[content_begin:content_begin + content_items]
-            out[table.name] = _branch_array(table, values, offsets, starts, entry_begin, entries)
+            out[table.name] = _branch_array(table, values, offsets, starts, entry_begin, entries,
+                                            levels)
             basket_results[table.name] = (results[chunk_begin:chunk_end] if len(results) else
                                           np.zeros(chunk_end - chunk_begin, dtype=np.int64))
         if errors:
             first = errors[0]
-            first.arrays = in_library(out, reader.library, self.entry_start)
+            first.arrays = in_library(out, reader.library, self.entry_start, records)
             first.errors = errors
             try:
                 raise first
             finally:  # no cycle through this frame keeps the arrays alive
                 del first, errors, out
         return RootRead(reader.paths, reader.tree_name,
-                        in_library(out, reader.library, self.entry_start), basket_results,
+                        in_library(out, reader.library, self.entry_start, records),
+                        basket_results,
                         dict(reader.selection.skipped))
 
     def _locate(self, e: Error) -> None:
@@ -184,8 +206,14 @@ class PendingRead:
             e.args = (f"{e.args[0]} [{where}]",)
 
 
+def _is_header(field: str) -> bool:
+    """An object's header field in uproot's AsStridedObjects dtype (its
+    version, byte count, TObject's members: ``@fBits``, ``fP/@fUniqueID``)."""
+    return field.rpartition("/")[2].startswith("@")
+
+
 def _branch_array(table: BranchTable, values: np.ndarray, offsets: Any, starts: Any,
-                  entry_begin: int, entries: int) -> Any:
+                  entry_begin: int, entries: int, levels: list) -> Any:
     """One branch's result as library="np" gives it (views, no copies)."""
     kind = table.kind
     if kind.layout == "fixed":
@@ -195,7 +223,14 @@ def _branch_array(table: BranchTable, values: np.ndarray, offsets: Any, starts: 
     offsets = np.asarray(offsets)[entry_begin:entry_begin + entries + 1]
     if kind.layout == "strings":
         return Strings(offsets, np.asarray(starts)[entry_begin:entry_begin + entries], values)
-    return Jagged(offsets, values)
+    inner: Any = values
+    for depth, (level, begin, count) in reversed(list(enumerate(levels))):
+        bounds = np.asarray(level)[begin:begin + count + 1]
+        if kind.leaf_strings and depth == len(levels) - 1:
+            inner = Strings(bounds, bounds[:-1], inner)
+        else:
+            inner = Jagged(bounds, inner)
+    return Jagged(offsets, inner)
 
 
 def read(source: Any, branches: str | Iterable[str] | None = None, *, tree: str | None = None,

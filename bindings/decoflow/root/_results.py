@@ -66,7 +66,9 @@ class Jagged:
     """A jagged branch: ``content`` (every value, entry after entry) and
     ``offsets`` (int64, ``len + 1`` values from 0: entry ``i`` is
     ``content[offsets[i]:offsets[i + 1]]``), awkward's ListOffsetArray layout.
-    Both share memory with decoflow's arrays (no copy).
+    Both share memory with decoflow's arrays (no copy). Lists of lists
+    (``std::vector<std::vector<T>>``, ``std::vector<std::string>``): ``content``
+    is itself a Jagged (or :class:`Strings`) of the level below.
 
     Indexed like uproot's ``library="np"`` array of arrays (a 1-D NumPy
     object array): ``j[i]`` is entry ``i`` (a view of ``content``; negative
@@ -127,17 +129,19 @@ class Jagged:
             out[i] = part  # one by one: equal-length parts would broadcast
         return out
 
-    def to_awkward(self) -> Any:
-        """An ``awkward.Array`` over the same memory (needs awkward)."""
+    def to_awkward(self, records: dict[str, str] | None = None) -> Any:
+        """An ``awkward.Array`` over the same memory (needs awkward);
+        `records`: see :func:`to_awkward`."""
         import awkward as ak
 
-        layout = ak.contents.ListOffsetArray(ak.index.Index64(self.offsets),
-                                             ak.contents.NumpyArray(self.content))
+        content = to_awkward(self.content, records).layout
+        layout = ak.contents.ListOffsetArray(ak.index.Index64(self.offsets), content)
         return ak.Array(layout)
 
     def __repr__(self) -> str:
-        return (f"<decoflow.root.Jagged: {len(self)} entries, {len(self.content)} "
-                f"{self.content.dtype} values>")
+        inner = (f"{self.content.dtype} values" if isinstance(self.content, np.ndarray)
+                 else f"lists: {self.content!r}")
+        return f"<decoflow.root.Jagged: {len(self)} entries, {len(self.content)} {inner}>"
 
 
 class Strings:
@@ -251,19 +255,46 @@ def import_pandas(needs_awkward: str | None) -> tuple[Any, Any]:
     return pandas, awkward_pandas
 
 
-def to_awkward(array: Any) -> Any:
+def to_awkward(array: Any, records: dict[str, str] | None = None) -> Any:
     """One branch's array (NumPy, Jagged or Strings) as an ``awkward.Array``
-    over the same memory."""
+    over the same memory. Structured arrays become records; fields named
+    ``"fP/fX"`` (a split class's members) nest as uproot gives them
+    (``fP: {fX: ...}``), `records` naming the class of each (``{"":
+    "TLorentzVector", "fP/": "TVector3"}``: awkward's ``__record__``). An
+    awkward array (an RNTuple field that is none of those) is itself."""
     import awkward as ak
 
     if isinstance(array, np.ndarray):
+        if array.dtype.names is not None and (records or any("/" in n for n in array.dtype.names)):
+            return ak.Array(_nested_records(array, list(array.dtype.names), "", records or {}))
         return ak.from_numpy(array, regulararray=True)
-    if isinstance(array, ak.Array):  # an RNTuple field that is neither (records, nested lists)
+    if isinstance(array, ak.Array):
         return array
-    return array.to_awkward()
+    return array.to_awkward(records) if isinstance(array, Jagged) else array.to_awkward()
 
 
-def in_library(arrays: dict[str, Any], library: str, entry_start: int) -> Any:
+def _nested_records(array: np.ndarray, names: list[str], prefix: str,
+                    records: dict[str, str]) -> Any:
+    """A RecordArray of `array`'s fields under `prefix`, grouped by their
+    next path component (views: no copy)."""
+    import awkward as ak
+
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(name[len(prefix):].split("/", 1)[0], []).append(name)
+    contents = []
+    for key, members in groups.items():
+        if members == [prefix + key]:
+            contents.append(ak.from_numpy(array[prefix + key], regulararray=True).layout)
+        else:
+            contents.append(_nested_records(array, members, prefix + key + "/", records))
+    parameters = {"__record__": records[prefix]} if prefix in records else None
+    return ak.contents.RecordArray(contents, list(groups), length=len(array),
+                                   parameters=parameters)
+
+
+def in_library(arrays: dict[str, Any], library: str, entry_start: int,
+               records: dict[str, dict[str, str]] | None = None) -> Any:
     """The branches' arrays (NumPy, Jagged, Strings, in the order read) as
     `library` gives them, as uproot's ``tree.arrays(names, library=...)``
     does: "np" the dict itself; "ak" one record array (a field per branch,
@@ -275,7 +306,8 @@ def in_library(arrays: dict[str, Any], library: str, entry_start: int) -> Any:
     if library == "ak":
         import awkward as ak
 
-        contents = [to_awkward(a).layout for a in arrays.values()]
+        records = records or {}
+        contents = [to_awkward(a, records.get(name)).layout for name, a in arrays.items()]
         length = len(contents[0]) if contents else 0  # no branches: uproot's 0 * {}
         return ak.Array(ak.contents.RecordArray(contents, list(arrays), length=length))
     flat = {name: isinstance(a, np.ndarray) and a.ndim == 1 and a.dtype.names is None
@@ -286,7 +318,9 @@ def in_library(arrays: dict[str, Any], library: str, entry_start: int) -> Any:
     if not arrays:
         return pandas.DataFrame()
     length = len(next(iter(arrays.values())))
-    columns = {name: a if flat[name] else awkward_pandas.AwkwardExtensionArray(to_awkward(a))
+    records = records or {}
+    columns = {name: a if flat[name] else
+               awkward_pandas.AwkwardExtensionArray(to_awkward(a, records.get(name)))
                for name, a in arrays.items()}
     return pandas.DataFrame(columns, index=pandas.RangeIndex(entry_start, entry_start + length),
                             copy=False)

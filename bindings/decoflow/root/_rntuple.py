@@ -363,7 +363,7 @@ class RNTupleReader:
         arrays: dict[tuple[int, int], np.ndarray] = {}
         failed: dict[tuple[int, int], Error] = {}
         for (fid, slot), row in zip(self.columns, plan.collect()):
-            content, begin, items, _, _, _, _, _, _, failure = row
+            content, begin, items, _, _, _, _, _, _, failure = row[:10]
             if failure is not None:
                 error, file, page = failure
                 error.branch, error.basket, error.file = self.schema_name(fid), page, self.srcs[file].path

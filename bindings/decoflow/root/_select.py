@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._errors import Error
+from . import _native
 from ._uproot import BranchTable, branch_table
 
 NameFilter = str | Iterable[str] | Callable[[str], bool] | None
@@ -61,7 +62,9 @@ def branch_names(ttree: Any, branches: str | Iterable[str] | None,
     skipped). TypeError for a name that is no branch and looks like one of
     uproot's expressions (``"x * 2"``, ``"sqrt(x)"``)."""
     if branches is None:
-        return [name for name in _every_branch(ttree) if keep(name)], False
+        every = (ttree.readable_names() if isinstance(ttree, _native.NativeTree)
+                 else _every_branch(ttree))
+        return [name for name in every if keep(name)], False
     names = [branches] if isinstance(branches, str) else list(branches)
     for name in names:
         if isinstance(name, str) and _EXPRESSION.search(name) and name not in ttree:
@@ -100,8 +103,9 @@ def select(trees: list[tuple[str, Any]], names: list[str], explicit: bool) -> Se
     """The tables of the branches decoflow can read; those it cannot are
     errors when the caller named them, otherwise skipped (with the reason)."""
     selection = Selection([], [], {}, [])
+    native = isinstance(trees[0][1], _native.NativeTree)
     for name in names:
-        got = branch_table(name, trees, selection.embedded)
+        got = (_native.branch_table if native else branch_table)(name, trees, selection.embedded)
         if not isinstance(got, Error):
             selection.tables.append(got)
         elif explicit:

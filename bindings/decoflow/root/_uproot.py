@@ -162,11 +162,11 @@ def bytes_per_entry(trees: list[tuple[str, Any]], names: list[str], total: int) 
 # docs/python.md repeats it). Anything else that is not decoded is refused as
 # "another layout", naming the interpretation.
 REFUSALS = {
-    "AsObjects": "objects and STL containers other than std::vector of numbers "
-                 "(std::vector<std::vector<T>>, std::vector<std::string>, maps, sets, "
-                 "class objects) are not decoded yet",
-    "AsStridedObjects": "split-class records (AsStridedObjects, such as TLorentzVector) "
-                        "are not decoded yet",
+    "AsObjects": "objects and STL containers other than std::vector of numbers or "
+                 "strings, nested up to 4 levels (maps, sets, class objects, "
+                 "std::vector of those) are not decoded yet",
+    "AsStridedObjects": "split-class records (AsStridedObjects) whose members are not "
+                        "packed numbers are not decoded yet",
     "AsGroup": "a parent of sub-branches (AsGroup): read its sub-branches by name",
     "AsJagged": "jagged objects or records are not decoded yet",
     "AsDtype": "a leaf list that is not packed numbers, or a type conversion other than "
@@ -203,17 +203,24 @@ class BranchKind(NamedTuple):
     low: float = 0.0
     high: float = 0.0
     fields: tuple[int, ...] = ()  # a leaf list's element widths, row after row
+    depth: int = 0  # nested: list levels inside each entry's list
+    leaf_strings: bool = False  # nested: the last level holds strings
+    records: tuple[tuple[str, str], ...] = ()  # objects: (field prefix, class name)
 
     def for_engine(self) -> dict:
         return {"type": self.type_name, "layout": self.layout, "items": self.items,
                 "header_bytes": self.header_bytes, "coding": self.coding, "nbits": self.nbits,
-                "low": float(self.low), "high": float(self.high), "fields": list(self.fields)}
+                "low": float(self.low), "high": float(self.high), "fields": list(self.fields),
+                "depth": self.depth, "leaf_strings": self.leaf_strings}
 
     @property
     def items(self) -> int:
         return int(np.prod(self.inner)) if self.inner else 1
 
     def describe(self) -> str:
+        if self.layout == "nested":
+            return "var * " * (self.depth + 1) + ("string" if self.leaf_strings else
+                                                 self.type_name)
         return {"strings": "string", "jagged": f"{self.type_name} jagged"}.get(
             self.layout, f"{self.type_name}{list(self.inner) or ''}")
 
@@ -236,6 +243,14 @@ def branch_kind(name: str, branch: Any) -> BranchKind | UnsupportedBranchError:
 
     def refused() -> UnsupportedBranchError:
         return unsupported(name, f"{refusal(full)}: interpretation {full!r}")
+
+    if type(interp) is uproot.AsObjects:
+        return _nested_kind(interp.model) or refused()
+    if type(interp) is uproot.AsStridedObjects:
+        return _objects_kind(interp, False, 0) or refused()
+    if (type(interp) is uproot.AsJagged and type(interp.content) is uproot.AsStridedObjects
+            and 0 <= interp.header_bytes <= 255):
+        return _objects_kind(interp.content, True, int(interp.header_bytes)) or refused()
 
     jagged, header_bytes = False, 0
     if type(interp) is uproot.AsJagged:
@@ -282,13 +297,33 @@ def branch_kind(name: str, branch: Any) -> BranchKind | UnsupportedBranchError:
     type_name = _TYPE_NAMES.get((base.kind, base.itemsize))
     to_base = to_dtype.subdtype[0] if to_dtype.subdtype else to_dtype
     inner = tuple(int(d) for d in inner)
+    if type_name is not None and jagged and inner and to_base == base.newbyteorder("="):
+        # float x[n][3]: a variable number of fixed-size rows, each row a
+        # record of its values (byteswapped one by one); NumPy (rows, 3).
+        row = np.dtype((to_base, inner))
+        return BranchKind("uint8", "jagged", row, (), header_bytes, "record",
+                          fields=(base.itemsize,) * int(np.prod(inner)))
     if type_name is None or (jagged and inner):
         return refused()
     if to_base == base.newbyteorder("="):
+        if type_name == "uint32" and not inner and header_bytes == 0 and _tobject_bits(branch):
+            return BranchKind(type_name, layout, to_base, inner, 0, "tobject_bits")
         return BranchKind(type_name, layout, to_base, inner, header_bytes)
     if base == np.dtype(">f4") and to_base == np.dtype(np.float64):  # Double32_t, no range or bits
         return BranchKind("float64", layout, to_base, inner, header_bytes, "float32_to_float64")
     return refused()
+
+
+_KBITS = 15  # TStreamerElement's type of a TObject's fBits
+
+
+def _tobject_bits(branch: Any) -> bool:
+    """Whether the branch is a TObject's fBits member (streamer type kBits):
+    4 bytes an object, 6 for a referenced one (column_chunk.hpp's tobject_bits)."""
+    try:
+        return int(branch.member("fStreamerType")) == _KBITS
+    except Exception:  # noqa: BLE001  a TBranch without one
+        return False
 
 
 _FLOAT_LEAVES = {"TLeafD32": True, "TLeafF16": False}
@@ -382,11 +417,45 @@ def _range_numbers(text: str) -> list[float] | None:
         return None
 
 
-def _record_kind(from_dtype: np.dtype, to_dtype: np.dtype, jagged: bool) -> BranchKind | None:
-    """A leaf list (``x/F:y/I``, one row of packed fields per entry) as a
-    record, or None when decoflow does not decode it."""
-    if jagged or to_dtype != from_dtype.newbyteorder("="):
+MAX_NESTED_DEPTH = 3  # decoflow/column_chunk.hpp's max_nested_depth
+
+
+def _nested_kind(model: Any) -> BranchKind | None:
+    """``std::vector`` of ``std::vector``s (up to MAX_NESTED_DEPTH levels
+    inside) of numbers or of ``std::string``, and ``std::vector<std::string>``
+    — a header (byte count, version) per entry, a count per list, the values
+    or strings at the last level — as a nested kind; None for other objects."""
+    from uproot.containers import AsString, AsVector
+
+    if type(model) is not AsVector or not model.header:
         return None
+    depth, inner = 0, model.values
+    while type(inner) is AsVector:
+        if inner.header:
+            return None
+        depth, inner = depth + 1, inner.values
+    if depth > MAX_NESTED_DEPTH:
+        return None
+    if type(inner) is AsString:
+        if inner.header or inner.length_bytes != "1-5":
+            return None
+        return BranchKind("uint8", "nested", np.dtype(np.uint8), (), 10, depth=depth,
+                          leaf_strings=True)
+    if not isinstance(inner, np.dtype) or inner.names is not None or inner.subdtype is not None:
+        return None
+    type_name = _TYPE_NAMES.get((inner.kind, inner.itemsize))
+    if type_name is None:
+        return None
+    dtype = inner.newbyteorder("=")
+    if depth == 0:  # std::vector<T> itself, as AsJagged gives it
+        return BranchKind(type_name, "jagged", dtype, (), 10)
+    return BranchKind(type_name, "nested", dtype, (), 10, depth=depth)
+
+
+def _packed_widths(from_dtype: np.dtype) -> list[int] | None:
+    """The element widths of a structured dtype's row, field after field
+    (arrays as their elements), when every field is a number and they are
+    packed; None otherwise."""
     widths: list[int] = []
     for name in from_dtype.names:
         field = from_dtype.fields[name][0]
@@ -394,7 +463,41 @@ def _record_kind(from_dtype: np.dtype, to_dtype: np.dtype, jagged: bool) -> Bran
         if base.names is not None or (base.kind, base.itemsize) not in _TYPE_NAMES:
             return None
         widths += [base.itemsize] * int(np.prod(shape, dtype=np.int64))
-    if sum(widths) != from_dtype.itemsize:  # not packed
+    return widths if sum(widths) == from_dtype.itemsize else None
+
+
+def _objects_kind(interp: Any, jagged: bool, header_bytes: int) -> BranchKind | None:
+    """A split class's objects stored whole, one fixed-size row each
+    (AsStridedObjects: TLorentzVector, TVector3), flat or in a std::vector:
+    rows of the headers' and members' values (``"@..."`` fields: headers,
+    left out of the results), or None."""
+    from_dtype = np.dtype(interp.from_dtype)
+    widths = _packed_widths(from_dtype) if from_dtype.names else None
+    if widths is None:
+        return None
+    return BranchKind("uint8", "jagged" if jagged else "fixed", np.dtype(interp.to_dtype), (),
+                      header_bytes, "objects", fields=tuple(widths),
+                      records=tuple(_record_names(interp, "")))
+
+
+def _record_names(interp: Any, prefix: str) -> list[tuple[str, str]]:
+    """(field prefix, class name) of an AsStridedObjects and of its members
+    that are objects too: awkward's ``__record__`` names, as uproot gives them."""
+    uproot = uproot_module()
+    names = [(prefix, uproot.model.classname_decode(interp.model.__name__)[0])]
+    for member, inner in interp.members:
+        if type(inner) is uproot.AsStridedObjects:
+            names += _record_names(inner, f"{prefix}{member}/")
+    return names
+
+
+def _record_kind(from_dtype: np.dtype, to_dtype: np.dtype, jagged: bool) -> BranchKind | None:
+    """A leaf list (``x/F:y/I``, one row of packed fields per entry) as a
+    record, or None when decoflow does not decode it."""
+    if jagged or to_dtype != from_dtype.newbyteorder("="):
+        return None
+    widths = _packed_widths(from_dtype)
+    if widths is None:
         return None
     return BranchKind("uint8", "fixed", to_dtype, (), 0, "record", fields=tuple(widths))
 

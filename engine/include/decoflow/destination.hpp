@@ -39,6 +39,22 @@ class DestinationArray {
   /// cannot be obtained.
   static std::shared_ptr<DestinationArray> allocate(std::size_t bytes);
 
+  /// How an engine-owned array will be filled.
+  enum class Paging {
+    /// Whole (the default): from 2 MiB on it asks for transparent huge pages.
+    dense,
+    /// In part, here and there (room reserved for the most a chunk can hold):
+    /// normal pages, and none set aside for pages never touched
+    /// (MAP_NORESERVE), so that untouched room costs no memory.
+    sparse,
+  };
+  static std::shared_ptr<DestinationArray> allocate(std::size_t bytes, Paging paging);
+
+  /// Hands the whole pages past byte `from` back to the system (a mapped
+  /// array's; otherwise nothing happens): they read as zeros afterwards.
+  /// size() does not change. For room that turned out unused.
+  void release_from(std::size_t from) noexcept;
+
   /// Wraps caller memory [data, data + bytes), which must stay valid and
   /// writable while `keepalive` (any owner, or null when the caller guarantees
   /// the lifetime) is held. Throws Error(invalid_argument) for a null pointer

@@ -63,9 +63,23 @@ enum class ColumnLayout : std::uint8_t {
   /// written beside its offsets, once the length agrees with the entry's
   /// extent.
   strings,
+  /// Lists of lists (`std::vector<std::vector<T>>`, `std::vector<std::string>`,
+  /// deeper ones): per entry its ColumnChunk::header_bytes (10: a byte count
+  /// with bit 0x40000000, a version, then the entry's element count), then
+  /// its elements. An element at a list level above the last starts with a
+  /// big-endian int32 count of its own elements; the last level's elements
+  /// are values, or strings (a length of one byte, or 255 and four bytes, then
+  /// the bytes). How many there are at each level is known only once
+  /// decoded: the plan reserves room for the most a basket's bytes can hold
+  /// (ColumnChunk::lists) and compacts the arrays when it collects.
+  nested,
 };
 
-/// "fixed", "jagged" or "strings". Thread-safe.
+/// The most list levels inside an entry's list a nested layout has
+/// (`std::vector<std::vector<std::vector<std::vector<T>>>>`: 3).
+inline constexpr unsigned max_nested_depth = 3;
+
+/// "fixed", "jagged", "strings" or "nested". Thread-safe.
 std::string_view to_string(ColumnLayout layout) noexcept;
 /// Parses a name written by to_string(); nullopt for any other. Thread-safe.
 std::optional<ColumnLayout> column_layout_from_string(std::string_view name) noexcept;
@@ -84,9 +98,22 @@ enum class ElementCoding : std::uint8_t {
   /// big-endian 16-bit mantissa of which nbits are kept, then the sign bit
   /// (ROOT's TBufferFile::ReadWithNbits).
   truncated,
-  /// A leaf list's row (`x/F:y/I`): fields of their own widths, each
-  /// byteswapped (ColumnChunk::fields).
+  /// A leaf list's row (`x/F:y/I`), or a fixed-size row of a jagged branch
+  /// (`float x[n][3]`): fields of their own widths, each byteswapped
+  /// (ColumnChunk::fields); a jagged layout counts rows.
   record,
+  /// A TObject's fBits (a split class's `fBits` member, streamer type
+  /// kBits): a big-endian uint32 — unless the object is referenced (bit
+  /// kIsReferenced, 0x10), when ROOT writes 2 more bytes after it (its
+  /// process id), which decoflow does not decode: such a chunk fails with
+  /// unsupported_format, never as corrupt.
+  tobject_bits,
+  /// Objects of a split class stored whole, one fixed-size row each
+  /// (uproot's AsStridedObjects: TLorentzVector, TVector3): decoded as
+  /// `record` (ColumnChunk::fields: the headers' and members' widths). A
+  /// size that is not whole rows means objects of varying size (a referenced
+  /// TObject's 2 more bytes): unsupported_format, never corrupt.
+  objects,
   // RNTuple pages (little-endian; ColumnChunk::split: byte planes first, as
   // SplitInt32, SplitReal64, ... store them, each page on its own).
   /// Elements of ColumnChunk::stored_type made values of the value's type
@@ -111,11 +138,20 @@ enum class ElementCoding : std::uint8_t {
   le_switch,
 };
 
-/// "plain", "float32_to_float64", "scaled", "truncated", "record", "le_values",
-/// "le_index", "le_bits", "le_real32_trunc", "le_real32_quant" or "le_switch". Thread-safe.
+/// "plain", "float32_to_float64", "scaled", "truncated", "record",
+/// "tobject_bits", "objects", "le_values", "le_index", "le_bits",
+/// "le_real32_trunc", "le_real32_quant" or "le_switch". Thread-safe.
 std::string_view to_string(ElementCoding coding) noexcept;
 /// Parses a name written by to_string(); nullopt for any other. Thread-safe.
 std::optional<ElementCoding> element_coding_from_string(std::string_view name) noexcept;
+
+/// Whether values of this coding may be stored in sizes that vary from one
+/// to the next (tobject_bits, objects: a referenced TObject's 2 more bytes),
+/// so that sizes which disagree with whole values mean a layout decoflow does
+/// not decode rather than corrupt data. Thread-safe.
+bool sizes_may_vary(ElementCoding coding) noexcept;
+/// The unsupported_format error for such a chunk. Thread-safe.
+Error varying_size_error(ElementCoding coding);
 
 /// How a chunk's stored bytes are framed.
 enum class ChunkFraming : std::uint8_t {
@@ -182,6 +218,13 @@ struct ColumnChunk {
   /// than content_bytes by entries × header_bytes for a jagged layout.
   std::uint64_t stored_border = 0;
   std::uint64_t number = 0;        ///< its number among its column's chunks in its file (errors)
+  /// nested: the list levels inside each entry's list (0 for
+  /// `std::vector<std::string>`, 1 for `std::vector<std::vector<T>>`), whether
+  /// the last level's elements are strings, and where the chunk's room
+  /// starts in each reserved offsets array (ColumnTargets::lists).
+  std::uint8_t depth = 0;
+  bool leaf_strings = false;
+  std::uint64_t lists[max_nested_depth + 1] = {};
 };
 
 /// Where a chunk writes what is not values: a jagged or strings column's
@@ -192,7 +235,28 @@ struct ColumnChunk {
 struct ColumnTargets {
   std::int64_t* offsets = nullptr;
   std::int64_t* starts = nullptr;
+  /// nested: the offsets of each level below the entries' (level k + 1's
+  /// lists, then the strings when the leaves are strings), each as reserved
+  /// for the whole column: the chunk writes its elements' ends from
+  /// ColumnChunk::lists[k] + 1 on, counted in the reserved elements of the
+  /// level below (the content's values for the last). `used` gets how many
+  /// it wrote at each level (`used[0..levels)`) and of the content (`used[levels]`).
+  std::int64_t* const* lists = nullptr;
+  std::uint64_t* used = nullptr;
 };
+
+/// nested: the reserved offsets arrays a chunk writes (its depth, and one more
+/// for strings at the leaves). Thread-safe.
+inline unsigned reserved_levels(const ColumnChunk& chunk) noexcept {
+  return chunk.depth + (chunk.leaf_strings ? 1u : 0u);
+}
+
+/// nested: the most elements a chunk's bytes can hold at reserved level
+/// `level` (< reserved_levels: each list has at least its 4-byte count, each
+/// string its length byte), or, for `level` == reserved_levels, values (or
+/// string bytes) in its content — the room the plan reserves for it, from
+/// chunk.stored_border, entries and header_bytes. Thread-safe.
+std::uint64_t nested_room(const ColumnChunk& chunk, unsigned level) noexcept;
 
 /// What a basket's TKey (and the TBasket header that ends it) says.
 struct RootBasketKey {

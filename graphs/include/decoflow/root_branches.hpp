@@ -108,6 +108,12 @@ struct RootBranchSpec {
   std::uint8_t nbits = 0;
   double low = 0, high = 0;
   std::vector<std::uint8_t> fields;
+  /// nested (column_chunk.hpp): the list levels inside each entry's list
+  /// (`std::vector<std::vector<T>>`: 1, `std::vector<std::string>`: 0; at most
+  /// max_nested_depth) and whether the last level holds strings (then `type`
+  /// is uint8: their bytes). header_bytes is 10.
+  std::uint8_t depth = 0;
+  bool leaf_strings = false;
   /// An RNTuple index column: its content array starts with one 0 before
   /// the first basket's values (the ends become offsets: [0, end_0, ...]).
   bool leading_zero = false;
@@ -146,6 +152,16 @@ struct RootBranchFailure {
 /// strings: `starts` elements [entry_begin, entry_begin + entries) are where
 /// each entry's bytes begin after its length, counted the same way.
 struct RootBranchResult {
+  /// nested: one level of lists below the entries' (then the strings, when
+  /// the leaves are strings): `count` elements whose boundaries are `offsets`
+  /// elements [begin, begin + count] (int64, the first 0), counted in the
+  /// elements of the next level (the last level: in content values).
+  struct Level {
+    std::shared_ptr<DestinationArray> offsets;
+    std::uint64_t begin = 0;
+    std::uint64_t count = 0;
+  };
+
   std::shared_ptr<DestinationArray> content;
   std::uint64_t content_begin = 0;
   std::uint64_t content_items = 0;
@@ -153,6 +169,8 @@ struct RootBranchResult {
   std::shared_ptr<DestinationArray> starts;   ///< int64; null unless strings
   std::uint64_t entry_begin = 0;
   std::uint64_t entries = 0;
+  /// nested: the levels below the entries' (`offsets` counts the first's elements).
+  std::vector<Level> levels;
   /// The branch's chunks in make_graph()'s graph: [chunk_begin, chunk_end).
   std::uint64_t chunk_begin = 0;
   std::uint64_t chunk_end = 0;
@@ -223,6 +241,10 @@ class RootTree {
 /// Memory: the arrays (whole baskets: the window plus at most the rest of its
 /// first and last basket, never paged in), ~0.1 KiB per chunk, and while the
 /// graph runs one scratch buffer per jagged or strings basket decoded at once.
+/// A nested branch reserves room for the most each basket's bytes can hold
+/// (its lists' offsets: 2× the basket's bytes per level, in pages that stay
+/// untouched where unused); collect() moves the values together (one pass
+/// over them) and hands the room left over back to the system.
 ///
 /// Thread-safety: const member functions are thread-safe; failures() and
 /// collect() give a complete answer only after the run is done.
@@ -239,7 +261,8 @@ class RootReadPlan {
   std::uint64_t first_entry(std::size_t i) const;
   /// Entries in branch i's arrays (its planned baskets', from first_entry()).
   std::uint64_t entries(std::size_t i) const;
-  /// Elements in branch i's content array.
+  /// Elements in branch i's content array (nested: the room reserved until
+  /// collected, then the values).
   std::uint64_t content_items(std::size_t i) const;
   /// Branch i's arrays (see RootBranchResult); null when it failed while
   /// planning or its window lies inside the previous step's basket.

@@ -1,0 +1,54 @@
+"""What a ROOT file holds, natively (no uproot): its keys, and a tree's
+branches with the type decoflow.root reads each as."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .. import _core
+from ._native import NativeTree, branch_kind, open_trees
+
+
+def keys(path: str | os.PathLike) -> list[str]:
+    """Every key of the ROOT file at ``path``, subdirectories' too, as uproot's
+    ``uproot.open(path).keys()`` lists them (``"events;1"``, ``"dir;1"``,
+    ``"dir/tree;1"``), read natively.
+
+    Raises:
+        CorruptInputError: not a ROOT file, a file cut short, or damaged
+            metadata (a key outside the file, a directory loop), naming the
+            file and what was being read.
+        OSError: the file cannot be opened.
+    """
+    return [f"{p};{cycle}" for p, cycle, _, _ in _core._root_keys(os.fspath(path))]
+
+
+def branches(source: Any, *, tree: str | None = None) -> dict[str, str]:
+    """A tree's branches (``"file.root:tree"``, or ``tree=``), depth first by
+    their full paths as uproot's ``tree.keys()`` gives them, each with what
+    decoflow.root reads it as: ``"float32"``, ``"float64[3]"``,
+    ``"int32 jagged"``, ``"string"``, ``"record"`` — or ``"uproot: <why>"``
+    for a branch the native reader does not type (read through uproot when
+    it is installed, which may still refuse it). What users call
+    ``tree.keys()`` / ``tree.show()`` for, without uproot.
+
+    Raises:
+        ValueError: the file holds several trees and none is named.
+        CorruptInputError: damaged metadata (see :func:`keys`).
+    """
+    trees, owned = open_trees(source, tree)
+    try:
+        ttree = trees[0][1]
+        if not isinstance(ttree, NativeTree):
+            raise ValueError(f"decoflow.root.branches reads a local ROOT file's tree by path, "
+                             f"not {source!r}")
+        out = {}
+        for b in ttree.rows:
+            kind = branch_kind(b)
+            out[b.path] = ("record" if kind is not None and kind.coding == "record" else
+                           kind.describe() if kind is not None else f"uproot: {b.why}")
+        return out
+    finally:
+        for f in owned:
+            f.close()

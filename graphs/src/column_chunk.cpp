@@ -23,9 +23,10 @@ constexpr std::array<std::string_view, 12> kTypeFormats = {
     "?", "b", "B", "h", "H", "i", "I", "q", "Q", "f", "d", "e"};
 constexpr std::array<std::string_view, 4> kLayoutNames = {"fixed", "jagged", "strings", "nested"};
 constexpr std::array<std::string_view, 13> kCodingNames = {
-    "plain",        "float32_to_float64", "scaled",   "truncated", "record",
-    "tobject_bits", "objects",            "le_values", "le_index", "le_bits",
-    "le_real32_trunc", "le_real32_quant", "le_switch"};
+    "plain",     "float32_to_float64", "scaled",  "truncated",       "record",
+    "tobject_bits", "objects",
+    "le_values", "le_index",           "le_bits", "le_real32_trunc", "le_real32_quant",
+    "le_switch"};
 
 // TKey: fNbytes i32, fVersion i16, fObjlen i32, fDatime u32, fKeylen i16,
 // fCycle i16, then two seeks (32- or 64-bit), class name, name and title.

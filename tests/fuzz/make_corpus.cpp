@@ -336,7 +336,7 @@ int main(int argc, char** argv) {
     const fs::path root_dir = argv[3];
     meta_seeds(w, {root_dir, root_dir / "tree", fs::path(argv[2]).parent_path() / "root"});
     const std::size_t rntuples =
-        rntuple_seeds(w, {root_dir / "rntuple", fs::path(argv[2]).parent_path() / "rntuple"});
+        rntuple_seeds(w, {fs::path(argv[3]) / "rntuple", fs::path(argv[2]).parent_path() / "rntuple"});
     std::printf("decoflow_fuzz_corpus: %zu seeds (%zu real ROOT baskets, %zu RNTuples) in %s\n",
                 w.total(), baskets, rntuples, argv[1]);
   } catch (const std::exception& e) {

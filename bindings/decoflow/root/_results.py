@@ -261,7 +261,7 @@ def to_awkward(array: Any, records: dict[str, str] | None = None) -> Any:
     ``"fP/fX"`` (a split class's members) nest as uproot gives them
     (``fP: {fX: ...}``), `records` naming the class of each (``{"":
     "TLorentzVector", "fP/": "TVector3"}``: awkward's ``__record__``). An
-    awkward array (an RNTuple field that is none of those) is itself."""
+    awkward array (an RNTuple field that is neither) as it is."""
     import awkward as ak
 
     if isinstance(array, np.ndarray):

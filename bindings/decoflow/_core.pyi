@@ -212,6 +212,17 @@ class _RNTuple:
         Maps `path` and reads the RNTuple `anchor` = (seek_header, nbytes_header, len_header, seek_footer, nbytes_footer, len_footer, max_key_size) leads to.
         """
 
+    @staticmethod
+    def open(path: str, name: str) -> _RNTuple:
+        """
+        Opens the RNTuple `name` ("ntuple", "dir/ntuple;1") of the ROOT file at `path`, its anchor read natively.
+        """
+
+    def anchor(self) -> tuple[int, int, int, int, int, int, int]:
+        """
+        The anchor it was read from: (seek_header, nbytes_header, len_header, seek_footer, nbytes_footer, len_footer, max_key_size).
+        """
+
     @property
     def entries(self) -> int: ...
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "decoflow/input.hpp"
+#include "decoflow/root_file.hpp"
 #include "decoflow/rntuple.hpp"
 
 namespace nb = nanobind;
@@ -39,6 +40,23 @@ void bind_rntuple(nb::module_& m) {
       }, nb::arg("path"), nb::arg("anchor"), nb::arg("name"),
       "Maps `path` and reads the RNTuple `anchor` = (seek_header, nbytes_header, len_header, "
       "seek_footer, nbytes_footer, len_footer, max_key_size) leads to.")
+      .def_static("open", [](const std::string& path, const std::string& name) {
+        nb::gil_scoped_release release;  // maps the file, reads its keys and the envelopes
+        const RootFile file = RootFile::open(path);
+        const RNTupleAnchor anchor = read_rntuple_anchor(file, name);
+        std::string bare(name.substr(0, name.find(';')));
+        bare = bare.substr(bare.rfind('/') + 1);
+        return std::make_shared<RNTuple>(file.file(), anchor, bare);
+      }, nb::arg("path"), nb::arg("name"),
+      "Opens the RNTuple `name` (\"ntuple\", \"dir/ntuple;1\") of the ROOT file at `path`, "
+      "its anchor read natively.")
+      .def("anchor", [](const RNTuple& t) {
+        const RNTupleAnchor& a = t.anchor();
+        return std::make_tuple(a.seek_header, a.nbytes_header, a.len_header, a.seek_footer,
+                               a.nbytes_footer, a.len_footer, a.max_key_size);
+      },
+      "The anchor it was read from: (seek_header, nbytes_header, len_header, seek_footer, "
+      "nbytes_footer, len_footer, max_key_size).")
       .def_prop_ro("entries", &RNTuple::entries)
       .def("fields", [](const RNTuple& t) {
         // (name, type, alias, parent, role, flags, array_size, source, representations, columns)

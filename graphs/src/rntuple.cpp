@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "decoflow/decoder.hpp"
+#include "decoflow/root_file.hpp"
 #include "rntuple_page.hpp"
 
 namespace decoflow {
@@ -186,6 +187,36 @@ ConstBytes read_envelope(const InputBuffer& file, std::uint64_t offset, std::uin
 
 }  // namespace
 
+// ------------------------------------------------------------------ anchor
+
+RNTupleAnchor read_rntuple_anchor(const RootFile& file, std::string_view path) {
+  const auto key = file.find(path);
+  if (!key) throw Error(ErrorCode::invalid_argument, file.name() + ": no key '" + std::string(path) + "'");
+  if (key->class_name != "ROOT::RNTuple") {
+    throw Error(ErrorCode::invalid_argument, file.describe(*key) + " is a " + key->class_name + ", not an RNTuple");
+  }
+  const std::vector<std::byte> object = file.read_object(*key);
+  // A byte count (with ROOT's 0x40000000 flag) and a class version, then
+  // epoch, major, minor, patch (16 bits each) and seven 64-bit fields, all
+  // big-endian; then the xxHash3 of those 64 bytes.
+  constexpr std::size_t fields = 4 * 2 + 7 * 8;
+  if (object.size() < 6 + fields + 8 || (load_be<4>(object.data()) & 0x40000000u) == 0) {
+    throw corrupt(file.describe(*key) + ": an RNTuple anchor of " + std::to_string(object.size()) +
+                  " bytes, not a byte count, a version and " + std::to_string(fields + 8));
+  }
+  const std::byte* p = object.data() + 6;
+  if (load_be<2>(p) != 1) {
+    throw Error(ErrorCode::unsupported_format,
+                file.describe(*key) + ": RNTuple format epoch " + std::to_string(load_be<2>(p)) + " (this reader reads 1)");
+  }
+  if (XXH3_64bits(p, fields) != load_be<8>(p + fields)) {
+    throw Error(ErrorCode::checksum_mismatch, file.describe(*key) + ": the RNTuple anchor's xxHash3 does not match");
+  }
+  const std::byte* q = p + 8;
+  return RNTupleAnchor{load_be<8>(q), load_be<8>(q + 8), load_be<8>(q + 16), load_be<8>(q + 24),
+                       load_be<8>(q + 32), load_be<8>(q + 40), load_be<8>(q + 48)};
+}
+
 // ------------------------------------------------------------------ schema
 
 namespace {
@@ -265,7 +296,7 @@ void read_schema(Cursor& c, Schema s) {
 
 RNTuple::RNTuple(std::shared_ptr<const InputBuffer> file, const RNTupleAnchor& anchor,
                  std::string name)
-    : name_(std::move(name)), file_(std::move(file)), max_key_size_(anchor.max_key_size) {
+    : name_(std::move(name)), file_(std::move(file)), anchor_(anchor), max_key_size_(anchor.max_key_size) {
   if (!file_) throw Error(ErrorCode::invalid_argument, "RNTuple: a null file");
   const InputBuffer& f = *file_;
   std::vector<std::byte> header_bytes, footer_bytes, page_list_bytes;

@@ -1,16 +1,21 @@
 // RNTuple pages as column chunks: each encoding of the specification made by
 // hand here (split byte planes, zigzag, delta index, bits, Real16,
-// Real32Trunc, Real32Quant), framed raw or in ROOT zstd blocks, with and
-// without their xxHash3; the slice poisoned and its guards checked.
+// Real32Trunc, Real32Quant, Switch), framed raw or in ROOT zstd blocks, with
+// and without their xxHash3; the slice poisoned and its guards checked. And
+// a whole read from C++ alone: anchor, envelopes, plan, Executor.
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include <xxhash.h>
 
 #include "catch.hpp"
 #include "decoflow/column_chunk.hpp"
+#include "decoflow/executor.hpp"
+#include "decoflow/rntuple.hpp"
+#include "decoflow/root_file.hpp"
 #include "test_support.hpp"
 
 using namespace decoflow;
@@ -216,4 +221,43 @@ TEST_CASE("RNTuple switch pages: each entry's alternative index made global, << 
   bad = page;
   bad[12] = std::byte{1};  // alternative 2 has 1 element: index 1 is past it
   require_error(ErrorCode::corrupt_input, [&] { decode(c, bad); });
+}
+
+// ---------------------------------------------------------------- whole reads
+
+TEST_CASE("an RNTuple read from C++ alone: anchor, envelopes, pages, through an Executor") {
+  // tests/fixtures/rntuple/rntuple-zstd.root (scripts/make_rntuple_fixtures.py):
+  // 1500 entries in 5 clusters, i32 = e % 3 == 0 ? -1000 e : 77 e (SplitInt32),
+  // vf a std::vector<float> (SplitIndex64 offsets).
+  const auto path = std::filesystem::path(DECOFLOW_FIXTURE_DIR) / "rntuple" / "rntuple-zstd.root";
+  const RootFile file = RootFile::open(path.string());
+  const RNTuple ntuple(file.file(), read_rntuple_anchor(file, "ntuple"), "ntuple");
+  REQUIRE(ntuple.entries() == 1500);
+  REQUIRE(ntuple.clusters().size() == 5);
+  const auto field = [&](std::string_view name) {
+    for (std::uint32_t f = 0; f < ntuple.fields().size(); ++f) {
+      if (ntuple.fields()[f].name == name && ntuple.fields()[f].parent == f) return f;
+    }
+    FAIL("no field " << name);
+    return std::uint32_t{0};
+  };
+  std::vector<RootBranchSpec> specs;
+  specs.push_back(ntuple.column_spec(field("i32"), 0, 0, 5, "i32"));
+  specs.push_back(ntuple.column_spec(field("vf"), 0, 0, 5, "vf offsets"));
+  RootReadPlan plan = RootTree({file.file()}, std::move(specs), "rntuple").plan();
+  Executor executor(2);
+  executor.run(plan.make_graph());
+  plan.check();
+  const auto results = plan.collect();
+  const auto* i32 = reinterpret_cast<const std::int32_t*>(results[0].content->data());
+  REQUIRE(results[0].content_items == 1500);
+  for (std::int32_t e = 0; e < 1500; ++e) REQUIRE(i32[e] == (e % 3 == 0 ? -e * 1000 : e * 77));
+  // The offsets: a leading 0, then 1500 ends, never backwards, global across clusters.
+  REQUIRE(results[1].content->size() == 1501 * sizeof(std::int64_t));
+  const auto* ends = reinterpret_cast<const std::int64_t*>(results[1].content->data());
+  REQUIRE(ends[0] == 0);
+  for (std::size_t e = 1; e <= 1500; ++e) REQUIRE(ends[e] >= ends[e - 1]);
+  REQUIRE(ends[1500] > 1500);  // Poisson-ish 0..5 values per entry, a fifth empty
+
+  REQUIRE_THROWS_AS(read_rntuple_anchor(file, "nope"), Error);
 }

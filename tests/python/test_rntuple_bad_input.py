@@ -220,3 +220,38 @@ def test_an_anchor_claiming_a_huge_envelope_allocates_nothing():
     anchor[2] = 1 << 44  # 16 TiB
     with pytest.raises(CorruptInputError, match=r"header envelope .*compression blocks hold \d+ bytes"):
         _core._RNTuple(str(FIXTURE), tuple(anchor), "ntuple")
+
+
+@pytest.mark.parametrize("path", sorted(SHARED.glob("*.root")) if SHARED.is_dir() else [],
+                         ids=lambda p: p.name)
+def test_the_native_anchor_is_uproots(path):
+    """The anchor decoflow reads from the RNTuple's key (its checksum
+    verified) is the one uproot reads."""
+    from decoflow import _core
+
+    with uproot.open(path) as f:
+        for key, cls in f.classnames().items():
+            if cls != "ROOT::RNTuple":
+                continue
+            m = f[key].members
+            want = tuple(int(m[k]) for k in ("fSeekHeader", "fNBytesHeader", "fLenHeader",
+                                             "fSeekFooter", "fNBytesFooter", "fLenFooter",
+                                             "fMaxKeySize"))
+            assert _core._RNTuple.open(str(path), key).anchor() == want
+
+
+def test_an_anchor_with_a_wrong_checksum(tmp_path, layout):
+    from decoflow import _core
+
+    data = bytearray(SOURCE.read_bytes())
+    anchor = struct.pack(">QQQ", int(layout.anchor["fSeekHeader"]), int(layout.anchor["fNBytesHeader"]),
+                         int(layout.anchor["fLenHeader"]))
+    at = bytes(data).find(anchor)
+    assert at > 0
+    data[at + 7] ^= 1  # the header's seek, one bit
+    path = tmp_path / "anchor.root"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ChecksumError, match="anchor's xxHash3"):
+        _core._RNTuple.open(str(path), "Contributors")
+    with pytest.raises(Error, match="not an RNTuple|no key"):
+        _core._RNTuple.open(str(SOURCE), "nope")

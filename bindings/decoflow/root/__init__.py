@@ -51,9 +51,9 @@ graph, every basket of every file straight into its slice of one array per
 branch.
 
 RNTuples (ROOT's columnar successor of TTree, format 1.0) are read by the same
-calls: ``decoflow.root.arrays("file.root:ntuple", ["Jet_pt"])``. uproot finds
-the RNTuple's anchor; decoflow reads everything after it natively (the
-header, footer and page list envelopes, their xxHash3 checked) and decodes
+calls: ``decoflow.root.arrays("file.root:ntuple", ["Jet_pt"])``. uproot says
+which object a path names; decoflow reads the rest natively (the anchor from
+its key, the header, footer and page list envelopes, their xxHash3 checked) and decodes
 one chunk per page, in parallel, straight into its slice: ROOT blocks or raw
 pages, page checksums, split byte planes, zigzag, delta-encoded offsets
 (made global without a serial pass), bits, Real16, Real32Trunc, Real32Quant,

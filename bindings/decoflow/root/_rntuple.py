@@ -1,6 +1,6 @@
-"""decoflow.root's RNTuple read: the anchor comes from uproot (until decoflow
-reads ROOT keys itself), everything after it is native — the header, footer
-and page list envelopes (decoflow._core._RNTuple), then one chunk per page in
+"""decoflow.root's RNTuple read: natively from the anchor's key on (uproot
+finds which object a path names) — the anchor, the header, footer and page
+list envelopes (decoflow._core._RNTuple.open), then one chunk per page in
 the same plan as TTree baskets (decoflow._core._rntuple_tree). This module
 maps fields to the columns they need and their decoded arrays to awkward
 layouts as uproot's RNTuple reader builds them."""
@@ -35,11 +35,10 @@ def key_name(obj: Any) -> str:
 
 
 def native(path: str, obj: Any, name: str) -> Any:
-    """The RNTuple's metadata read natively from its anchor's envelope links."""
-    m = obj.members
-    anchor = tuple(int(m[k]) for k in ("fSeekHeader", "fNBytesHeader", "fLenHeader", "fSeekFooter",
-                                       "fNBytesFooter", "fLenFooter", "fMaxKeySize"))
-    return _core._RNTuple(path, anchor, name)
+    """The RNTuple's metadata read natively: its anchor from its key
+    (decoflow's ROOT file reader), then the envelopes it leads to."""
+    key = str(getattr(obj, "object_path", "") or name).lstrip("/")
+    return _core._RNTuple.open(path, key)
 
 
 def unsupported(name: str, type_name: str, what: str) -> UnsupportedBranchError:

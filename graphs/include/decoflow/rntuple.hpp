@@ -25,6 +25,7 @@
 #include <optional>
 #include <utility>
 #include <string>
+#include <string_view>
 #include <vector>
 #include <vector>
 
@@ -39,6 +40,16 @@ struct RNTupleAnchor {
   std::uint64_t seek_footer = 0, nbytes_footer = 0, len_footer = 0;
   std::uint64_t max_key_size = 0;
 };
+
+class RootFile;
+
+/// Reads the `ROOT::RNTuple` anchor object at `path` in `file` ("ntuple",
+/// "dir/ntuple;1"): its class version, format epoch 1, the envelope links
+/// (big-endian) and their xxHash3, verified. Throws Error(invalid_argument)
+/// when there is no such key or it is not an RNTuple, Error(corrupt_input)
+/// naming the key when the anchor is cut short or its checksum disagrees,
+/// Error(unsupported_format) for another format epoch. Thread-safe.
+RNTupleAnchor read_rntuple_anchor(const RootFile& file, std::string_view path);
 
 /// A field record (header or schema extension); its id is its index.
 struct RNTupleField {
@@ -103,6 +114,7 @@ class RNTuple {
 
   const std::string& name() const noexcept { return name_; }
   const std::shared_ptr<const InputBuffer>& file() const noexcept { return file_; }
+  const RNTupleAnchor& anchor() const noexcept { return anchor_; }
   const std::vector<RNTupleField>& fields() const noexcept { return fields_; }
   const std::vector<RNTupleColumn>& columns() const noexcept { return columns_; }
   const std::vector<RNTupleCluster>& clusters() const noexcept { return clusters_; }
@@ -154,6 +166,7 @@ class RNTuple {
 
   std::string name_;
   std::shared_ptr<const InputBuffer> file_;
+  RNTupleAnchor anchor_;
   std::uint64_t max_key_size_ = 0;
   std::vector<RNTupleField> fields_;
   std::vector<RNTupleColumn> columns_;

@@ -34,7 +34,8 @@ def root_test_files(slow: frozenset[str] | set[str] = frozenset()) -> list:
         params.append(pytest.param(None, id="shared-testdata", marks=pytest.mark.skip(
             reason=f"{shared} is absent (see ../shared/testdata/README.md)")))
     for path in sorted(FIXTURE_ROOT_FILES.glob("*.root")):
-        params.append(pytest.param(path, id=f"fixtures/{path.name}"))
+        marks = [pytest.mark.slow] if path.name in slow else []
+        params.append(pytest.param(path, id=f"fixtures/{path.name}", marks=marks))
     return params
 
 

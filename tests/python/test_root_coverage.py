@@ -54,7 +54,11 @@ REFERENCE = "root-reference.npz"  # ROOT's values where uproot is wrong (make_ro
 # Files whose walk takes most of a minute on the 2-core development machine
 # (uproot-issue-798: 2,019 branches in 17 trees, 58 s; every other file
 # under 5 s, all of them together ~20 s): CI runs ``-m "not slow"``.
-SLOW = {"uproot-issue-798.root"}
+SLOW = {"uproot-issue-798.root",
+        # ~60 MiB of nested lists and strings that uproot's library="np" makes
+        # Python objects of (~2 minutes): test_root_layouts reads it fast,
+        # compared through awkward.
+        "big-baskets-zstd.root"}
 
 
 def _files() -> list[Any]:

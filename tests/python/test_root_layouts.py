@@ -276,3 +276,22 @@ def uproot_arrays_names(tree):
         if type(branch.interpretation).__name__ != "AsGrouped":
             names.append(branch.name)
     return names
+
+
+BIG = FIXTURE.parent / "big-baskets-zstd.root"  # scripts/make_big_basket_fixture.py
+
+
+@pytest.mark.parametrize("branch", ["vec_float", "vecvec_float", "vec_string"])
+def test_baskets_over_16_mib_in_several_blocks(executor, branch):
+    """One basket per branch decoding to 17-22 MiB, which ROOT compressed in
+    two blocks (at most 16 MiB - 1 each): values, offsets at every level and
+    strings equal uproot's (through awkward: fast for nested lists)."""
+    ak = pytest.importorskip("awkward")
+    with uproot.open(BIG) as f:
+        b = f["big"][branch]
+        basket = b.basket(0)
+        assert basket.member("fObjlen") > 2**24 and len(basket.block_compression_info) >= 2
+        ref = b.array(library="ak")
+    got = droot.arrays(f"{BIG}:big", [branch], library="ak", executor=executor)[branch]
+    assert got.type == ref.type
+    assert ak.array_equal(got, ref)

@@ -17,6 +17,11 @@ constexpr auto max_u64 = std::numeric_limits<std::uint64_t>::max();
 
 bool has_offsets(ColumnLayout layout) { return layout != ColumnLayout::fixed; }
 
+// A nested branch's reserved offsets arrays: its chunks' reserved_levels().
+unsigned reserved_levels(const RootBranchSpec& spec) {
+  return spec.depth + (spec.leaf_strings ? 1u : 0u);
+}
+
 // The number errors give spec.baskets[index].
 std::uint64_t basket_number(const RootBranchSpec& spec, std::size_t index) {
   if (index >= spec.baskets.size()) return index;
@@ -573,7 +578,7 @@ void RootReadPlan::State::plan_branch(std::size_t b, const BranchState* before) 
     int64_data(branch.offsets)[0] = 0;
   }
   if (nested) {
-    const unsigned levels = spec.depth + (spec.leaf_strings ? 1u : 0u);
+    const unsigned levels = reserved_levels(spec);
     for (unsigned l = 0; l < levels; ++l) {
       branch.levels.push_back(DestinationArray::allocate(
           static_cast<std::size_t>(level_room[l] + 1) * sizeof(std::int64_t),
@@ -652,7 +657,7 @@ void RootReadPlan::State::compact(std::size_t b) {
   const RootBranchSpec& spec = tree->specs[b];
   BranchState& branch = branches[b];
   if (spec.layout != ColumnLayout::nested || failures[b] || !branch.content) return;
-  const unsigned levels = spec.depth + (spec.leaf_strings ? 1u : 0u);
+  const unsigned levels = reserved_levels(spec);
   const std::uint64_t width = value_width(spec);
   std::int64_t* entry_ends = int64_data(branch.offsets);
   std::byte* content = branch.content->data();
@@ -736,7 +741,7 @@ RootBranchResult RootReadPlan::State::result_of(std::size_t b) {
       int64_data(r.offsets)[0] = 0;
     }
     if (spec.layout == ColumnLayout::strings) r.starts = allocate_int64(0);
-    for (unsigned l = 0; l < spec.depth + (spec.leaf_strings ? 1u : 0u); ++l) {
+    for (unsigned l = 0; l < reserved_levels(spec); ++l) {
       r.levels.push_back({allocate_int64(1), 0, 0});
       int64_data(r.levels.back().offsets)[0] = 0;
     }
@@ -773,7 +778,7 @@ RootBranchResult RootReadPlan::State::nested_result(std::size_t b, RootBranchRes
                                                     std::uint64_t w0, std::uint64_t count) {
   BranchState& branch = branches[b];
   const RootBranchSpec& spec = tree->specs[b];
-  const unsigned levels = spec.depth + (spec.leaf_strings ? 1u : 0u);
+  const unsigned levels = reserved_levels(spec);
   // [lo, hi): the elements of the level below, found through this level's offsets.
   const auto descend = [&](std::int64_t* off, std::uint64_t n, std::uint64_t elements,
                            std::uint64_t& lo, std::uint64_t& hi) {

@@ -5,12 +5,14 @@ metadata reader against uproot, side by side in one run, warm cache.
 Cases, each the best of --repeat (the file read once first, so it is cached):
 
   uproot open        uproot.open(path)["Events"] (uproot's caches off)
-  native meta        decoflow._core._root_tree_meta(path, "Events"): the file's
+  native meta        decoflow.root's NativeTree(path, "Events"): the file's
                      keys, the tree's record decompressed and parsed, every
-                     branch's kind and basket table (one call)
-  native plan        + the branch tables as decoflow.root builds them and the
-                     engine's plan of a read of every typed branch (the
-                     graph made, nothing decoded)
+                     branch's kind and basket table (kept in C++), and the
+                     branches' paths, names and kinds in Python (one call)
+  native plan        + the selection of every branch, the engine's tree (its
+                     basket tables built from the metadata in C++) and its
+                     plan of a read of every branch (the graph made,
+                     nothing decoded)
   uproot arrays      uproot.open(path)["Events"].arrays(library="np") of the
                      branches decoflow reads
   decoflow arrays    decoflow.root.arrays(path, those branches)
@@ -59,7 +61,6 @@ def main() -> None:
 
     import decoflow
     import decoflow.root as droot
-    from decoflow import _core
     from decoflow.root import _native, _read, _select
 
     path = str(args.file)
@@ -70,7 +71,7 @@ def main() -> None:
             return len(f[args.tree].keys())
 
     def native_meta():
-        return len(_core._root_tree_meta(path, args.tree)[2])
+        return len(_native.NativeTree(path, args.tree).names)
 
     def native_plan():
         trees, owned = _native.open_trees(f"{path}:{args.tree}", None)

@@ -179,8 +179,29 @@ def _forked_after_start() -> bool: ...
 def _root_keys(path: str) -> list:
     """Every key of the ROOT file: (path, cycle, class name, title), natively."""
 
-def _root_tree_meta(path: str, tree: str) -> tuple:
-    """A TTree's metadata read natively: (name, entries, [branch tuples])."""
+class _RootTreeMeta:
+    """A TTree's metadata, read natively and kept in C++ (decoflow._core._root_tree_meta)."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def entries(self) -> int: ...
+    def __len__(self) -> int: ...
+    def table(self) -> tuple:
+        """(paths, names, kinds, kind index per branch (-1: not typed), fTotBytes per branch)."""
+
+    def why(self, i: int) -> str:
+        """Why branch i is not typed natively ('' when it is)."""
+
+    def branch(self, i: int) -> tuple:
+        """
+        Branch i whole: (path, name, class, kind dict or None, why unknown, fEntries, parent index or -1, leaves [(class, name, title)], seeks, sizes, bounds, embedded, borders, files, numbers, inputs, fTotBytes).
+        """
+
+def _root_tree_meta(path: str, tree: str) -> _RootTreeMeta:
+    """A TTree's metadata read natively (a _RootTreeMeta)."""
 
 class _RootPlan:
     """A planned ROOT read (see decoflow.root)."""
@@ -196,7 +217,7 @@ class _RootTree:
 
     def __init__(self, paths: Sequence[str], tables: list, name: str, embedded: list) -> None:
         """
-        Maps the files (one tree each, read as one) with each branch's table: (name, kind, seeks, sizes, entry_bounds, files, numbers, inputs, borders), kind a dict (type, layout, items, header_bytes, coding, nbits, low, high, fields); `embedded`: the bytes of baskets kept in TBranch records (inputs len(paths), len(paths) + 1, ...).
+        Maps the files (one tree each, read as one) with each branch's table: (name, kind, seeks, sizes, entry_bounds, files, numbers, inputs, borders), or (name, [_RootTreeMeta per file], [the branch's index in each]) for one read natively, kind a dict (type, layout, items, header_bytes, coding, nbits, low, high, fields, depth, leaf_strings); `embedded`: the bytes of baskets kept in TBranch records (inputs len(paths), len(paths) + 1, ...).
         """
 
     def plan(self, graph: _Graph, window: tuple[int, int] | None, stages: Sequence[Stage], previous: _RootPlan | None) -> _RootPlan:

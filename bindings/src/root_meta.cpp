@@ -1,15 +1,20 @@
 // decoflow._core's face of graphs/root_file.hpp and root_tree_meta.hpp: one
-// call opens a ROOT file and reads a tree's metadata natively — every branch
-// with its kind (or why it is unknown) and its basket table as NumPy arrays —
-// so decoflow.root lists and plans a tree without uproot.
+// call opens a ROOT file and reads a tree's metadata natively, kept in C++
+// (_RootTreeMeta); Python gets what it selects branches by in one crossing
+// (paths, names, each branch's kind index into the tree's distinct kinds),
+// and _core._RootTree builds the read's basket tables from it natively — no
+// Python object per basket table. One branch's whole row (leaves, basket
+// table as NumPy arrays) is there on request, for listings and tests.
 #include "root_meta.hpp"
 
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/string_view.h>
 #include <nanobind/stl/vector.h>
 
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +34,28 @@ Int64Array to_numpy(std::vector<std::int64_t> values) {
   auto* owned = new std::vector<std::int64_t>(std::move(values));
   nb::capsule free(owned, [](void* p) noexcept { delete static_cast<std::vector<std::int64_t>*>(p); });
   return Int64Array(owned->data(), {owned->size()}, free);
+}
+
+// One string per distinct kind: the tree's kinds are made once each, and
+// Python compares kinds across files by it (doubles in full: two ranges must
+// never share a key).
+std::string kind_key(const RootBranchKind& k) {
+  const auto exact = [](double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", v);
+    return std::string(text);
+  };
+  std::string key = std::string(to_string(k.type)) + "|" + std::string(to_string(k.layout)) + "|" +
+                    std::to_string(k.header_bytes) + "|" + std::string(to_string(k.coding)) + "|" +
+                    std::to_string(k.nbits) + "|" + exact(k.low) + "|" +
+                    exact(k.high) + "|" + std::to_string(k.depth) + "|" +
+                    (k.leaf_strings ? "s" : "n") + "|";
+  for (auto v : k.inner) key += std::to_string(v) + ",";
+  for (const auto& f : k.record) {
+    key += "|" + f.name + ":" + std::string(to_string(f.type));
+    for (auto v : f.dims) key += "," + std::to_string(v);
+  }
+  return key;
 }
 
 nb::object kind_dict(const RootBranchKind& k) {
@@ -56,24 +83,7 @@ nb::object kind_dict(const RootBranchKind& k) {
     record.append(nb::make_tuple(f.name, std::string(to_string(f.type)), nb::tuple(dims)));
   }
   d["record"] = record;
-  // One string per distinct kind: Python makes each kind's objects once
-  // (doubles in full: two ranges must never share a key).
-  const auto exact = [](double v) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.17g", v);
-    return std::string(text);
-  };
-  std::string key = std::string(to_string(k.type)) + "|" + std::string(to_string(k.layout)) + "|" +
-                    std::to_string(k.header_bytes) + "|" + std::string(to_string(k.coding)) + "|" +
-                    std::to_string(k.nbits) + "|" + exact(k.low) + "|" +
-                    exact(k.high) + "|" + std::to_string(k.depth) + "|" +
-                    (k.leaf_strings ? "s" : "n") + "|";
-  for (auto v : k.inner) key += std::to_string(v) + ",";
-  for (const auto& f : k.record) {
-    key += "|" + f.name + ":" + std::string(to_string(f.type));
-    for (auto v : f.dims) key += "," + std::to_string(v);
-  }
-  d["key"] = key;
+  d["key"] = kind_key(k);
   return d;
 }
 
@@ -135,8 +145,49 @@ void bind_root_meta(nb::module_& m) {
     return out;
   }, nb::arg("path"), "Every key of the ROOT file: (path, cycle, class name, title), natively.");
 
+  nb::class_<NativeTreeMeta>(m, "_RootTreeMeta",
+                              "A TTree's metadata, read natively and kept in C++ "
+                              "(decoflow._core._root_tree_meta).")
+      .def_ro("path", &NativeTreeMeta::path)
+      .def_prop_ro("name", [](const NativeTreeMeta& t) { return t.meta->name; })
+      .def_prop_ro("entries", [](const NativeTreeMeta& t) { return t.meta->entries; })
+      .def("__len__", [](const NativeTreeMeta& t) { return t.meta->branches.size(); })
+      .def("table", [](const NativeTreeMeta& t) {
+        // Per branch its path, name and kind (an index into `kinds`, the
+        // tree's distinct kinds as dicts; -1: not typed, see why()), and
+        // fTotBytes: what decoflow.root selects and plans by.
+        const auto& branches = t.meta->branches;
+        nb::list paths, names, kinds;
+        std::vector<std::int64_t> kind_index, tot_bytes;
+        std::map<std::string, std::int64_t> seen;
+        for (const RootBranchMeta& b : branches) {
+          paths.append(nb::str(b.path.data(), b.path.size()));
+          names.append(nb::str(b.name.data(), b.name.size()));
+          tot_bytes.push_back(static_cast<std::int64_t>(b.tot_bytes));
+          if (!b.kind) {
+            kind_index.push_back(-1);
+            continue;
+          }
+          const auto [at, added] = seen.try_emplace(kind_key(*b.kind),
+                                                    static_cast<std::int64_t>(seen.size()));
+          if (added) kinds.append(kind_dict(*b.kind));
+          kind_index.push_back(at->second);
+        }
+        return nb::make_tuple(paths, names, kinds, to_numpy(std::move(kind_index)),
+                              to_numpy(std::move(tot_bytes)));
+      }, "(paths, names, kinds, kind index per branch (-1: not typed), fTotBytes per branch).")
+      .def("why", [](const NativeTreeMeta& t, std::size_t i) { return t.meta->branches.at(i).unknown; },
+           nb::arg("i"), "Why branch i is not typed natively ('' when it is).")
+      .def("branch", [](const NativeTreeMeta& t, std::size_t i) {
+        if (i >= t.meta->branches.size()) throw nb::index_error("no such branch");
+        return branch_tuple(*t.meta, i);
+      }, nb::arg("i"),
+      "Branch i whole: (path, name, class, kind dict or None, why unknown, fEntries, parent "
+      "index or -1, leaves [(class, name, title)], seeks, sizes, bounds, embedded, borders, "
+      "files, numbers, inputs, fTotBytes).");
+
   m.def("_root_tree_meta", [](const std::string& path, const std::string& tree) {
-    RootTreeMeta meta;
+    auto meta = std::make_shared<RootTreeMeta>();
     {
       nb::gil_scoped_release release;  // maps the file, decompresses the tree's key
       const RootFile file = RootFile::open(path);
@@ -148,13 +199,10 @@ void bind_root_meta(nb::module_& m) {
         throw Error(ErrorCode::invalid_argument,
                     file.describe(*key) + ": a " + key->class_name + ", not a TTree");
       }
-      meta = read_root_tree(file, *key);
+      *meta = read_root_tree(file, *key);
     }
-    nb::list branches;
-    for (std::size_t i = 0; i < meta.branches.size(); ++i) branches.append(branch_tuple(meta, i));
-    return nb::make_tuple(meta.name, meta.entries, branches);
-  }, nb::arg("path"), nb::arg("tree"),
-  "A TTree's metadata read natively: (name, entries, [branch tuples]).");
+    return NativeTreeMeta{path, std::move(meta)};
+  }, nb::arg("path"), nb::arg("tree"), "A TTree's metadata read natively (a _RootTreeMeta).");
 }
 
 }  // namespace decoflow::python

@@ -1,6 +1,8 @@
 // decoflow._core's face of graphs/root_branches.hpp: decoflow.root describes a
 // read once (the files and each branch's basket table, as uproot's arrays),
 // plans and fills a graph in one call, and collects every branch in one call.
+// A branch whose metadata decoflow read natively is given by reference to it
+// (root_meta.hpp): its table is built here, not in Python.
 #include "root_plan.hpp"
 
 #include <nanobind/ndarray.h>
@@ -21,6 +23,7 @@
 #include "decoflow/root_branches.hpp"
 #include "py_array.hpp"
 #include "py_graph.hpp"
+#include "root_meta.hpp"
 
 namespace nb = nanobind;
 
@@ -138,18 +141,46 @@ RootBranchSpec make_spec(nb::handle item) {
   return spec;
 }
 
+// A branch the native metadata reader typed: (name, [_RootTreeMeta per
+// file], [its index in each]); its table is made here from the metadata, its
+// embedded baskets' bytes appended to `kept` (inputs from `first_input`).
+RootBranchSpec native_spec(nb::handle item, std::uint32_t first_input,
+                           std::vector<std::vector<std::byte>>& kept) {
+  const nb::tuple t = nb::cast<nb::tuple>(item);
+  const nb::list metas = nb::cast<nb::list>(t[1]);
+  const nb::list indices = nb::cast<nb::list>(t[2]);
+  if (metas.size() != indices.size()) {
+    throw nb::value_error("_RootTree: a native branch needs one index per tree");
+  }
+  std::vector<const RootBranchMeta*> per_file;
+  for (std::size_t f = 0; f < metas.size(); ++f) {
+    const NativeTreeMeta& tree = nb::cast<const NativeTreeMeta&>(metas[f]);
+    per_file.push_back(&tree.meta->branches.at(nb::cast<std::size_t>(indices[f])));
+  }
+  RootBranchSpec spec = root_branch_spec(per_file, first_input, kept);
+  spec.name = nb::cast<std::string>(t[0]);  // as the caller named it
+  return spec;
+}
+
 RootTree make_tree(const std::vector<std::string>& paths, nb::list tables, std::string name,
                    nb::list embedded) {
-  std::vector<RootBranchSpec> branches;
-  branches.reserve(tables.size());
-  for (nb::handle item : tables) branches.push_back(make_spec(item));
   // Embedded baskets are small (one per branch and file at most): copied.
+  // uproot's tables count theirs first, the native branches' follow.
   std::vector<std::shared_ptr<const InputBuffer>> buffers;
   for (nb::handle item : embedded) {
     const nb::bytes data = nb::cast<nb::bytes>(item);
     const auto* p = static_cast<const std::byte*>(static_cast<const void*>(data.c_str()));
     buffers.push_back(InputBuffer::from_bytes(std::vector<std::byte>(p, p + data.size())));
   }
+  const auto first_native_input = static_cast<std::uint32_t>(paths.size() + buffers.size());
+  std::vector<std::vector<std::byte>> kept;
+  std::vector<RootBranchSpec> branches;
+  branches.reserve(tables.size());
+  for (nb::handle item : tables) {
+    branches.push_back(nb::len(item) == 3 ? native_spec(item, first_native_input, kept)
+                                          : make_spec(item));
+  }
+  for (auto& bytes : kept) buffers.push_back(InputBuffer::from_bytes(std::move(bytes)));
   std::vector<std::shared_ptr<const InputBuffer>> files;
   {
     nb::gil_scoped_release release;  // mapping may touch the disk
@@ -206,7 +237,8 @@ void bind_root(nb::module_& m) {
         new (self) RootTree(make_tree(paths, tables, std::move(name), embedded));
       }, nb::arg("paths"), nb::arg("tables"), nb::arg("name"), nb::arg("embedded"),
       "Maps the files (one tree each, read as one) with each branch's table: (name, kind, "
-      "seeks, sizes, entry_bounds, files, numbers, inputs, borders), kind a dict (type, "
+      "seeks, sizes, entry_bounds, files, numbers, inputs, borders), or (name, "
+      "[_RootTreeMeta per file], [the branch's index in each]) for one read natively, kind a dict (type, "
       "layout, items, header_bytes, coding, nbits, low, high, fields, depth, leaf_strings); `embedded`: the bytes "
       "of baskets kept in TBranch records (inputs len(paths), len(paths) + 1, ...).")
       .def("plan", [](const RootTree& tree, PyGraph& graph,

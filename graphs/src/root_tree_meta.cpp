@@ -721,4 +721,32 @@ RootBranchSpec root_branch_spec(const RootBranchMeta& branch, std::uint32_t file
   return spec;
 }
 
+RootBranchSpec root_branch_spec(std::span<const RootBranchMeta* const> per_file,
+                                std::uint32_t first_input,
+                                std::vector<std::vector<std::byte>>& embedded) {
+  if (per_file.empty()) throw Error(ErrorCode::invalid_argument, "root_branch_spec: no files");
+  RootBranchSpec spec = root_branch_spec(*per_file[0], 0, first_input, embedded);
+  for (std::uint32_t f = 1; f < per_file.size(); ++f) {
+    const RootBranchMeta& branch = *per_file[f];
+    if (branch.kind && per_file[0]->kind && !(*branch.kind == *per_file[0]->kind)) {
+      const auto describe = [](const RootBranchKind& k) {
+        return std::string(to_string(k.type)) + " " + std::string(to_string(k.layout)) + " " +
+               std::string(to_string(k.coding));
+      };
+      throw Error(ErrorCode::unsupported_format,
+                  "branch " + quoted(branch.path) + ": its type differs between the files (" +
+                      describe(*per_file[0]->kind) + " in file 0, " + describe(*branch.kind) +
+                      " in file " + std::to_string(f) + ")");
+    }
+    const std::uint64_t base = spec.baskets.empty() ? 0 : spec.baskets.back().entry_end;
+    RootBranchSpec next = root_branch_spec(branch, f, first_input, embedded);
+    for (RootBasketRef& r : next.baskets) {
+      r.entry_begin += base;
+      r.entry_end += base;
+    }
+    spec.baskets.insert(spec.baskets.end(), next.baskets.begin(), next.baskets.end());
+  }
+  return spec;
+}
+
 }  // namespace decoflow

@@ -109,3 +109,86 @@ TEST_CASE("root_file: a file cut short is named, never read past its end", "[roo
     }
   }
 }
+
+TEST_CASE("root_file: a tree in several files reads as one, entries numbered on",
+          "[root_file]") {
+  // The same trees under two codecs, read as one tree of twice the entries:
+  // every branch's values are the one file's twice, embedded baskets included.
+  for (const std::string tree : {"vectors", "floats", "embedded_tail"}) {
+    INFO(tree);
+    const auto reference = decode_tree(fixture("uncompressed"), tree);
+    std::vector<RootFile> files;
+    std::vector<RootTreeMeta> metas;
+    for (const std::string codec : {"uncompressed", "zstd"}) {
+      files.push_back(RootFile::open(fixture(codec)));
+      metas.push_back(read_root_tree(files.back(), *files.back().find(tree)));
+    }
+    std::vector<RootBranchSpec> specs;
+    std::vector<std::vector<std::byte>> kept;
+    for (std::size_t i = 0; i < metas[0].branches.size(); ++i) {
+      if (!metas[0].branches[i].kind) continue;
+      const RootBranchMeta* per_file[] = {&metas[0].branches[i], &metas[1].branches[i]};
+      specs.push_back(root_branch_spec(per_file, 2, kept));
+      const RootBranchSpec& spec = specs.back();
+      const std::size_t n = metas[0].branches[i].baskets.size();
+      REQUIRE(spec.baskets.size() == 2 * n);
+      for (std::size_t j = 0; j < n; ++j) {  // the second file's: entries after the first's
+        CHECK(spec.baskets[j].file == 0);
+        CHECK(spec.baskets[n + j].file == 1);
+        CHECK(spec.baskets[n + j].entry_begin == spec.baskets[j].entry_begin + metas[0].entries);
+        if (spec.baskets[j].framing == ChunkFraming::embedded) {
+          CHECK(spec.baskets[n + j].input != spec.baskets[j].input);
+        }
+      }
+    }
+    std::vector<std::shared_ptr<const InputBuffer>> embedded;
+    for (auto& bytes : kept) embedded.push_back(InputBuffer::from_bytes(std::move(bytes)));
+    const RootTree read({files[0].file(), files[1].file()}, specs, tree, std::move(embedded));
+    RootReadPlan plan = read.plan();
+    Executor executor(2);
+    executor.run(plan.make_graph());
+    const auto results = plan.collect();
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      INFO(specs[i].name);
+      const RootBranchResult& r = results[i];
+      REQUIRE(!r.failure);
+      CHECK(r.entries == 2 * metas[0].entries);
+      const std::size_t width = value_width(specs[i]);
+      const std::byte* values = r.content->data() + r.content_begin * width;
+      const std::vector<std::byte> got(values, values + r.content_items * width);
+      std::vector<std::byte> once = reference.at(specs[i].name);
+      once.resize(got.size() / 2);  // the values, without the offsets decode_tree appends
+      std::vector<std::byte> twice = once;
+      twice.insert(twice.end(), once.begin(), once.end());
+      CHECK(got == twice);
+    }
+  }
+}
+
+TEST_CASE("root_file: a branch typed differently in two files is refused by name",
+          "[root_file]") {
+  const RootFile file = RootFile::open(fixture("zstd"));
+  const RootTreeMeta meta = read_root_tree(file, *file.find("floats"));
+  const RootBranchMeta* a = nullptr;
+  const RootBranchMeta* b = nullptr;
+  for (const auto& branch : meta.branches) {
+    if (!branch.kind) continue;
+    if (!a) {
+      a = &branch;
+    } else if (!(*branch.kind == *a->kind)) {
+      b = &branch;
+      break;
+    }
+  }
+  REQUIRE((a && b));
+  const RootBranchMeta* per_file[] = {a, b};
+  std::vector<std::vector<std::byte>> kept;
+  try {
+    (void)root_branch_spec(per_file, 2, kept);
+    FAIL("two kinds read as one");
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::unsupported_format);
+    CHECK(std::string(e.what()).find("differs between the files") != std::string::npos);
+    CHECK(std::string(e.what()).find(b->path) != std::string::npos);
+  }
+}

@@ -32,6 +32,23 @@ def _tree_names(f) -> list[str]:
     return sorted({k.split(";")[0] for k, c in f.classnames().items() if c == "TTree"})
 
 
+def _native_rows(path, name: str, tree_name: str, entries: int, readable: list[str]) -> list:
+    """Every branch's row as the native reader gives it, after checking that
+    what reads select by (paths, names, kinds, sizes) is those rows'. (The
+    native objects live in this frame only: uproot keeps tracebacks of the
+    caller's, which would keep them alive past the interpreter's end.)"""
+    meta = _core._root_tree_meta(str(path), name)
+    assert meta.name == tree_name and meta.entries == entries
+    rows = [meta.branch(i) for i in range(len(meta))]
+    ntree = _native.NativeTree(str(path), name)
+    assert ntree.paths == [b[0] for b in rows] and ntree.names == [b[1] for b in rows]
+    for i, b in enumerate(rows):
+        assert ntree.kind(i) == _native.branch_kind(_native.NativeBranch(*b))
+        assert ntree.why(i) == b[4] and ntree[b[0]].uncompressed_bytes == b[16]
+    assert ntree.readable_names() == readable, name
+    return rows
+
+
 @pytest.mark.parametrize("path", _files())
 def test_every_tree_equals_uproot(path):
     f = uproot.open(path)
@@ -41,12 +58,10 @@ def test_every_tree_equals_uproot(path):
     typed = unknown = 0
     for name in _tree_names(f):
         tree = f[name]
-        tree_name, entries, branches = _core._root_tree_meta(str(path), name)
-        assert tree_name == tree.name and entries == tree.num_entries
-        assert [b[0] for b in branches] == list(tree.keys()), name
         # branches=None reads the same names from either route.
-        assert (_native.NativeTree(str(path), name).readable_names() ==
-                list(_select._every_branch(tree))), name
+        branches = _native_rows(path, name, tree.name, tree.num_entries,
+                                list(_select._every_branch(tree)))
+        assert [b[0] for b in branches] == list(tree.keys()), name
         for native, ub in zip(branches, tree.values()):
             (bpath, bname, cls, kind, why, bentries, _parent, leaves, seeks, sizes, bounds,
              embedded, borders, files, numbers, inputs, tot_bytes) = native
@@ -367,15 +382,16 @@ def test_a_large_file_with_64_bit_seeks(tmp_path):
     assert [p for p, *_ in _core._root_keys(str(big))] == [p for p, *_ in
                                                          _core._root_keys(str(FIXTURE))]
     small_meta, big_meta = (_core._root_tree_meta(str(p), "floats") for p in (FIXTURE, big))
-    assert small_meta[:2] == big_meta[:2]
-    for a, b in zip(small_meta[2], big_meta[2], strict=True):
+    assert (small_meta.name, small_meta.entries) == (big_meta.name, big_meta.entries)
+    small_rows, big_rows = ([m.branch(i) for i in range(len(m))] for m in (small_meta, big_meta))
+    for a, b in zip(small_rows, big_rows, strict=True):
         assert a[:8] == b[:8]
         for x, y in zip(a[8:11] + a[12:], b[8:11] + b[12:]):
             np.testing.assert_array_equal(x, y)
         assert a[11] == b[11]
     import decoflow.root as droot
 
-    names = [b[0] for b in small_meta[2] if b[3] is not None and b[3]["layout"] == "fixed"]
+    names = [b[0] for b in small_rows if b[3] is not None and b[3]["layout"] == "fixed"]
     got, want = (droot.arrays(f"{p}:floats", names) for p in (big, FIXTURE))
     for name in names:
         np.testing.assert_array_equal(got[name], want[name])

@@ -84,16 +84,17 @@ that still decodes to the right size cannot be seen: ROOT writes zstd blocks
 without a checksum (uproot cannot see it either).
 
 Per-basket Python: nothing. From a path, the tree's metadata is one native
-call per file (an uproot tree passed in: one uproot metadata read per branch,
-vectorised NumPy, no loop over baskets); the engine
+call per file, kept in C++, the basket tables built there too (an uproot tree
+passed in: one uproot metadata read per branch, vectorised NumPy, no loop
+over baskets); the engine
 then plans, decodes, checks and windows every branch in C++
 (decoflow/root_branches.hpp), one call to plan and one to collect.
 
 ``keys(path)`` lists a file's keys and ``branches("f.root:tree")`` a tree's
 branches with their types, natively.
 
-The package, one concept per module: ``_native`` (trees of paths, their kinds
-and basket tables from the native reader), ``_uproot`` (the same from
+The package, one concept per module: ``_native`` (trees of paths: their
+branches and kinds from the native reader), ``_uproot`` (the same from
 uproot's metadata), ``_listing`` (keys, branches), ``_select`` (filter_name, entry
 ranges, step sizes), ``_results`` (Jagged, Strings, RootRead), ``_read``
 (read, arrays: the engine's plan, submit, collect), ``_iterate``, ``_rntuple``

@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from .. import _core
-from ._native import NativeTree, branch_kind, open_trees
+from ._native import NativeTree, open_trees
 
 
 def keys(path: str | os.PathLike) -> list[str]:
@@ -44,10 +44,10 @@ def branches(source: Any, *, tree: str | None = None) -> dict[str, str]:
             raise ValueError(f"decoflow.root.branches reads a local ROOT file's tree by path, "
                              f"not {source!r}")
         out = {}
-        for b in ttree.rows:
-            kind = branch_kind(b)
-            out[b.path] = ("record" if kind is not None and kind.coding == "record" else
-                           kind.describe() if kind is not None else f"uproot: {b.why}")
+        for i, path in enumerate(ttree.paths):
+            kind = ttree.kind(i)
+            out[path] = ("record" if kind is not None and kind.coding == "record" else
+                         kind.describe() if kind is not None else f"uproot: {ttree.why(i)}")
         return out
     finally:
         for f in owned:

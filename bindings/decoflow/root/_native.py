@@ -1,14 +1,15 @@
 """decoflow.root's native metadata route: a path's tree read by decoflow's
 own C++ reader (graphs/root_file.hpp, root_tree_meta.hpp) in one call per
-file — every branch's kind and basket table, as NumPy arrays — so reading
-from a path needs no uproot for the branches it types. A branch it does not
-type (a base class's member, objects: it says why) is read through uproot, for
-that branch only, when uproot is installed; otherwise it is refused by name.
+file and kept there: Python sees each branch's path, name and kind, and the
+engine builds the read's basket tables from the metadata itself — so reading
+from a path needs no uproot for the branches it types, and no Python object
+per basket table. A branch it does not type (a base class's member, objects:
+it says why) is read through uproot, for that branch only, when uproot is
+installed; otherwise it is refused by name.
 An uproot tree passed in is read through uproot as before (_uproot.py)."""
 
 from __future__ import annotations
 
-import gc
 import os
 from typing import Any, NamedTuple
 
@@ -21,7 +22,9 @@ from ._uproot import BranchKind, BranchTable, unsupported
 
 
 class NativeBranch(NamedTuple):
-    """One branch as the native reader gives it (decoflow._core._root_tree_meta)."""
+    """One branch whole, as the native reader gives it (_RootTreeMeta.branch):
+    for listings and tests; reads do not build it (the engine takes the
+    metadata itself)."""
 
     path: str
     name: str
@@ -41,20 +44,16 @@ class NativeBranch(NamedTuple):
     inputs: np.ndarray  # the index in `embedded` of an embedded basket, -1 for the others
     tot_bytes: int  # fTotBytes
 
-    @property
-    def uncompressed_bytes(self) -> int:
-        """uproot's name for fTotBytes (iterate's step sizes use it)."""
-        return self.tot_bytes
 
-
-_KINDS: dict[str, BranchKind] = {}  # a tree has few distinct kinds: made once each
+_KINDS: dict[str, BranchKind] = {}  # few distinct kinds in a process: made once each
 
 
 def branch_kind(branch: NativeBranch) -> BranchKind | None:
     """The native kind as decoflow.root's BranchKind (None when untyped)."""
-    k = branch.kind
-    if k is None:
-        return None
+    return None if branch.kind is None else _kind(branch.kind)
+
+
+def _kind(k: dict) -> BranchKind:
     made = _KINDS.get(k["key"])
     if made is None:
         made = _KINDS[k["key"]] = _make_kind(k)
@@ -72,47 +71,61 @@ def _make_kind(k: dict) -> BranchKind:
                       k["depth"], k["leaf_strings"])
 
 
+class BranchSize(NamedTuple):
+    """What decoflow.root asks of uproot's tree[name] (iterate's step sizes)."""
+
+    uncompressed_bytes: int  # fTotBytes
+
+
 class NativeTree:
-    """A TTree of one file, its metadata read natively. Looks up branches by
-    name or path as uproot does (tree[name]: the native row); uproot_tree()
-    opens the file with uproot on first use, for what only uproot knows."""
+    """A TTree of one file, its metadata read natively and kept in C++
+    (``meta``, a _core._RootTreeMeta); here only what branches are selected
+    by: their paths, names and kinds. Looks up branches by name or path as
+    uproot does (the first of a name wins); uproot_tree() opens the file
+    with uproot on first use, for what only uproot knows."""
 
     def __init__(self, path: str, tree: str) -> None:
         self.path, self.object_path = path, tree
-        # Thousands of small objects at once: the cyclic GC would walk them
-        # again and again while they are made (none of them forms a cycle).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            self.name, self.num_entries, rows = _core._root_tree_meta(path, tree)
-            self.rows = [NativeBranch(*row) for row in rows]
-        finally:
-            if collecting:
-                gc.enable()
+        self.meta = _core._root_tree_meta(path, tree)
+        self.name, self.num_entries = self.meta.name, self.meta.entries
+        self.paths, self.names, kinds, kind_index, self._tot_bytes = self.meta.table()
+        distinct = [_kind(k) for k in kinds]
+        self._kinds = [None if k < 0 else distinct[k] for k in kind_index.tolist()]
         self._lookup: dict[str, int] = {}
-        for i, b in enumerate(self.rows):  # the first of a name wins, as in uproot
-            self._lookup.setdefault(b.path, i)
-        for i, b in enumerate(self.rows):
-            self._lookup.setdefault(b.name, i)
+        for names in (self.paths, self.names):
+            for i, n in enumerate(names):
+                self._lookup.setdefault(n, i)
         self._file: Any = None
         self._uproot_tree: Any = None
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name in self._lookup
 
-    def branch(self, name: str) -> NativeBranch:
+    def index(self, name: str) -> int:
         try:
-            return self.rows[self._lookup[name]]
+            return self._lookup[name]
         except KeyError:
             raise KeyError(f"{name!r} is not a branch of {self.path}:{self.name}") from None
+
+    def kind(self, i: int) -> BranchKind | None:
+        """Branch i's kind, or None when the native reader does not type it."""
+        return self._kinds[i]
+
+    def why(self, i: int) -> str:
+        """Why branch i is not typed natively."""
+        return self.meta.why(i)
+
+    def branch(self, name: str) -> NativeBranch:
+        return NativeBranch(*self.meta.branch(self.index(name)))
 
     def readable_names(self) -> list[str]:
         """Every branch's name, depth first: what _select._every_branch lists
         for an uproot tree (test_root_native checks they agree)."""
         # A parent of sub-branches (uproot's AsGrouped) gives its sub-branches
         # instead of itself; a TClonesArray's counts are a branch of their own.
-        return [b.name for b in self.rows
-                if not (b.kind is None and b.why.startswith("a parent of sub-branches"))]
+        hidden = {i for i, k in enumerate(self._kinds)
+                  if k is None and self.meta.why(i).startswith("a parent of sub-branches")}
+        return [n for i, n in enumerate(self.names) if i not in hidden]
 
     def uproot_tree(self) -> Any:
         if self._uproot_tree is None:
@@ -121,13 +134,27 @@ class NativeTree:
             self._uproot_tree = self._file[self.object_path]
         return self._uproot_tree
 
-    def __getitem__(self, name: str) -> NativeBranch:  # as uproot's tree[name] (bytes_per_entry)
-        return self.branch(name)
+    def __getitem__(self, name: str) -> BranchSize:  # as uproot's tree[name] (bytes_per_entry)
+        return BranchSize(int(self._tot_bytes[self.index(name)]))
 
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
             self._file = self._uproot_tree = None
+
+
+class NativeTable(NamedTuple):
+    """A branch typed natively over every tree: the engine builds its basket
+    table from the trees' metadata (_core._RootTree), so none is made here.
+    Stands where _uproot's BranchTable does (name, kind, for_engine)."""
+
+    name: str
+    kind: BranchKind
+    metas: list  # each tree's _core._RootTreeMeta
+    indices: list[int]  # the branch's index in each
+
+    def for_engine(self) -> tuple:
+        return (self.name, self.metas, self.indices)
 
 
 def open_trees(source: Any, tree: str | None) -> tuple[list[tuple[str, Any]], list[Any]]:
@@ -188,45 +215,36 @@ def _open_native(path: str, tree: str | None) -> tuple[str, NativeTree]:
     return path, NativeTree(path, tree)
 
 
-def branch_table(name: str, trees: list[tuple[str, Any]],
-                 embedded: list[bytes]) -> BranchTable | Error:
-    """_uproot.branch_table's result from the native metadata: the branch's
-    kind and basket table over every tree (vectorised, no loop over
-    baskets); through uproot when the native reader does not type it."""
-    rows = [ttree.branch(name) for _, ttree in trees]
-    kinds = [branch_kind(r) for r in rows]
+def branch_tables(names: list[str], trees: list[tuple[str, Any]],
+                  embedded: list[bytes]) -> list[BranchTable | NativeTable | Error]:
+    """Each branch's kind and table over every tree (KeyError for a name that
+    is no branch): natively when the native reader types it alike in every
+    file (its table is the engine's to build), through uproot
+    (_uproot.branch_table) when it does not, or refused."""
+    metas = [ttree.meta for _, ttree in trees]
+    indices = [[ttree.index(name) for name in names] for _, ttree in trees]
+    kinds = [[ttree.kind(i) for i in rows] for (_, ttree), rows in zip(trees, indices)]
+    out: list[BranchTable | NativeTable | Error] = []
+    for j, name in enumerate(names):
+        first = kinds[0][j]
+        # one object per distinct kind (_KINDS): the same kind is the same object
+        if first is not None and all(k[j] is first for k in kinds[1:]):
+            out.append(NativeTable(name, first, metas, [rows[j] for rows in indices]))
+        else:
+            out.append(_other_table(name, trees, embedded, [rows[j] for rows in indices],
+                                    [k[j] for k in kinds]))
+    return out
+
+
+def _other_table(name: str, trees: list[tuple[str, Any]], embedded: list[bytes],
+                 indices: list[int], kinds: list[BranchKind | None]) -> BranchTable | Error:
+    """A branch not typed natively in some file (through uproot, or refused
+    without it), or typed differently in two files (refused)."""
     if any(k is None for k in kinds):
-        why = next(r.why for r in rows if r.kind is None)
+        why = next(t.why(i) for (_, t), i, k in zip(trees, indices, kinds) if k is None)
         if not _have_uproot():
             return unsupported(name, f"decoflow's native reader does not type it ({why}) and "
                                      "uproot, which would, is not installed")
         return _uproot.branch_table(name, [(p, t.uproot_tree()) for p, t in trees], embedded)
-    if any(k != kinds[0] for k in kinds):
-        differ = ", ".join(f"{path}: {k.describe()}" for (path, _), k in zip(trees, kinds))
-        return unsupported(name, f"its type differs between the files ({differ})")
-    if len(rows) == 1:  # one file: the native arrays as they are
-        row = rows[0]
-        inputs = row.inputs
-        if row.embedded:  # engine inputs: after the file and the embedded baskets so far
-            inputs = np.where(inputs >= 0, inputs + 1 + len(embedded), -1)
-            embedded.extend(row.embedded)
-        return BranchTable(name, kinds[0], row.seeks, row.sizes, row.bounds, row.files,
-                           row.numbers, inputs, row.borders)
-    columns: dict[str, list[np.ndarray]] = {c: [] for c in ("seeks", "sizes", "files", "numbers",
-                                                            "inputs", "borders", "bounds")}
-    base = 0
-    for f, row in enumerate(rows):
-        first = len(trees) + len(embedded)
-        embedded.extend(row.embedded)
-        columns["seeks"].append(row.seeks)
-        columns["sizes"].append(row.sizes)
-        columns["files"].append(row.files + f)
-        columns["numbers"].append(row.numbers)
-        columns["inputs"].append(np.where(row.inputs >= 0, row.inputs + first, -1))
-        columns["borders"].append(row.borders)
-        columns["bounds"].append(row.bounds[:-1] + base)
-        base += int(row.bounds[-1])
-    columns["bounds"].append(np.array([base], dtype=np.int64))
-    c = {k: np.ascontiguousarray(np.concatenate(v)) for k, v in columns.items()}
-    return BranchTable(name, kinds[0], c["seeks"], c["sizes"], c["bounds"], c["files"],
-                       c["numbers"], c["inputs"], c["borders"])
+    differ = ", ".join(f"{path}: {k.describe()}" for (path, _), k in zip(trees, kinds))
+    return unsupported(name, f"its type differs between the files ({differ})")

@@ -103,9 +103,11 @@ def select(trees: list[tuple[str, Any]], names: list[str], explicit: bool) -> Se
     """The tables of the branches decoflow can read; those it cannot are
     errors when the caller named them, otherwise skipped (with the reason)."""
     selection = Selection([], [], {}, [])
-    native = isinstance(trees[0][1], _native.NativeTree)
-    for name in names:
-        got = (_native.branch_table if native else branch_table)(name, trees, selection.embedded)
+    if isinstance(trees[0][1], _native.NativeTree):
+        made = _native.branch_tables(names, trees, selection.embedded)
+    else:
+        made = [branch_table(name, trees, selection.embedded) for name in names]
+    for name, got in zip(names, made):
         if not isinstance(got, Error):
             selection.tables.append(got)
         elif explicit:

@@ -34,6 +34,7 @@ struct RootBranchKind {
     std::string name;
     RootType type = RootType::float64;
     std::vector<std::uint64_t> dims;
+    bool operator==(const Field&) const = default;
   };
   std::vector<Field> record;
   /// nested (std::vector<std::vector<T>>, std::vector<std::string>): the list

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,15 @@ RootBranchSpec root_branch_spec(const RootBranchMeta& branch, std::uint32_t file
                                 std::uint32_t first_input,
                                 std::vector<std::vector<std::byte>>& embedded);
 
+/// One branch of a tree stored in several files, read as one tree: each
+/// file's branch (`per_file[f]` is in file f) as root_branch_spec makes it,
+/// their baskets file after file, each file's entries numbered on from the
+/// files' before (the end of their baskets). Throws Error(unsupported_format)
+/// naming the branch when a kind is unknown or the kinds differ between the
+/// files. Thread-safe.
+RootBranchSpec root_branch_spec(std::span<const RootBranchMeta* const> per_file,
+                                std::uint32_t first_input,
+                                std::vector<std::vector<std::byte>>& embedded);
 /// The bytes the engine reads for an embedded basket of this kind
 /// (ChunkFraming::embedded): its values, then (jagged, strings) the
 /// entry-offsets trailer (count, each entry's start, a last word). Thread-safe.

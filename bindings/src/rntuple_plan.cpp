@@ -98,40 +98,13 @@ void bind_rntuple(nb::module_& m) {
                             const std::vector<std::tuple<std::string, std::uint32_t, std::uint32_t>>& columns,
                             const std::vector<std::tuple<std::size_t, std::size_t>>& clusters,
                             std::string name) {
-    if (ntuples.empty() || clusters.size() != ntuples.size()) {
-      throw nb::value_error("_rntuple_tree: one cluster range per RNTuple");
-    }
+    std::vector<std::shared_ptr<const RNTuple>> read(ntuples.begin(), ntuples.end());
+    std::vector<RNTupleColumnRef> refs;
+    for (const auto& [column_name, field, slot] : columns) refs.push_back({column_name, field, slot});
+    std::vector<std::pair<std::size_t, std::size_t>> ranges;
+    for (const auto& [begin, end] : clusters) ranges.emplace_back(begin, end);
     nb::gil_scoped_release release;
-    std::vector<std::shared_ptr<const InputBuffer>> files;
-    for (const auto& t : ntuples) files.push_back(t->file());
-    std::vector<RootBranchSpec> specs;
-    for (const auto& [column_name, field, slot] : columns) {
-      RootBranchSpec spec;
-      std::uint64_t elements = 0;  // the files before: their elements of this column
-      std::int64_t content = 0;    // an index column: their collections' elements
-      for (std::size_t f = 0; f < ntuples.size(); ++f) {
-        // Several files: each file's pages after the last's, counts run on.
-        const auto [begin, end] = clusters[f];
-        RootBranchSpec part = ntuples[f]->column_spec(field, slot, begin, end, column_name,
-                                                      static_cast<std::uint32_t>(f));
-        std::uint64_t part_elements = 0;
-        for (RootBasketRef& b : part.baskets) {
-          b.entry_begin += elements;
-          b.entry_end += elements;
-          b.page.value_base += content;
-          part_elements = b.entry_end - elements;
-        }
-        if (f == 0) {
-          spec = std::move(part);
-        } else {
-          spec.baskets.insert(spec.baskets.end(), part.baskets.begin(), part.baskets.end());
-        }
-        elements += part_elements;
-        content += static_cast<std::int64_t>(ntuples[f]->collection_elements(field, slot, begin, end));
-      }
-      specs.push_back(std::move(spec));
-    }
-    return RootTree(std::move(files), std::move(specs), std::move(name));
+    return rntuple_tree(read, refs, ranges, std::move(name));
   }, nb::arg("ntuples"), nb::arg("columns"), nb::arg("clusters"), nb::arg("name"),
   "A _RootTree over (name, field, slot) columns of the RNTuples (one per file, read as one), "
   "clusters [begin, end) of each.");

@@ -842,4 +842,46 @@ RootBranchSpec RNTuple::column_spec(std::uint32_t field_id, std::uint32_t slot, 
   return spec;
 }
 
+RootTree rntuple_tree(const std::vector<std::shared_ptr<const RNTuple>>& ntuples,
+                      const std::vector<RNTupleColumnRef>& columns,
+                      const std::vector<std::pair<std::size_t, std::size_t>>& clusters,
+                      std::string name) {
+  if (ntuples.empty() || clusters.size() != ntuples.size()) {
+    throw Error(ErrorCode::invalid_argument, "rntuple_tree: one cluster range per RNTuple");
+  }
+  std::vector<std::shared_ptr<const InputBuffer>> files;
+  for (const auto& t : ntuples) {
+    if (!t) throw Error(ErrorCode::invalid_argument, "rntuple_tree: a null RNTuple");
+    files.push_back(t->file());
+  }
+  std::vector<RootBranchSpec> specs;
+  for (const RNTupleColumnRef& column : columns) {
+    RootBranchSpec spec;
+    std::uint64_t elements = 0;  // the files before: their elements of this column
+    std::int64_t content = 0;    // an index column: their collections' elements
+    for (std::size_t f = 0; f < ntuples.size(); ++f) {
+      // Each file's pages after the last's, counts running on.
+      const auto [begin, end] = clusters[f];
+      RootBranchSpec part = ntuples[f]->column_spec(column.field, column.slot, begin, end, column.name,
+                                                    static_cast<std::uint32_t>(f));
+      std::uint64_t part_elements = 0;
+      for (RootBasketRef& b : part.baskets) {
+        b.entry_begin += elements;
+        b.entry_end += elements;
+        b.page.value_base += content;
+        part_elements = b.entry_end - elements;
+      }
+      if (f == 0) {
+        spec = std::move(part);
+      } else {
+        spec.baskets.insert(spec.baskets.end(), part.baskets.begin(), part.baskets.end());
+      }
+      elements += part_elements;
+      content += static_cast<std::int64_t>(ntuples[f]->collection_elements(column.field, column.slot, begin, end));
+    }
+    specs.push_back(std::move(spec));
+  }
+  return RootTree(std::move(files), std::move(specs), std::move(name));
+}
+
 }  // namespace decoflow

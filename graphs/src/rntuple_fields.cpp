@@ -49,7 +49,7 @@ class Planner {
       if (slots == 1 && kids.empty()) {  // std::bitset<N>: N bits per value
         node.column = add(id, 0, stem, false, path);
       } else if (slots == 0 && kids.size() == 1) {  // std::array<T, N>
-        node.children.push_back(plan(kids[0], stem, level, path));
+        node.children.push_back(plan(kids[0], stem, level, path + "." + fields_[kids[0]].name));
       } else {
         throw unsupported(path, f.type, "a fixed-size array of this shape is not decoded");
       }
@@ -61,7 +61,7 @@ class Planner {
       }
       node.kind = RNTupleFieldNode::Kind::collection;
       node.column = add(id, 0, offsets, true, path);
-      node.children.push_back(plan(kids[0], stem, level + 1, path));
+      node.children.push_back(plan(kids[0], stem, level + 1, path + "." + fields_[kids[0]].name));
       return node;
     }
     if (f.role == kLeaf && slots == 2 && kids.empty()) {
@@ -78,7 +78,7 @@ class Planner {
       return node;
     }
     if (f.role == kLeaf && slots == 0 && kids.size() == 1) {  // std::atomic<T>, enums: their T
-      RNTupleFieldNode inner = plan(kids[0], stem, level, path);
+      RNTupleFieldNode inner = plan(kids[0], stem, level, path + "." + fields_[kids[0]].name);
       inner.name = f.name;
       inner.type = f.type;
       return inner;
@@ -165,12 +165,20 @@ RNTupleFieldNode plan_rntuple_field(const RNTuple& ntuple, std::string_view path
       for (std::uint32_t i = 0; i < fields.size() && !next; ++i) {
         if (fields[i].parent == i && fields[i].name == part) next = i;
       }
-    } else {
+    } else if (fields[*at].role == kRecord && (fields[*at].flags & kRepetitive) == 0) {
+      // Through records only: a field inside a collection or an array has
+      // items, not entries (read the collection).
       for (const std::uint32_t kid : planner.children(*at)) {
         if (fields[kid].name == part) next = kid;
       }
     }
     if (!next) {
+      if (at && fields[*at].role != kRecord) {
+        throw Error(ErrorCode::invalid_argument,
+                    "RNTuple '" + ntuple.name() + "': no field '" + std::string(path) + "': '" +
+                        std::string(path.substr(0, from - 1)) + "' is a " + fields[*at].type +
+                        ", not a record (a path goes through records only)");
+      }
       throw Error(ErrorCode::invalid_argument, "RNTuple '" + ntuple.name() + "': no field '" + std::string(path) +
                                                    "' (its fields: " + top_list(ntuple) + ")");
     }

@@ -79,7 +79,8 @@ struct RNTupleFieldNode {
 std::string describe_type(const RNTupleFieldNode& node, const std::vector<RNTupleFieldColumn>& columns);
 
 /// Plans field `path` of `ntuple`: a top-level field's name, or a subfield's
-/// path through records ("event.x", "jets._0.pt"). The columns it needs are
+/// path through records ("event.x", "event.vertex.z"; a subfield of a
+/// collection's items has no value per entry: read the collection). The columns it needs are
 /// appended to `columns` (the nodes index them). Throws
 /// Error(invalid_argument) naming the path when no field has it (listing
 /// the top-level fields), Error(unsupported_format) naming the field and

@@ -1,0 +1,208 @@
+// RNTuple fields read by name from C++ alone (rntuple_fields.hpp), on the
+// fixtures of scripts/make_rntuple_fixtures.py, whose values follow from the
+// entry number: i32 = e % 3 == 0 ? -1000 e : 77 e; str = "" every fifth
+// entry, else "entry E" and E % 7 'x's; arr = {e / 2, -e / 4, random};
+// vvi's k-th inner list holds e * 10 + j for j < k + e % 2. 1500 entries in
+// 5 clusters of 300 per file.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "catch.hpp"
+#include "decoflow/executor.hpp"
+#include "decoflow/rntuple_fields.hpp"
+#include "decoflow/root_file.hpp"
+#include "test_support.hpp"
+
+using namespace decoflow;
+using namespace decoflow::test;
+
+namespace {
+
+std::shared_ptr<const RNTuple> open_fixture(const std::string& name, const std::string& ntuple = "ntuple") {
+  const auto path = std::filesystem::path(DECOFLOW_FIXTURE_DIR) / "rntuple" / name;
+  const RootFile file = RootFile::open(path.string());
+  return std::make_shared<RNTuple>(file.file(), read_rntuple_anchor(file, ntuple), ntuple);
+}
+
+std::vector<RNTupleFieldResult> read(const RNTupleFieldReader& reader, std::optional<EntryRange> window) {
+  RNTupleFieldRead plan = reader.plan(window);
+  Executor executor(2);
+  executor.run(plan.make_graph());
+  return plan.collect();
+}
+
+template <typename T>
+const T* values(const RNTupleFieldResult& r, std::size_t column) {
+  return reinterpret_cast<const T*>(r.columns.at(column).data(sizeof(T)));
+}
+
+std::string expected_string(std::int64_t e) {
+  return e % 5 == 0 ? std::string() : "entry " + std::to_string(e) + std::string(static_cast<std::size_t>(e % 7), 'x');
+}
+
+}  // namespace
+
+TEST_CASE("RNTuple fields by name: values, strings, nested lists, fixed arrays, over an entry range") {
+  const RNTupleFieldReader reader({open_fixture("rntuple-zstd.root")}, {"i32", "str", "vvi", "arr", "i32"});
+  REQUIRE(reader.field_count() == 4);  // each field read once
+  REQUIRE(reader.entries() == 1500);
+  CHECK(describe_type(reader.field(0), reader.columns(0)) == "int32");
+  CHECK(describe_type(reader.field(1), reader.columns(1)) == "string");
+  CHECK(describe_type(reader.field(2), reader.columns(2)) == "var * var * int32");
+  CHECK(describe_type(reader.field(3), reader.columns(3)) == "3 * float64");
+  // The columns are named for where decoflow-root-decode writes them.
+  REQUIRE(reader.columns(2).size() == 3);
+  CHECK(reader.columns(2)[0].name == "vvi.offsets");
+  CHECK(reader.columns(2)[1].name == "vvi.offsets1");
+  CHECK(reader.columns(2)[2].name == "vvi");
+
+  // Entries [250, 620): clusters 0 to 2 are read, the window cut from them.
+  const std::int64_t lo = 250, hi = 620;
+  const auto results = read(reader, EntryRange{lo, hi});
+  for (const auto& r : results) {
+    REQUIRE_FALSE(r.failure);
+    REQUIRE(r.entries == hi - lo);
+  }
+  const auto* i32 = values<std::int32_t>(results[0], 0);
+  REQUIRE(results[0].columns[0].count == hi - lo);
+  for (std::int64_t e = lo; e < hi; ++e) REQUIRE(i32[e - lo] == (e % 3 == 0 ? -e * 1000 : e * 77));
+
+  const auto* offsets = values<std::int64_t>(results[1], 0);
+  const auto* chars = reinterpret_cast<const char*>(values<std::uint8_t>(results[1], 1));
+  REQUIRE(offsets[0] == 0);
+  REQUIRE(static_cast<std::uint64_t>(offsets[hi - lo]) == results[1].columns[1].count);
+  for (std::int64_t e = lo; e < hi; ++e) {
+    const std::string got(chars + offsets[e - lo], chars + offsets[e - lo + 1]);
+    REQUIRE(got == expected_string(e));
+  }
+
+  const auto* outer = values<std::int64_t>(results[2], 0);
+  const auto* inner = values<std::int64_t>(results[2], 1);
+  const auto* vvi = values<std::int32_t>(results[2], 2);
+  REQUIRE(outer[0] == 0);
+  REQUIRE(inner[0] == 0);
+  REQUIRE(static_cast<std::uint64_t>(outer[hi - lo]) == results[2].columns[1].count);
+  REQUIRE(static_cast<std::uint64_t>(inner[outer[hi - lo]]) == results[2].columns[2].count);
+  std::int64_t lists = 0;
+  for (std::int64_t e = lo; e < hi; ++e) {
+    REQUIRE(outer[e - lo + 1] - outer[e - lo] < 3);
+    for (std::int64_t k = outer[e - lo]; k < outer[e - lo + 1]; ++k, ++lists) {
+      REQUIRE(inner[k + 1] - inner[k] == k - outer[e - lo] + e % 2);
+      for (std::int64_t j = inner[k]; j < inner[k + 1]; ++j) REQUIRE(vvi[j] == e * 10 + (j - inner[k]));
+    }
+  }
+  REQUIRE(lists > 100);
+
+  const auto* arr = values<double>(results[3], 0);
+  REQUIRE(results[3].columns[0].count == 3 * (hi - lo));
+  for (std::int64_t e = lo; e < hi; ++e) {
+    REQUIRE(arr[3 * (e - lo)] == static_cast<double>(e) * 0.5);
+    REQUIRE(arr[3 * (e - lo) + 1] == static_cast<double>(-e) * 0.25);
+  }
+}
+
+TEST_CASE("RNTuple fields of two files read as one, across the boundary") {
+  const RNTupleFieldReader reader({open_fixture("rntuple-zstd.root"), open_fixture("rntuple-lz4.root")},
+                                  {"i32", "str"});
+  REQUIRE(reader.entries() == 3000);
+  const auto results = read(reader, EntryRange{1400, 1700});
+  REQUIRE_FALSE(results[0].failure);
+  REQUIRE_FALSE(results[1].failure);
+  const auto* i32 = values<std::int32_t>(results[0], 0);
+  const auto* offsets = values<std::int64_t>(results[1], 0);
+  const auto* chars = reinterpret_cast<const char*>(values<std::uint8_t>(results[1], 1));
+  for (std::int64_t g = 1400; g < 1700; ++g) {
+    const std::int64_t e = g % 1500;  // the second file's entries start again at 0
+    REQUIRE(i32[g - 1400] == (e % 3 == 0 ? -e * 1000 : e * 77));
+    REQUIRE(std::string(chars + offsets[g - 1400], chars + offsets[g - 1400 + 1]) == expected_string(e));
+  }
+  // The whole read: every entry of both.
+  const auto all = read(reader, std::nullopt);
+  REQUIRE(all[0].entries == 3000);
+  REQUIRE(values<std::int32_t>(all[0], 0)[2999] == 1499 * 77);
+}
+
+TEST_CASE("RNTuple fields by name: records, projected fields and cardinalities (RNTupleImporter)") {
+  const auto ntuple = open_fixture("rntuple-nanoaod.root", "Events");
+  const RNTupleFieldReader reader({ntuple}, {"_collection0", "Jet_pt", "nJet"});
+  CHECK(describe_type(reader.field(0), reader.columns(0)) == "var * {Jet_pt: float32, Jet_eta: float32}");
+  CHECK(describe_type(reader.field(1), reader.columns(1)) == "var * float32");
+  CHECK(describe_type(reader.field(2), reader.columns(2)) == "int64");
+  CHECK(reader.columns(0)[1].name == "_collection0.Jet_pt");
+  const auto results = read(reader, std::nullopt);
+  for (const auto& r : results) REQUIRE_FALSE(r.failure);
+  const std::uint64_t n = results[0].entries;
+  REQUIRE(n == 1000);
+  // The projection reads the collection's own columns: the same offsets and
+  // values; the cardinality is those offsets too.
+  const auto* offsets = values<std::int64_t>(results[0], 0);
+  const auto* projected = values<std::int64_t>(results[1], 0);
+  const auto* cardinality = values<std::int64_t>(results[2], 0);
+  for (std::uint64_t e = 0; e <= n; ++e) {
+    REQUIRE(projected[e] == offsets[e]);
+    REQUIRE(cardinality[e] == offsets[e]);
+  }
+  const auto jets = static_cast<std::size_t>(offsets[n]);
+  REQUIRE(jets > 1000);
+  REQUIRE(results[1].columns[1].count == jets);
+  const auto* pt = values<float>(results[0], 1);
+  const auto* pt_projected = values<float>(results[1], 1);
+  for (std::size_t j = 0; j < jets; ++j) REQUIRE(pt[j] == pt_projected[j]);
+  // A path goes through records, not into a collection's items.
+  const std::string inside =
+      require_error(ErrorCode::invalid_argument, [&] { RNTupleFieldReader({ntuple}, {"_collection0._0.Jet_eta"}); });
+  CHECK(inside.find("'_collection0' is a ") != std::string::npos);
+}
+
+TEST_CASE("RNTuple fields by name: a record's member by its path (ROOT's class inheritance test file)") {
+  const auto path = std::filesystem::path(DECOFLOW_TESTDATA_DIR) / "root" / "rntuple" /
+                    "test_class_inheritance_rntuple_v1-0-0-1.root";
+  if (!std::filesystem::exists(path)) DECOFLOW_SKIP("skipped: shared test data " << path.string() << " not found");
+  const RootFile file = RootFile::open(path.string());
+  const auto ntuple = std::make_shared<RNTuple>(file.file(), read_rntuple_anchor(file, "rntpl"), "rntpl");
+  const RNTupleFieldReader reader({ntuple}, {"child", "child.child_1", "child.:_0.base_a3"});
+  CHECK(describe_type(reader.field(0), reader.columns(0)) ==
+        "{:_0: {base_a1: int32, base_a2: float64, base_a3: var * int32}, child_1: int32, child_2: float64}");
+  CHECK(describe_type(reader.field(2), reader.columns(2)) == "var * int32");
+  const auto results = read(reader, EntryRange{3, 8});
+  for (const auto& r : results) REQUIRE_FALSE(r.failure);
+  // The member read alone equals the member read in its record.
+  // The record's columns: base_a1, base_a2, base_a3's offsets and values, child_1, child_2.
+  REQUIRE(reader.columns(0)[4].name == "child.child_1");
+  REQUIRE(results[1].columns[0].count == 5);
+  for (std::size_t e = 0; e < 5; ++e) {
+    REQUIRE(values<std::int32_t>(results[1], 0)[e] == values<std::int32_t>(results[0], 4)[e]);
+  }
+  const auto* a3 = values<std::int64_t>(results[2], 0);
+  const auto* a3_in_record = values<std::int64_t>(results[0], 2);
+  for (std::size_t e = 0; e <= 5; ++e) REQUIRE(a3[e] == a3_in_record[e]);
+}
+
+TEST_CASE("RNTuple fields by name: a refused field and a bad name say which") {
+  const auto ntuple = open_fixture("rntuple-optionals.root");
+  // A std::variant: refused naming the field and its type.
+  const std::string refused =
+      require_error(ErrorCode::unsupported_format, [&] { RNTupleFieldReader({ntuple}, {"var"}); });
+  CHECK(refused.find("field 'var' (std::variant<std::int32_t,float>)") != std::string::npos);
+  // No such field: the fields there are listed.
+  const std::string missing =
+      require_error(ErrorCode::invalid_argument, [&] { RNTupleFieldReader({ntuple}, {"opt", "nope"}); });
+  CHECK(missing.find("no field 'nope'") != std::string::npos);
+  CHECK(missing.find("opt, ptr, vbool, ch, var, vopt") != std::string::npos);
+  require_error(ErrorCode::invalid_argument, [&] { RNTupleFieldReader({ntuple}, {"opt.nope"}); });
+  // Files whose fields differ are not read as one.
+  require_error(ErrorCode::invalid_argument,
+                [&] { RNTupleFieldReader({ntuple, open_fixture("rntuple-zstd.root")}, {"opt"}); });
+  // An optional is a collection of zero or one item; collected once only.
+  const RNTupleFieldReader reader({ntuple}, {"opt"});
+  CHECK(describe_type(reader.field(0), reader.columns(0)) == "var * int32");
+  RNTupleFieldRead plan = reader.plan(EntryRange{5, 5});
+  Executor executor(1);
+  executor.run(plan.make_graph());
+  const auto results = plan.collect();
+  REQUIRE(results[0].entries == 0);
+  REQUIRE(results[0].columns[0].count == 0);
+  REQUIRE(values<std::int64_t>(results[0], 0)[0] == 0);
+  require_error(ErrorCode::invalid_argument, [&] { plan.collect(); });
+}

@@ -39,7 +39,13 @@ class Planner {
     node.name = f.name;
     node.type = f.type;
     if (f.role == kVariant) {
-      throw unsupported(path, f.type, "std::variant is read by decoflow.root (Python), not by the C++ field reader");
+      if (slots != 1 || kids.empty()) throw unsupported(path, f.type, "a variant without one switch column and alternatives");
+      node.kind = RNTupleFieldNode::Kind::variant;
+      node.column = add(id, 0, stem, false, path);
+      for (const std::uint32_t kid : kids) {
+        node.children.push_back(plan(kid, stem + "." + fields_[kid].name, 0, path + "." + fields_[kid].name));
+      }
+      return node;
     }
     if (f.role == kStreamer) throw unsupported(path, f.type, "fields stored with the ROOT streamer are not decoded");
     const std::string offsets = stem + ".offsets" + (level == 0 ? std::string() : std::to_string(level));
@@ -200,6 +206,13 @@ std::string describe_type(const RNTupleFieldNode& node, const std::vector<RNTupl
       return std::to_string(node.size) + " * " +
              (node.children.empty() ? std::string(to_string(columns.at(node.column).type))
                                     : describe_type(node.children[0], columns));
+    case Kind::variant: {
+      std::string out = "union[";
+      for (const RNTupleFieldNode& child : node.children) {
+        out += (out.size() > 6 ? ", " : "") + describe_type(child, columns);
+      }
+      return out + "]";
+    }
     case Kind::record: {
       std::string out = "{";
       for (const RNTupleFieldNode& child : node.children) {
@@ -340,6 +353,7 @@ class Slicer {
       case Kind::record:
         for (const RNTupleFieldNode& child : node.children) walk(child, a, b);
         return;
+      case Kind::variant: variant(node, a, b); return;
       case Kind::collection:
       case Kind::string:
       case Kind::cardinality: {
@@ -385,6 +399,38 @@ class Slicer {
     for (std::uint64_t j = 0; j <= b - a; ++j) off[j] -= lo;
     out_[column] = {r.content, r.content_begin + a, b - a};
     return {static_cast<std::uint64_t>(lo), static_cast<std::uint64_t>(hi)};
+  }
+
+  // A variant's values [a, b): each alternative's items are those its
+  // entries point at (in order: each alternative's items are appended as
+  // entries are written), [first, last + 1) of it; the indexes are rebased
+  // in place to count from there.
+  void variant(const RNTupleFieldNode& node, std::uint64_t a, std::uint64_t b) {
+    take(node.column, a, b);
+    auto* packed = reinterpret_cast<std::int64_t*>(result(node.column).content->data()) +
+                   result(node.column).content_begin + a;
+    const std::size_t n = node.children.size();
+    std::vector<std::uint64_t> first(n, ~std::uint64_t{0}), end(n, 0);
+    for (std::uint64_t j = 0; j < b - a; ++j) {
+      const auto tag = static_cast<std::uint64_t>(packed[j] & 0xFF);
+      if (tag == 0) continue;
+      const auto index = static_cast<std::uint64_t>(packed[j] >> 8);
+      if (tag > n) {
+        throw Error(ErrorCode::corrupt_input, "field '" + field_ + "' column '" + columns_[node.column].name +
+                                                  "': tag " + std::to_string(tag) + " of " + std::to_string(n) +
+                                                  " alternatives");
+      }
+      first[tag - 1] = std::min(first[tag - 1], index);
+      end[tag - 1] = std::max(end[tag - 1], index + 1);
+    }
+    for (std::uint64_t j = 0; j < b - a; ++j) {
+      const auto tag = static_cast<std::uint64_t>(packed[j] & 0xFF);
+      if (tag != 0) packed[j] -= static_cast<std::int64_t>(first[tag - 1] << 8);
+    }
+    for (std::size_t k = 0; k < n; ++k) {
+      if (end[k] == 0) first[k] = 0;
+      walk(node.children[k], first[k], end[k]);
+    }
   }
 
   Error outside(std::size_t column, std::uint64_t want, std::uint64_t have) const {

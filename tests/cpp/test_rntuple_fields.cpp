@@ -1,12 +1,17 @@
 // RNTuple fields read by name from C++ alone (rntuple_fields.hpp), on the
-// fixtures of scripts/make_rntuple_fixtures.py, whose values follow from the
+// fixtures of scripts/make_rntuple_fixtures.py (the Python ctest
+// rntuple_decode_test.py compares every field with uproot's through
+// decoflow-root-decode), whose values follow from the
 // entry number: i32 = e % 3 == 0 ? -1000 e : 77 e; str = "" every fifth
 // entry, else "entry E" and E % 7 'x's; arr = {e / 2, -e / 4, random};
 // vvi's k-th inner list holds e * 10 + j for j < k + e % 2. 1500 entries in
 // 5 clusters of 300 per file.
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include <xxhash.h>
 
 #include "catch.hpp"
 #include "decoflow/executor.hpp"
@@ -179,12 +184,68 @@ TEST_CASE("RNTuple fields by name: a record's member by its path (ROOT's class i
   for (std::size_t e = 0; e <= 5; ++e) REQUIRE(a3[e] == a3_in_record[e]);
 }
 
+namespace {
+
+// rntuple-uncompressed.root (envelopes stored raw) with field `name` marked
+// as stored with the ROOT streamer (structural role 4), its header's
+// xxHash3 and every copy of it (footer, page lists) made to agree again:
+// a sound file holding a field decoflow does not decode.
+std::shared_ptr<const RNTuple> with_streamer_field(const std::string& name) {
+  const auto path = std::filesystem::path(DECOFLOW_FIXTURE_DIR) / "rntuple" / "rntuple-uncompressed.root";
+  const RootFile original = RootFile::open(path.string());
+  const RNTupleAnchor anchor = read_rntuple_anchor(original, "ntuple");
+  REQUIRE(anchor.nbytes_header == anchor.len_header);
+  Bytes data = read_file(path.string());
+  const auto u64_at = [&](std::size_t at) {
+    std::uint64_t v;
+    std::memcpy(&v, data.data() + at, 8);
+    return v;
+  };
+  const auto rehash = [&](std::size_t start, std::size_t length) {
+    const std::uint64_t sum = XXH3_64bits(data.data() + start, length - 8);
+    std::memcpy(data.data() + start + length - 8, &sum, 8);
+    return sum;
+  };
+  const auto header = static_cast<std::size_t>(anchor.seek_header);
+  const auto header_length = static_cast<std::size_t>(anchor.len_header);
+  // A field record: ..., role (u16), flags (u16), name length (u32), name.
+  std::string record(4, '\0');
+  const auto n = static_cast<std::uint32_t>(name.size());
+  std::memcpy(record.data(), &n, 4);
+  record += name;
+  const std::string text(reinterpret_cast<const char*>(data.data() + header), header_length);
+  const std::size_t at = text.find(record);
+  REQUIRE(at != std::string::npos);
+  data[header + at - 4] = std::byte{4};
+  const std::uint64_t old_sum = u64_at(header + header_length - 8);
+  const std::uint64_t new_sum = rehash(header, header_length);
+  std::size_t copies = 0;
+  for (std::size_t p = header + header_length; p + 8 <= data.size(); ++p) {
+    if (u64_at(p) != old_sum) continue;
+    // The footer: preamble, feature flags, then the header's checksum; a
+    // page list: preamble, then it. Each preamble holds its length.
+    const std::size_t start = p - 16 == anchor.seek_footer ? p - 16 : p - 8;
+    std::memcpy(data.data() + p, &new_sum, 8);
+    rehash(start, static_cast<std::size_t>(u64_at(start) >> 16));
+    ++copies;
+  }
+  REQUIRE(copies == 4);  // the footer and three cluster groups' page lists
+  const RootFile file = RootFile::open(write_temp_file(data, ".root"));
+  return std::make_shared<RNTuple>(file.file(), read_rntuple_anchor(file, "ntuple"), "ntuple");
+}
+
+}  // namespace
+
 TEST_CASE("RNTuple fields by name: a refused field and a bad name say which") {
-  const auto ntuple = open_fixture("rntuple-optionals.root");
-  // A std::variant: refused naming the field and its type.
+  // A field stored with the ROOT streamer: refused naming the field and its type.
+  const auto streamer = with_streamer_field("half");
   const std::string refused =
-      require_error(ErrorCode::unsupported_format, [&] { RNTupleFieldReader({ntuple}, {"var"}); });
-  CHECK(refused.find("field 'var' (std::variant<std::int32_t,float>)") != std::string::npos);
+      require_error(ErrorCode::unsupported_format, [&] { RNTupleFieldReader({streamer}, {"i32", "half"}); });
+  CHECK(refused.find("field 'half' (float): fields stored with the ROOT streamer are not decoded") !=
+        std::string::npos);
+  REQUIRE(RNTupleFieldReader({streamer}, {"i32", "str"}).field_count() == 2);  // the others are read
+
+  const auto ntuple = open_fixture("rntuple-optionals.root");
   // No such field: the fields there are listed.
   const std::string missing =
       require_error(ErrorCode::invalid_argument, [&] { RNTupleFieldReader({ntuple}, {"opt", "nope"}); });
@@ -194,9 +255,30 @@ TEST_CASE("RNTuple fields by name: a refused field and a bad name say which") {
   // Files whose fields differ are not read as one.
   require_error(ErrorCode::invalid_argument,
                 [&] { RNTupleFieldReader({ntuple, open_fixture("rntuple-zstd.root")}, {"opt"}); });
-  // An optional is a collection of zero or one item; collected once only.
-  const RNTupleFieldReader reader({ntuple}, {"opt"});
+  // An optional is a collection of zero or one item; a variant, its
+  // (index << 8 | tag) values and alternatives; collected once only.
+  const RNTupleFieldReader reader({ntuple}, {"opt", "var"});
   CHECK(describe_type(reader.field(0), reader.columns(0)) == "var * int32");
+  CHECK(describe_type(reader.field(1), reader.columns(1)) == "union[int32, float32]");
+  CHECK(reader.columns(1)[1].name == "var._0");
+  // The variant holds e (odd entries: int32, tag 1) or e / 4 (even ones:
+  // float, tag 2) in 3 clusters; over entries [37, 163) each alternative
+  // holds just the items of those entries, the indexes counting from 0.
+  const auto variant = read(reader, EntryRange{37, 163});
+  REQUIRE_FALSE(variant[1].failure);
+  const auto* packed = values<std::int64_t>(variant[1], 0);
+  const auto* ints = values<std::int32_t>(variant[1], 1);
+  const auto* floats = values<float>(variant[1], 2);
+  REQUIRE(variant[1].columns[1].count == 63);
+  REQUIRE(variant[1].columns[2].count == 63);
+  for (std::int64_t e = 37; e < 163; ++e) {
+    const std::int64_t tag = packed[e - 37] & 0xFF, index = packed[e - 37] >> 8;
+    REQUIRE(tag == (e % 2 ? 1 : 2));
+    REQUIRE(index == (e - 37) / 2);
+    if (tag == 1) REQUIRE(ints[index] == e);
+    if (tag == 2) REQUIRE(floats[index] == static_cast<float>(e) * 0.25f);
+  }
+
   RNTupleFieldRead plan = reader.plan(EntryRange{5, 5});
   Executor executor(1);
   executor.run(plan.make_graph());

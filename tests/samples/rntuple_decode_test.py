@@ -2,7 +2,7 @@
 """ctest: decoflow-root-decode --tree on RNTuples. Every RNTuple of every file
 given (the committed fixtures, or the shared test files), every field the
 tool reads: each column it writes equals uproot's values; every field it
-skips is one it refuses by name (std::variant, the ROOT streamer). With
+skips is one it refuses by name (stored with the ROOT streamer). With
 --extra: several files read as one, entry ranges across them, --fields, and
 bad input (a missing field, a page that does not decode, a TTree mixed in).
 
@@ -38,7 +38,8 @@ DTYPES = {"bool": "?", "int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2
 def parse_type(text: str, at: int = 0):
     """The tool's type line ("var * {x: float32, s: string}") as a tree:
     ("values", dtype), ("var", item), ("fixed", n, item), ("string",),
-    ("record", [(name, item), ...]); returns (tree, next position)."""
+    ("record", [(name, item), ...]), ("union", [item, ...]); returns (tree,
+    next position)."""
     if text.startswith("var * ", at):
         item, at = parse_type(text, at + 6)
         return ("var", item), at
@@ -46,6 +47,13 @@ def parse_type(text: str, at: int = 0):
         star = text.index(" * ", at)
         item, end = parse_type(text, star + 3)
         return ("fixed", int(text[at:star]), item), end
+    if text.startswith("union[", at):
+        alternatives, at = [], at + 6
+        while text[at] != "]":
+            item, end = parse_type(text, at)
+            alternatives.append(item)
+            at = end + 2 if text.startswith(", ", end) else end
+        return ("union", alternatives), at + 1
     if text.startswith("string", at):
         return ("string",), at + 6
     if text[at] == "{":
@@ -102,6 +110,24 @@ def compare(tree, stem: str, level: int, want, out: Path, path: list[str], types
                for i in range(len(want))]
         assert got == want.tolist(), stem
         return 2
+    if kind == "union":  # (index << 8 | tag) per value; alternative k's items at STEM._k
+        packed = np.fromfile(out / f"{stem}.bin", dtype=np.int64)
+        layout = want.layout
+        if not isinstance(layout, ak.contents.UnionArray):
+            layout = ak.to_packed(want).layout
+        tags, index = np.asarray(layout.tags), np.asarray(layout.index)
+        assert np.array_equal(packed & 0xFF, tags), stem
+        checked = 1
+        for k, alternative in enumerate(tree[1]):
+            mask = tags == k + 1
+            assert np.array_equal(packed[mask] >> 8, np.arange(mask.sum())), (stem, k)
+            content = layout.contents[k + 1]
+            if isinstance(content, ak.contents.UnmaskedArray):
+                content = content.content
+            items = ak.Array(content)[index[mask]]
+            checked += compare(alternative, f"{stem}._{k}", 0, items, out, path + [f"_{k}"], types,
+                               prefix)
+        return checked
     if kind == "var":
         offsets = np.fromfile(offsets_file, dtype=np.int64)
         if isinstance(want.type.content, ak.types.OptionType):  # std::optional: 0 or 1 item
@@ -141,7 +167,7 @@ def summary(stdout: str) -> dict[str, tuple[str, int]]:
     return out
 
 
-fields_checked = files_checked = 0
+fields_checked = files_checked = skipped = 0
 with tempfile.TemporaryDirectory() as tmp:
     tmp = Path(tmp)
     for path in files:
@@ -154,18 +180,34 @@ with tempfile.TemporaryDirectory() as tmp:
                 assert r.returncode == 0, (path, name, r.stderr)
                 for line in r.stderr.splitlines():
                     if "skipped" in line:  # refused by name, for a reason the tool may give
-                        assert "std::variant" in line or "streamer" in line, line
+                        assert "streamer" in line, line
+                        skipped += 1
                 ntuple = f[name]
                 types = Types(ntuple)
+                starts = [int(c.num_first_entry) for c in ntuple.cluster_summaries]
                 for field, (type_text, entries) in summary(r.stdout).items():
                     want = ntuple[field].array(library="ak")
                     assert entries == len(want), (path, field)
                     tree, end = parse_type(type_text)
                     assert end == len(type_text), type_text
-                    files_checked += compare(tree, field, 0, want, out, [field], types)
+                    if "union[" in type_text and len(starts) > 1:
+                        # uproot 5.7 reads a variant right in its first
+                        # cluster only (test_root_rntuple.py's
+                        # test_variants_across_clusters): compare cluster by
+                        # cluster, each read as an entry range.
+                        for lo, hi in zip(starts, starts[1:] + [ntuple.num_entries]):
+                            part = out / f"{field}-{lo}"
+                            part.mkdir()
+                            r = run(["--output-dir", str(part), "--tree", name, "--fields", field,
+                                     "--entry-start", str(lo), "--entry-stop", str(hi), str(path)])
+                            assert r.returncode == 0, r.stderr
+                            want = ntuple.arrays([field], entry_start=lo, entry_stop=hi)[field]
+                            files_checked += compare(tree, field, 0, want, part, [field], types)
+                    else:
+                        files_checked += compare(tree, field, 0, want, out, [field], types)
                     fields_checked += 1
     print(f"{fields_checked} fields, {files_checked} column files equal to uproot's "
-          f"in {len(files)} files")
+          f"in {len(files)} files; {skipped} fields refused by name")
 
     if extra:
         # Two files read as one, entry ranges across the boundary, --fields.
@@ -194,11 +236,9 @@ with tempfile.TemporaryDirectory() as tmp:
                 tree, _ = parse_type(got[field][0])
                 assert got[field][1] == len(want)
                 compare(tree, field, 0, want, out, [field], types)
-        # A field that is not there, a refused one: exit 2 naming it.
+        # A field that is not there: exit 2 naming it and the fields there are.
         r = run(["--tree", "ntuple", "--fields", "i32,nope", str(a)])
         assert r.returncode == 2 and "no field 'nope'" in r.stderr and "i32" in r.stderr, r.stderr
-        r = run(["--tree", "ntuple", "--fields", "var", str(folder / "rntuple-optionals.root")])
-        assert r.returncode == 2 and "field 'var' (std::variant<" in r.stderr, r.stderr
         # An RNTuple and a file without it: exit 2, naming the file.
         r = run(["--tree", "ntuple", str(a), str(folder.parent / "root" / "coverage-zstd.root")])
         assert r.returncode == 2 and "coverage-zstd.root" in r.stderr, r.stderr

@@ -19,7 +19,8 @@
 // The nodes follow the RNTuple's own schema, not uproot's awkward view of
 // it (decoflow.root's Python reader builds that): a class's base classes are
 // records named ":_0", ":_1" ...; a std::optional is a collection of zero or
-// one item; std::atomic<T> and enums are their T.
+// one item; std::atomic<T> and enums are their T; a std::variant's
+// alternatives hold only the items of the entries read.
 #pragma once
 
 #include <cstddef>
@@ -39,10 +40,11 @@
 namespace decoflow {
 
 /// A column a field needs, named for where its values would be written:
-/// values and a string's characters "PATH" (PATH.bin), a collection's or
-/// string's offsets "PATH.offsets", "PATH.offsets1", ... (one level per list
-/// between PATH's record and the values, as decoflow-root-decode names a
-/// nested TTree branch's).
+/// values, a string's characters and a variant's (index << 8 | tag) "PATH"
+/// (PATH.bin), a collection's or string's offsets "PATH.offsets",
+/// "PATH.offsets1", ... (one level per list between PATH's record and the
+/// values, as decoflow-root-decode names a nested TTree branch's); a
+/// record's members and a variant's alternatives "PATH.NAME" ("v._0").
 struct RNTupleFieldColumn {
   std::string name;
   std::uint32_t field = 0;  ///< the RNTuple's field id (a projected field's own)
@@ -60,6 +62,9 @@ struct RNTupleFieldNode {
     fixed,        ///< std::array<T, N>: `size` items of children[0] each; std::bitset<N>: `size` bools of `column`
     record,       ///< structs, classes, std::pair, std::tuple: children, one value each
     cardinality,  ///< ROOT::RNTupleCardinality: each entry's collection size, from offsets `column`
+    /// std::variant: `column` holds each value's int64 (index << 8 | tag):
+    /// tag 0 none, k + 1 children[k]'s item `index`.
+    variant,
   };
   static constexpr std::size_t no_column = ~std::size_t{0};
 
@@ -74,7 +79,8 @@ struct RNTupleFieldNode {
 };
 
 /// The awkward-style type of a planned field ("var * float32", "3 * int32",
-/// "string", "{x: float32, hits: var * int16}"; cardinality: "int64").
+/// "string", "{x: float32, hits: var * int16}", "union[int32, string]";
+/// cardinality: "int64").
 /// `columns`: the columns `node` indexes. Thread-safe.
 std::string describe_type(const RNTupleFieldNode& node, const std::vector<RNTupleFieldColumn>& columns);
 
@@ -84,8 +90,8 @@ std::string describe_type(const RNTupleFieldNode& node, const std::vector<RNTupl
 /// appended to `columns` (the nodes index them). Throws
 /// Error(invalid_argument) naming the path when no field has it (listing
 /// the top-level fields), Error(unsupported_format) naming the field and
-/// its type for what is not decoded (std::variant, fields stored with the
-/// ROOT streamer, column types not decoded, shapes not understood).
+/// its type for what is not decoded (fields stored with the ROOT
+/// streamer, column types not decoded, shapes not understood).
 /// Thread-safe.
 RNTupleFieldNode plan_rntuple_field(const RNTuple& ntuple, std::string_view path,
                                     std::vector<RNTupleFieldColumn>& columns);

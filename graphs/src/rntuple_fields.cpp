@@ -85,8 +85,7 @@ class Planner {
     }
     if (f.role == kLeaf && slots == 0 && kids.size() == 1) {  // std::atomic<T>, enums: their T
       RNTupleFieldNode inner = plan(kids[0], stem, level, path + "." + fields_[kids[0]].name);
-      inner.name = f.name;
-      inner.type = f.type;
+      inner.name = f.name;  // in its record; its type stays T's
       return inner;
     }
     if (f.role == kRecord && slots == 0) {

@@ -71,7 +71,7 @@ struct RNTupleFieldNode {
   Kind kind = Kind::values;
   std::uint32_t field = 0;  ///< the RNTuple's field id
   std::string name;         ///< its own name (a record member's; "_0" for a collection's items)
-  std::string type;         ///< its C++ type as the RNTuple names it
+  std::string type;         ///< its C++ type as the RNTuple names it (std::atomic<T>, enums: T's)
   std::uint64_t size = 0;   ///< fixed: items per value
   std::size_t column = no_column;   ///< index into the field's columns
   std::size_t content = no_column;  ///< string: its characters' column

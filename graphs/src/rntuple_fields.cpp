@@ -32,6 +32,16 @@ class Planner {
 
   RNTupleFieldNode plan(std::uint32_t id, const std::string& stem, unsigned level, const std::string& path) {
     const RNTupleField& f = fields_[id];
+    // A subfield's depth is bounded by the file's bytes only: bound the
+    // recursion (here, collect()'s walk and describe_type()) by what a
+    // schema needs (RNTuple::entry_column looks as deep).
+    if (++depth_ > kMaxDepth) {
+      throw unsupported(path, f.type, "subfields nested over " + std::to_string(kMaxDepth) + " levels deep");
+    }
+    struct Leave {
+      unsigned& depth;
+      ~Leave() { --depth; }
+    } leave{depth_};
     const std::size_t slots = f.representations ? f.columns.size() / f.representations : 0;
     const std::vector<std::uint32_t>& kids = children_[id];
     RNTupleFieldNode node;
@@ -114,7 +124,10 @@ class Planner {
     return columns_.size() - 1;
   }
 
+  static constexpr unsigned kMaxDepth = 64;
+
   const RNTuple& ntuple_;
+  unsigned depth_ = 0;
   const std::vector<RNTupleField>& fields_;
   std::vector<RNTupleFieldColumn>& columns_;
   std::vector<std::vector<std::uint32_t>> children_;

@@ -48,10 +48,6 @@ class Field(NamedTuple):
     columns: list[int]
     children: list[int]
 
-    @property
-    def slots(self) -> int:
-        return len(self.columns) // self.representations if self.representations else 0
-
 
 # Builds a field's awkward layout from the read's column arrays, for
 # `length` entries of the field.

@@ -62,8 +62,19 @@ TEST_CASE("RNTuple fields by name: values, strings, nested lists, fixed arrays, 
   CHECK(reader.columns(2)[1].name == "vvi.offsets1");
   CHECK(reader.columns(2)[2].name == "vvi");
 
-  // Entries [250, 620): clusters 0 to 2 are read, the window cut from them.
+  // Entries [250, 620): clusters 0 to 2 are read (only their pages are
+  // chunks), the window cut from them.
   const std::int64_t lo = 250, hi = 620;
+  {
+    const RNTupleFieldRead ranged = reader.plan(EntryRange{lo, hi});
+    const RNTupleFieldRead whole = reader.plan();
+    REQUIRE(ranged.plan().chunks().size() < whole.plan().chunks().size());
+    for (std::size_t c = 0; c < ranged.plan().chunks().size(); ++c) {
+      const std::string where = ranged.plan().locate(c)->where;
+      REQUIRE((where.find(" cluster 0 ") != std::string::npos || where.find(" cluster 1 ") != std::string::npos ||
+               where.find(" cluster 2 ") != std::string::npos));
+    }
+  }
   const auto results = read(reader, EntryRange{lo, hi});
   for (const auto& r : results) {
     REQUIRE_FALSE(r.failure);

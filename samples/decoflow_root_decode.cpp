@@ -1,7 +1,9 @@
 // decoflow-root-decode: decodes TTree branches of ROOT files in parallel,
 // by name (--tree: the tree's metadata read natively, root_tree_meta.hpp) or
 // given their basket tables (scripts/root_basket_table.py writes them with
-// uproot), into one native-order array per branch.
+// uproot), into one native-order array per branch. --tree naming an RNTuple
+// reads its fields by name (rntuple_fields.hpp): one chunk per page, each
+// column written as the TTree route writes a branch's arrays.
 //
 //   FILE.root ──► mmap          --tree T [--branches a,b]: T's record read natively
 //   (one or more: read as one,   or TABLE.tsv (branch, type, layout, basket, seek,
@@ -27,6 +29,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -41,6 +44,8 @@
 #include "decoflow/root_branches.hpp"
 #include "decoflow/root_file.hpp"
 #include "decoflow/root_tree_meta.hpp"
+#include "decoflow/rntuple.hpp"
+#include "decoflow/rntuple_fields.hpp"
 #include "thread_count.hpp"
 
 namespace {
@@ -55,6 +60,19 @@ constexpr const char* usage_text =
     "decodes the branches named by --branches (paths or names, comma-separated;\n"
     "default: every branch whose type the native reader tells, the others listed\n"
     "on stderr as skipped); several files are read as one tree.\n"
+    "When TREE names an RNTuple (ROOT::RNTuple), --tree reads it the same way:\n"
+    "--branches (or --fields) names its fields (top-level names, or paths through\n"
+    "records: event.x; default: every field read natively, the others listed on\n"
+    "stderr as skipped: streamer fields). Fields are numbers, strings, collections\n"
+    "(std::vector, RVec, std::optional, ...: nested too), fixed-size arrays,\n"
+    "records, std::variant and projected fields. Prints one line per field (its\n"
+    "type as awkward writes it, entries, values, their sum); with --output-dir\n"
+    "writes each column: DIR/PATH.bin (values; strings: their bytes; a cardinality:\n"
+    "the counts; a variant: int64 index << 8 | tag, tag k + 1 for alternative k at\n"
+    "PATH._k) and DIR/PATH.offsets.bin, PATH.offsets1.bin, ... (int64 from 0, one\n"
+    "per list level of a collection or string); a record's members at PATH.MEMBER.\n"
+    "Only the clusters holding the entries are decoded. A field whose page does not\n"
+    "decode fails alone (exit 1, naming field, column, cluster, page and byte range).\n"
     "Otherwise decodes the branches listed in TABLE.tsv (made by scripts/root_basket_table.py:\n"
     "  python scripts/root_basket_table.py FILE.root:TREE [BRANCH...] > TABLE.tsv)\n"
     "from FILE.root in parallel. Several FILE TABLE pairs are read as one tree, their\n"
@@ -247,7 +265,18 @@ double sum_values(decoflow::RootType type, const std::byte* p, std::uint64_t n) 
     case RootType::uint64: add(std::uint64_t{}); break;
     case RootType::float32: add(float{}); break;
     case RootType::float64: add(double{}); break;
-    case RootType::float16: break;  // RNTuple only: this tool reads TTree branches
+    case RootType::float16:  // RNTuple's Real16: IEEE half precision
+      for (std::uint64_t i = 0; i < n; ++i) {
+        std::uint16_t h;
+        std::memcpy(&h, p + i * 2, 2);
+        const int exponent = (h >> 10) & 0x1F;
+        const double mantissa = h & 0x3FF;
+        const double v = exponent == 0    ? std::ldexp(mantissa, -24)
+                         : exponent == 31 ? (mantissa != 0 ? NAN : INFINITY)
+                                          : std::ldexp(1024 + mantissa, exponent - 25);
+        s += (h & 0x8000) ? -v : v;
+      }
+      break;
   }
   return s;
 }
@@ -324,6 +353,134 @@ std::vector<std::string> split_names(const std::string& list) {
   return out;
 }
 
+// The RNTuple `name` of each file (read as one), natively.
+std::vector<std::shared_ptr<const decoflow::RNTuple>> open_rntuples(const std::vector<const char*>& paths,
+                                                                    const std::string& name) {
+  std::string bare = name.substr(0, name.find(';'));
+  bare = bare.substr(bare.rfind('/') + 1);
+  std::vector<std::shared_ptr<const decoflow::RNTuple>> out;
+  for (const char* path : paths) {
+    const decoflow::RootFile file = decoflow::RootFile::open(path);
+    out.push_back(std::make_shared<decoflow::RNTuple>(file.file(), decoflow::read_rntuple_anchor(file, name),
+                                                      bare));
+  }
+  return out;
+}
+
+// The columns of `node` that are ROOT::RNTupleCardinality's (offsets read,
+// counts written).
+void cardinality_columns(const decoflow::RNTupleFieldNode& node, std::vector<bool>& out) {
+  if (node.kind == decoflow::RNTupleFieldNode::Kind::cardinality) out[node.column] = true;
+  for (const auto& child : node.children) cardinality_columns(child, out);
+}
+
+// --tree naming an RNTuple: its fields by name (--branches / --fields), the
+// same range, output and exit status rules as for a TTree. Each column of
+// a field is written as DIR/NAME.bin (RNTupleFieldColumn's names: values,
+// a string's characters, or PATH.offsets, PATH.offsets1, ...: int64 from 0).
+int decode_rntuple(const std::vector<const char*>& paths, const std::string& name,
+                   std::vector<std::string> wanted, std::optional<long long> entry_start,
+                   std::optional<long long> entry_stop, unsigned threads, const std::string& output_dir) {
+  std::optional<decoflow::RNTupleFieldReader> reader;
+  try {
+    const auto ntuples = open_rntuples(paths, name);
+    if (wanted.empty()) {  // every top-level field read natively; the others listed as skipped
+      for (const std::string& field : decoflow::rntuple_top_fields(*ntuples.front())) {
+        std::vector<decoflow::RNTupleFieldColumn> columns;
+        try {
+          decoflow::plan_rntuple_field(*ntuples.front(), field, columns);
+          wanted.push_back(field);
+        } catch (const decoflow::Error& e) {
+          if (e.code() != decoflow::ErrorCode::unsupported_format) throw;
+          std::fprintf(stderr, "decoflow-root-decode: skipped '%s': %s\n", field.c_str(), e.cause().c_str());
+        }
+      }
+      if (wanted.empty()) {
+        std::fprintf(stderr, "decoflow-root-decode: %s:%s: no field is read natively\n", paths[0], name.c_str());
+        return 2;
+      }
+    }
+    reader.emplace(ntuples, wanted);
+  } catch (const decoflow::Error& e) {
+    std::fprintf(stderr, "decoflow-root-decode: %s:%s: %s\n", paths[0], name.c_str(), e.cause().c_str());
+    return 2;
+  }
+  const bool ranged = entry_start || entry_stop;
+  const auto [start, stop] = entry_range(entry_start, entry_stop, reader->entries());
+  try {
+    const auto clock_start = std::chrono::steady_clock::now();
+    auto read = reader->plan(ranged ? std::optional<decoflow::EntryRange>({start, stop}) : std::nullopt);
+    decoflow::Executor executor(threads);
+    executor.run(read.make_graph());
+    const auto results = read.collect();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
+
+    std::uint64_t bytes_out = 0;
+    bool failed = false;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      const decoflow::RNTupleFieldResult& r = results[i];
+      if (r.failure) {
+        failed = true;
+        std::fprintf(stderr, "decoflow-root-decode: %s\n", r.failure->what());
+        continue;
+      }
+      const auto& columns = reader->columns(i);
+      std::vector<bool> cardinality(columns.size());
+      cardinality_columns(reader->field(i), cardinality);
+      std::uint64_t values = 0;
+      double sum = 0;
+      bool ok = true;
+      for (std::size_t c = 0; c < columns.size(); ++c) {
+        const decoflow::RNTupleColumnValues& v = r.columns[c];
+        const std::size_t width = decoflow::root_type_width(columns[c].type);
+        const std::string file = output_dir + "/" + file_name_of(columns[c].name) + ".bin";
+        if (cardinality[c]) {  // each entry's size: the differences of its offsets
+          std::vector<std::int64_t> counts(v.count);
+          const auto* off = reinterpret_cast<const std::int64_t*>(v.data(width));
+          for (std::uint64_t j = 0; j < v.count; ++j) counts[j] = off[j + 1] - off[j];
+          values += v.count;
+          sum += static_cast<double>(off[v.count]);
+          bytes_out += v.count * width;
+          if (!output_dir.empty()) {
+            ok = ok && write_file(file, reinterpret_cast<const std::byte*>(counts.data()), v.count * width);
+          }
+          continue;
+        }
+        const std::uint64_t items = columns[c].offsets ? v.count + 1 : v.count;
+        if (!columns[c].offsets) {
+          values += v.count;
+          sum += sum_values(columns[c].type, v.data(width), v.count);
+        }
+        bytes_out += items * width;
+        if (!output_dir.empty()) ok = ok && write_file(file, v.data(width), items * width);
+      }
+      std::printf("%s\t%s\t%llu entries\t%llu values\tsum %.17g\n", reader->field_name(i).c_str(),
+                  decoflow::describe_type(reader->field(i), columns).c_str(),
+                  static_cast<unsigned long long>(r.entries), static_cast<unsigned long long>(values), sum);
+      if (!ok) {
+        std::fprintf(stderr, "decoflow-root-decode: cannot write field '%s' into %s: %s\n",
+                     reader->field_name(i).c_str(), output_dir.c_str(), std::strerror(errno));
+        return 1;
+      }
+    }
+    std::fprintf(stderr, "%s%s: RNTuple '%s', entries [%llu, %llu), %zu fields, %llu bytes out, %.3f s, %u threads\n",
+                 paths[0], paths.size() > 1 ? " (+ more files)" : "", name.c_str(),
+                 static_cast<unsigned long long>(start), static_cast<unsigned long long>(stop), results.size(),
+                 static_cast<unsigned long long>(bytes_out), seconds, executor.threads());
+    return failed ? 1 : 0;
+  } catch (const decoflow::Error& e) {
+    std::fprintf(stderr, "decoflow-root-decode: %s\n", e.what());
+    return 1;
+  }
+}
+
+// Whether `name` in the ROOT file at `path` is an RNTuple (--tree takes
+// either); false when it is anything else or absent (the TTree route says).
+bool names_rntuple(const char* path, const std::string& name) {
+  const auto key = decoflow::RootFile::open(path).find(name);
+  return key && key->class_name == "ROOT::RNTuple";
+}
+
 }  // namespace
 
 // Whether the file at `path` starts like a ROOT file ("root" magic): tells
@@ -352,7 +509,7 @@ int main(int argc, char** argv) {
       threads = *n;
     } else if (arg == "--tree" && i + 1 < argc) {
       tree_name = argv[++i];
-    } else if (arg == "--branches" && i + 1 < argc) {
+    } else if ((arg == "--branches" || arg == "--fields") && i + 1 < argc) {
       wanted = split_names(argv[++i]);
     } else if (arg == "--output-dir" && i + 1 < argc) {
       output_dir = argv[++i];
@@ -376,6 +533,19 @@ int main(int argc, char** argv) {
       (!native && !wanted.empty())) {
     std::fputs(usage_text, stderr);
     return 2;
+  }
+
+  if (native) {
+    bool rntuple = false;
+    try {
+      rntuple = names_rntuple(positional[0], tree_name);
+    } catch (const decoflow::Error& e) {
+      std::fprintf(stderr, "decoflow-root-decode: %s\n", e.what());
+      return 2;
+    }
+    if (rntuple) {
+      return decode_rntuple(positional, tree_name, wanted, entry_start, entry_stop, threads, output_dir);
+    }
   }
 
   for (std::size_t k = 0; !native && k < positional.size(); k += 2) {

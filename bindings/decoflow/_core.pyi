@@ -261,6 +261,11 @@ class _RNTuple:
     def value_type(self, field: int, slot: int) -> str:
         """The values' NumPy type name of a field's column."""
 
+    def plan_fields(self, names: Sequence[str]) -> list:
+        """
+        Plans each named field (rntuple_fields.hpp's plan_rntuple_field): per name (node, columns) — node (kind, name, type, size, column, content, children), a column (name, field, slot, offsets, type) — or (None, why it is refused).
+        """
+
     def column_bytes(self, field: int, slot: int) -> int:
         """Decoded bytes of a field's column in every cluster."""
 

@@ -10,6 +10,7 @@
 #include <nanobind/stl/vector.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -18,6 +19,7 @@
 #include "decoflow/input.hpp"
 #include "decoflow/root_file.hpp"
 #include "decoflow/rntuple.hpp"
+#include "decoflow/rntuple_fields.hpp"
 
 namespace nb = nanobind;
 
@@ -27,6 +29,32 @@ namespace {
 
 using Anchor = std::tuple<std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
                           std::uint64_t, std::uint64_t, std::uint64_t>;
+
+const char* kind_name(RNTupleFieldNode::Kind kind) {
+  using Kind = RNTupleFieldNode::Kind;
+  switch (kind) {
+    case Kind::values: return "values";
+    case Kind::collection: return "collection";
+    case Kind::string: return "string";
+    case Kind::fixed: return "fixed";
+    case Kind::record: return "record";
+    case Kind::cardinality: return "cardinality";
+    case Kind::variant: return "variant";
+  }
+  return "unknown";
+}
+
+// (kind, name, type, size, column, content, children): column and content
+// index the field's columns, -1 for none.
+nb::tuple node_tuple(const RNTupleFieldNode& node) {
+  const auto index = [](std::size_t i) {
+    return i == RNTupleFieldNode::no_column ? std::int64_t{-1} : static_cast<std::int64_t>(i);
+  };
+  nb::list children;
+  for (const RNTupleFieldNode& child : node.children) children.append(node_tuple(child));
+  return nb::make_tuple(kind_name(node.kind), node.name, node.type, node.size, index(node.column),
+                        index(node.content), children);
+}
 
 }  // namespace
 
@@ -84,6 +112,41 @@ void bind_rntuple(nb::module_& m) {
       .def("value_type", [](const RNTuple& t, std::uint32_t field, std::uint32_t slot) {
         return std::string(to_string(t.value_type(field, slot)));
       }, nb::arg("field"), nb::arg("slot"), "The values' NumPy type name of a field's column.")
+      .def("plan_fields", [](const RNTuple& t, const std::vector<std::string>& names) {
+        // Every field planned in one crossing (rntuple_fields.hpp): per name
+        // (node, columns) or, refused, (None, the error's cause).
+        std::vector<std::pair<std::optional<RNTupleFieldNode>, std::vector<RNTupleFieldColumn>>> planned;
+        std::vector<std::string> refused(names.size());
+        {
+          nb::gil_scoped_release release;
+          for (std::size_t i = 0; i < names.size(); ++i) {
+            std::vector<RNTupleFieldColumn> columns;
+            try {
+              planned.emplace_back(plan_rntuple_field(t, names[i], columns), std::move(columns));
+            } catch (const Error& e) {
+              if (e.code() != ErrorCode::unsupported_format) throw;
+              planned.emplace_back(std::nullopt, std::vector<RNTupleFieldColumn>{});
+              refused[i] = e.cause();
+            }
+          }
+        }
+        nb::list out;
+        for (std::size_t i = 0; i < names.size(); ++i) {
+          if (!planned[i].first) {
+            out.append(nb::make_tuple(nb::none(), refused[i]));
+            continue;
+          }
+          nb::list columns;
+          for (const RNTupleFieldColumn& c : planned[i].second) {
+            columns.append(nb::make_tuple(c.name, c.field, c.slot, c.offsets, std::string(to_string(c.type))));
+          }
+          out.append(nb::make_tuple(node_tuple(*planned[i].first), columns));
+        }
+        return out;
+      }, nb::arg("names"),
+      "Plans each named field (rntuple_fields.hpp's plan_rntuple_field): per name (node, "
+      "columns) — node (kind, name, type, size, column, content, children), a column (name, "
+      "field, slot, offsets, type) — or (None, why it is refused).")
       .def("column_bytes", [](const RNTuple& t, std::uint32_t field, std::uint32_t slot) {
         // Every cluster's elements of the column (its principal
         // representation: any, as they count the same) times the value width.
@@ -98,40 +161,13 @@ void bind_rntuple(nb::module_& m) {
                             const std::vector<std::tuple<std::string, std::uint32_t, std::uint32_t>>& columns,
                             const std::vector<std::tuple<std::size_t, std::size_t>>& clusters,
                             std::string name) {
-    if (ntuples.empty() || clusters.size() != ntuples.size()) {
-      throw nb::value_error("_rntuple_tree: one cluster range per RNTuple");
-    }
+    std::vector<std::shared_ptr<const RNTuple>> read(ntuples.begin(), ntuples.end());
+    std::vector<RNTupleColumnRef> refs;
+    for (const auto& [column_name, field, slot] : columns) refs.push_back({column_name, field, slot});
+    std::vector<std::pair<std::size_t, std::size_t>> ranges;
+    for (const auto& [begin, end] : clusters) ranges.emplace_back(begin, end);
     nb::gil_scoped_release release;
-    std::vector<std::shared_ptr<const InputBuffer>> files;
-    for (const auto& t : ntuples) files.push_back(t->file());
-    std::vector<RootBranchSpec> specs;
-    for (const auto& [column_name, field, slot] : columns) {
-      RootBranchSpec spec;
-      std::uint64_t elements = 0;  // the files before: their elements of this column
-      std::int64_t content = 0;    // an index column: their collections' elements
-      for (std::size_t f = 0; f < ntuples.size(); ++f) {
-        // Several files: each file's pages after the last's, counts run on.
-        const auto [begin, end] = clusters[f];
-        RootBranchSpec part = ntuples[f]->column_spec(field, slot, begin, end, column_name,
-                                                      static_cast<std::uint32_t>(f));
-        std::uint64_t part_elements = 0;
-        for (RootBasketRef& b : part.baskets) {
-          b.entry_begin += elements;
-          b.entry_end += elements;
-          b.page.value_base += content;
-          part_elements = b.entry_end - elements;
-        }
-        if (f == 0) {
-          spec = std::move(part);
-        } else {
-          spec.baskets.insert(spec.baskets.end(), part.baskets.begin(), part.baskets.end());
-        }
-        elements += part_elements;
-        content += static_cast<std::int64_t>(ntuples[f]->collection_elements(field, slot, begin, end));
-      }
-      specs.push_back(std::move(spec));
-    }
-    return RootTree(std::move(files), std::move(specs), std::move(name));
+    return rntuple_tree(read, refs, ranges, std::move(name));
   }, nb::arg("ntuples"), nb::arg("columns"), nb::arg("clusters"), nb::arg("name"),
   "A _RootTree over (name, field, slot) columns of the RNTuples (one per file, read as one), "
   "clusters [begin, end) of each.");

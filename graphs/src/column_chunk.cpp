@@ -48,6 +48,10 @@ void convert_values(const ColumnChunk& chunk, ConstBytes stored, MutableBytes ou
   const std::byte* in = stored.data();
   std::byte* to = out.data();
   const auto put = [&](std::size_t i, auto value) { std::memcpy(to + i * sizeof value, &value, sizeof value); };
+  if (is_rntuple_page_coding(chunk.coding)) {
+    throw Error(ErrorCode::invalid_argument,
+                "coding " + std::string(to_string(chunk.coding)) + " is for RNTuple pages");
+  }
   switch (chunk.coding) {
     case ElementCoding::plain:
       byteswap_copy(stored.first(out.size()), out, chunk.width);
@@ -106,14 +110,8 @@ void convert_values(const ColumnChunk& chunk, ConstBytes stored, MutableBytes ou
       }
       return;
     }
-    case ElementCoding::le_values:
-    case ElementCoding::le_index:
-    case ElementCoding::le_bits:
-    case ElementCoding::le_real32_trunc:
-    case ElementCoding::le_real32_quant:
-    case ElementCoding::le_switch:
-      throw Error(ErrorCode::invalid_argument,
-                  "coding " + std::string(to_string(chunk.coding)) + " is for RNTuple pages");
+    default:  // RNTuple page codings: refused above
+      break;
     case ElementCoding::record:
     case ElementCoding::objects: {
       std::size_t at = 0;

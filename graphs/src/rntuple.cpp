@@ -185,6 +185,16 @@ ConstBytes read_envelope(const InputBuffer& file, std::uint64_t offset, std::uin
   return ConstBytes(out).subspan(8, out.size() - 16);
 }
 
+// The header's or footer's records after their feature flags (which both
+// start with), from the envelope `read_envelope` reads into `out`.
+Cursor flagged_envelope(const InputBuffer& file, std::uint64_t offset, std::uint64_t nbytes,
+                        std::uint64_t length, std::uint16_t type, const std::string& what,
+                        std::vector<std::byte>& out) {
+  Cursor c(read_envelope(file, offset, nbytes, length, type, what, out), what + " envelope");
+  read_feature_flags(c);
+  return c;
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------ anchor
@@ -300,19 +310,15 @@ RNTuple::RNTuple(std::shared_ptr<const InputBuffer> file, const RNTupleAnchor& a
   if (!file_) throw Error(ErrorCode::invalid_argument, "RNTuple: a null file");
   const InputBuffer& f = *file_;
   std::vector<std::byte> header_bytes, footer_bytes, page_list_bytes;
-  const ConstBytes header = read_envelope(f, anchor.seek_header, anchor.nbytes_header,
-                                          anchor.len_header, 1, "header", header_bytes);
-  const std::uint64_t header_sum = XXH3_64bits(header_bytes.data(), header_bytes.size() - 8);
   {
-    Cursor c(header, "header envelope");
-    read_feature_flags(c);
+    Cursor c = flagged_envelope(f, anchor.seek_header, anchor.nbytes_header, anchor.len_header, 1,
+                                "header", header_bytes);
     c.string("ntuple name");
     c.string("ntuple description");
     c.string("writer");
     read_schema(c, {fields_, columns_});
   }
-  const ConstBytes footer = read_envelope(f, anchor.seek_footer, anchor.nbytes_footer,
-                                          anchor.len_footer, 2, "footer", footer_bytes);
+  const std::uint64_t header_sum = XXH3_64bits(header_bytes.data(), header_bytes.size() - 8);
   struct Group {
     std::uint32_t clusters;
     std::uint64_t length;
@@ -320,8 +326,8 @@ RNTuple::RNTuple(std::shared_ptr<const InputBuffer> file, const RNTupleAnchor& a
   };
   std::vector<Group> groups;
   {
-    Cursor c(footer, "footer envelope");
-    read_feature_flags(c);
+    Cursor c = flagged_envelope(f, anchor.seek_footer, anchor.nbytes_footer, anchor.len_footer, 2,
+                                "footer", footer_bytes);
     if (c.get<std::uint64_t>("header checksum") != header_sum) {
       throw c.fail("its header checksum is not the header's xxHash3: header and footer disagree");
     }
@@ -834,6 +840,48 @@ RootBranchSpec RNTuple::column_spec(std::uint32_t field_id, std::uint32_t slot, 
   }
   spec.leading_zero = index;
   return spec;
+}
+
+RootTree rntuple_tree(const std::vector<std::shared_ptr<const RNTuple>>& ntuples,
+                      const std::vector<RNTupleColumnRef>& columns,
+                      const std::vector<std::pair<std::size_t, std::size_t>>& clusters,
+                      std::string name) {
+  if (ntuples.empty() || clusters.size() != ntuples.size()) {
+    throw Error(ErrorCode::invalid_argument, "rntuple_tree: one cluster range per RNTuple");
+  }
+  std::vector<std::shared_ptr<const InputBuffer>> files;
+  for (const auto& t : ntuples) {
+    if (!t) throw Error(ErrorCode::invalid_argument, "rntuple_tree: a null RNTuple");
+    files.push_back(t->file());
+  }
+  std::vector<RootBranchSpec> specs;
+  for (const RNTupleColumnRef& column : columns) {
+    RootBranchSpec spec;
+    std::uint64_t elements = 0;  // the files before: their elements of this column
+    std::int64_t content = 0;    // an index column: their collections' elements
+    for (std::size_t f = 0; f < ntuples.size(); ++f) {
+      // Each file's pages after the last's, counts running on.
+      const auto [begin, end] = clusters[f];
+      RootBranchSpec part = ntuples[f]->column_spec(column.field, column.slot, begin, end, column.name,
+                                                    static_cast<std::uint32_t>(f));
+      std::uint64_t part_elements = 0;
+      for (RootBasketRef& b : part.baskets) {
+        b.entry_begin += elements;
+        b.entry_end += elements;
+        b.page.value_base += content;
+        part_elements = b.entry_end - elements;
+      }
+      if (f == 0) {
+        spec = std::move(part);
+      } else {
+        spec.baskets.insert(spec.baskets.end(), part.baskets.begin(), part.baskets.end());
+      }
+      elements += part_elements;
+      content += static_cast<std::int64_t>(ntuples[f]->collection_elements(column.field, column.slot, begin, end));
+    }
+    specs.push_back(std::move(spec));
+  }
+  return RootTree(std::move(files), std::move(specs), std::move(name));
 }
 
 }  // namespace decoflow

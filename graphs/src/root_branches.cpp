@@ -142,41 +142,27 @@ std::uint32_t value_width(const RootBranchSpec& spec) noexcept {
 }
 
 std::uint32_t stored_width(const RootBranchSpec& spec) noexcept {
+  // RNTuple pages: each page's coding says its own (RootBasketRef::page).
+  if (is_rntuple_page_coding(spec.coding)) return value_width(spec);
   switch (spec.coding) {
     case ElementCoding::float32_to_float64:
     case ElementCoding::scaled: return 4;
     case ElementCoding::truncated: return 3;
-    case ElementCoding::plain:
-    case ElementCoding::record:
-    case ElementCoding::objects:
-    case ElementCoding::tobject_bits:
-    case ElementCoding::le_values:
-    case ElementCoding::le_index:
-    case ElementCoding::le_bits:
-    case ElementCoding::le_real32_trunc:
-    case ElementCoding::le_real32_quant:
-    case ElementCoding::le_switch: break;
+    default: return value_width(spec);
   }
-  return value_width(spec);
 }
 
 // What is wrong with a branch's element coding (column_chunk.hpp), if
 // anything: found while planning, so that it fails that branch only.
 std::optional<std::string> coding_problem(const RootBranchSpec& spec) {
   const bool real = spec.type == RootType::float64 || spec.type == RootType::float32;
+  // RNTuple pages: each page's coding is its own (RootBasketRef::page).
+  if (is_rntuple_page_coding(spec.coding) &&
+      (spec.layout != ColumnLayout::fixed || spec.items_per_entry != 1)) {
+    return "RNTuple columns are fixed, one value per element";
+  }
   switch (spec.coding) {
     case ElementCoding::plain: break;
-    case ElementCoding::le_values:
-    case ElementCoding::le_index:
-    case ElementCoding::le_bits:
-    case ElementCoding::le_real32_trunc:
-    case ElementCoding::le_real32_quant:
-    case ElementCoding::le_switch:
-      // RNTuple pages: each page's coding is its own (RootBasketRef::page).
-      if (spec.layout != ColumnLayout::fixed || spec.items_per_entry != 1) {
-        return "RNTuple columns are fixed, one value per element";
-      }
-      break;
     case ElementCoding::float32_to_float64:
       if (spec.type != RootType::float64) return "the values are float64";
       break;
@@ -209,6 +195,8 @@ std::optional<std::string> coding_problem(const RootBranchSpec& spec) {
       for (const std::uint8_t w : spec.fields) {
         if (w != 1 && w != 2 && w != 4 && w != 8) return "a field of " + std::to_string(w) + " bytes";
       }
+      break;
+    default:  // RNTuple page codings: checked above
       break;
   }
   if ((spec.layout == ColumnLayout::strings || spec.leaf_strings) &&

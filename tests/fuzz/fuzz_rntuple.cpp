@@ -1,5 +1,6 @@
 // Fuzz target: an RNTuple read from its anchor on — the header, footer and
-// page list envelopes (graphs/src/rntuple.cpp), every column's plan
+// page list envelopes (graphs/src/rntuple.cpp), every field's plan by name
+// (graphs/src/rntuple_fields.cpp), every column's plan
 // (RNTuple::column_spec) and every page decoded (graphs/src/rntuple_page.cpp).
 //
 // Input: the anchor's 7 little-endian uint64 (seek/nbytes/len of header and
@@ -10,10 +11,12 @@
 // slice (of its planned size) and nowhere else.
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "decoflow/column_chunk.hpp"
 #include "decoflow/rntuple.hpp"
+#include "decoflow/rntuple_fields.hpp"
 #include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -29,6 +32,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ntuple = std::make_unique<RNTuple>(file, anchor, "fuzz");
   } catch (const Error&) {
     return 0;
+  }
+  // Every top-level field planned by name (rntuple_fields.hpp): its
+  // subfields walked, however the schema nests or lies.
+  for (const std::string& name : rntuple_top_fields(*ntuple)) {
+    std::vector<RNTupleFieldColumn> columns;
+    try {
+      const RNTupleFieldNode node = plan_rntuple_field(*ntuple, name, columns);
+      describe_type(node, columns);
+    } catch (const Error&) {
+    }
   }
   ScratchPool scratch;
   const std::size_t clusters = ntuple->clusters().size();

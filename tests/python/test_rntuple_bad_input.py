@@ -255,3 +255,36 @@ def test_an_anchor_with_a_wrong_checksum(tmp_path, layout):
         _core._RNTuple.open(str(path), "Contributors")
     with pytest.raises(Error, match="not an RNTuple|no key"):
         _core._RNTuple.open(str(SOURCE), "nope")
+
+
+def test_a_streamer_field_is_refused_by_name_not_called_corrupt(tmp_path, layout):
+    """A sound file whose field decoflow does not decode: firstName marked as
+    stored with the ROOT streamer (structural role 4), the header's xxHash3
+    and its copies (footer, page list) made to agree again. Named, it is
+    refused by name (the refusal planned natively, as the C++ field reader
+    plans it); read with the rest, it is skipped and lastName is read."""
+    a = layout.anchor
+    header, length = a["fSeekHeader"], a["fLenHeader"]
+    assert a["fNBytesHeader"] == length  # stored raw
+
+    def change(d: bytearray) -> None:
+        record = struct.pack("<I", len("firstName")) + b"firstName"
+        at = bytes(d[header:header + length]).find(record)
+        assert at > 0
+        d[header + at - 4:header + at - 2] = struct.pack("<H", 4)  # role, then flags, then the name
+        old = bytes(d[header + length - 8:header + length])
+        rehash(d, header, length)
+        new = bytes(d[header + length - 8:header + length])
+        for start, size, checksum_at in [(a["fSeekFooter"], a["fLenFooter"], 16),
+                                         (*layout.page_list, 8)]:
+            assert d[start + checksum_at:start + checksum_at + 8] == old
+            d[start + checksum_at:start + checksum_at + 8] = new
+            rehash(d, start, size)
+    path = damaged(tmp_path, change)
+    with pytest.raises(dr.UnsupportedBranchError) as info:
+        dr.arrays(f"{path}:Contributors", ["firstName"])
+    assert info.value.branch == "firstName"
+    assert "field 'firstName' (std::string): fields stored with the ROOT streamer" in str(info.value)
+    everything = dr.read(f"{path}:Contributors")
+    assert list(everything.skipped) == ["firstName"]
+    assert everything.arrays["lastName"].tolist() == layout.want["lastName"]

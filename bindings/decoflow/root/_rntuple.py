@@ -1,9 +1,10 @@
 """decoflow.root's RNTuple read: natively from the anchor's key on (uproot
 finds which object a path names) — the anchor, the header, footer and page
 list envelopes (decoflow._core._RNTuple.open), then one chunk per page in
-the same plan as TTree baskets (decoflow._core._rntuple_tree). This module
-maps fields to the columns they need and their decoded arrays to awkward
-layouts as uproot's RNTuple reader builds them."""
+the same plan as TTree baskets (decoflow._core._rntuple_tree). Which
+columns a field needs is planned natively (_RNTuple.plan_fields: the C++
+field reader's rntuple_fields.hpp); this module builds the decoded arrays
+into awkward layouts as uproot's RNTuple reader builds them."""
 
 from __future__ import annotations
 
@@ -17,11 +18,6 @@ from .. import Executor, Graph, _core
 from .._errors import Error, UnsupportedBranchError
 
 RNTUPLE_CLASS = "ROOT::RNTuple"
-
-# The specification's structural roles.
-_LEAF, _COLLECTION, _RECORD, _VARIANT, _STREAMER = range(5)
-_REPETITIVE = 0x1
-
 
 def is_rntuple(obj: Any) -> bool:
     return getattr(obj, "classname", None) == RNTUPLE_CLASS
@@ -41,17 +37,6 @@ def native(path: str, obj: Any, name: str) -> Any:
     return _core._RNTuple.open(path, key)
 
 
-def unsupported(name: str, type_name: str, what: str) -> UnsupportedBranchError:
-    e = UnsupportedBranchError(
-        f"field '{name}' ({type_name}): {what}; decoflow.root reads RNTuple fields of numbers, "
-        "std::vector/RVec and other collections, std::optional, std::unique_ptr, std::variant, "
-        "std::array, std::bitset, records (structs, std::pair, std::tuple, classes with bases), "
-        "std::atomic, enums and std::string",
-        cause=what)
-    e.branch = name
-    return e
-
-
 class Field(NamedTuple):
     id: int
     name: str
@@ -62,10 +47,6 @@ class Field(NamedTuple):
     representations: int
     columns: list[int]
     children: list[int]
-
-    @property
-    def slots(self) -> int:
-        return len(self.columns) // self.representations if self.representations else 0
 
 
 # Builds a field's awkward layout from the read's column arrays, for
@@ -95,131 +76,136 @@ class Schema:
     def signature(self) -> list[tuple]:
         return [(f.name, f.type, f.role, f.flags, f.array_size, f.children) for f in self.fields]
 
-    def plan(self, fid: int, path: str, need: set[tuple[int, int]]) -> Build:
-        """How field `fid` (named `path` in errors) is built; the columns it
-        needs are added to `need`. UnsupportedBranchError for what is not read."""
-        import awkward as ak
-
-        f = self.fields[fid]
-        refuse = lambda what: unsupported(path, f.type, what)  # noqa: E731
-        if f.role == _VARIANT:
-            return self._variant(f, path, need)
-        if f.role == _STREAMER:
-            raise refuse("fields stored with the ROOT streamer are not decoded")
-        try:
-            for slot in range(f.slots):
-                self.ntuple.value_type(fid, slot)  # a column type not decoded: refused by name
-        except Error as e:
-            raise refuse(e.cause or str(e)) from None
-
-        def values(slot: int) -> Build:
-            need.add((fid, slot))
-            return lambda arrays, length: ak.contents.NumpyArray(arrays[(fid, slot)])
-
-        if f.flags & _REPETITIVE:
-            n = int(f.array_size)
-            if f.slots == 1 and not f.children:  # std::bitset<N>: a Bit column, N per entry
-                inner = values(0)
-            elif f.slots == 0 and len(f.children) == 1:  # std::array<T, N>
-                inner = self.plan(f.children[0], path, need)
-            else:
-                raise refuse("a fixed-size array of this shape is not decoded")
-            return lambda arrays, length: ak.contents.RegularArray(
-                inner(arrays, length * n if length >= 0 else -1), n, zeros_length=max(length, 0))
-        if f.role == _COLLECTION:
-            if f.slots != 1 or len(f.children) != 1:
-                raise refuse("a collection without one index column and one item field")
-            need.add((fid, 0))
-            item = self.plan(f.children[0], path, need)
-            if f.type.startswith("std::optional<"):
-                # Zero or one item per entry: an option type, as uproot gives
-                # it (std::unique_ptr stays a list, as uproot gives that).
-                def optional(arrays: dict, length: int) -> Any:
-                    offsets = arrays[(fid, 0)]
-                    index = np.where(np.diff(offsets) == 1, offsets[:-1], -1)
-                    return ak.contents.IndexedOptionArray(ak.index.Index64(index),
-                                                          item(arrays, int(offsets[-1])))
-                return optional
-
-            def collection(arrays: dict, length: int) -> Any:
-                offsets = arrays[(fid, 0)]
-                return ak.contents.ListOffsetArray(ak.index.Index64(offsets),
-                                                   item(arrays, int(offsets[-1])))
-            return collection
-        if f.role == _LEAF and f.slots == 2 and not f.children:  # std::string
-            need.update({(fid, 0), (fid, 1)})
-
-            def string(arrays: dict, length: int) -> Any:
-                chars = ak.contents.NumpyArray(arrays[(fid, 1)].view(np.uint8),
-                                               parameters={"__array__": "char"})
-                return ak.contents.ListOffsetArray(ak.index.Index64(arrays[(fid, 0)]), chars,
-                                                   parameters={"__array__": "string"})
-            return string
-        if f.type.startswith("ROOT::RNTupleCardinality<") and f.slots == 1 and not f.children:
-            # Each entry's collection size, from the collection's offsets (as
-            # uproot gives it: int64).
-            need.add((fid, 0))
-            return lambda arrays, length: ak.contents.NumpyArray(np.diff(arrays[(fid, 0)]))
-        if f.role == _LEAF and f.slots == 1 and not f.children:
-            return values(0)
-        if f.role == _LEAF and f.slots == 0 and len(f.children) == 1:  # std::atomic<T>, enums
-            return self.plan(f.children[0], path, need)
-        if f.role == _RECORD and f.slots == 0:
-            tuple_like = f.type.startswith(("std::pair<", "std::tuple<")) or not f.children
-            if tuple_like:
-                items = [self.plan(c, path, need) for c in f.children]
-                return lambda arrays, length: ak.contents.RecordArray(
-                    [b(arrays, length) for b in items], None, length=_record_length(length, items))
-            members = self._members(fid, path, need)
-            names = [name for name, _ in members]
-            builds = [build for _, build in members]
-            return lambda arrays, length: ak.contents.RecordArray(
-                [b(arrays, length) for b in builds], names, length=_record_length(length, builds))
-        raise refuse(f"a field of structural role {f.role} with {f.slots} columns and "
-                     f"{len(f.children)} subfields is not decoded")
-
-    def _variant(self, f: Field, path: str, need: set) -> Build:
-        """std::variant: its switch column (each entry's alternative index
-        << 8 | tag, decoded natively) as uproot's union — a first content
-        for "no alternative" (tag 0), then each alternative, unmasked."""
-        import awkward as ak
-
-        if f.slots != 1 or not f.children:
-            raise unsupported(path, f.type, "a variant without one switch column and alternatives")
-        need.add((f.id, 0))
-        alternatives = [self.plan(c, path, need) for c in f.children]
-
-        def variant(arrays: dict, length: int) -> Any:
-            packed = arrays[(f.id, 0)]
-            tags = (packed & 0xFF).astype(np.int8)
-            index = packed >> 8
-            contents = [ak.contents.IndexedOptionArray(ak.index.Index64(np.array([-1], np.int64)),
-                                                       ak.contents.EmptyArray())]
-            # An alternative's own length: from its contents (-1: not known here).
-            contents += [ak.contents.UnmaskedArray(b(arrays, -1)) for b in alternatives]
-            return ak.contents.UnionArray(ak.index.Index8(tags), ak.index.Index64(index), contents)
-        return variant
-
-    def _members(self, fid: int, path: str, need: set) -> list[tuple[str, Build]]:
-        """A class's members as uproot flattens them: its own, then each base
-        class's (the last base first), a name that two bases share prefixed
-        with that base's type (``Child::x``)."""
-        f = self.fields[fid]
-        own = [(self.fields[c].name, self.plan(c, f"{path}.{self.fields[c].name}", need))
-               for c in f.children if not self.fields[c].name.startswith(":")]
-        bases = [c for c in f.children if self.fields[c].name.startswith(":")]
-        inherited = [(self.fields[b].type, self._members(b, path, need)) for b in reversed(bases)]
-        counts: dict[str, int] = {}
-        for name, _ in own:
-            counts[name] = counts.get(name, 0) + 1
-        for _, members in inherited:
-            for name, _ in members:
-                counts[name] = counts.get(name, 0) + 1
-        out = list(own)
-        for base_type, members in inherited:
-            out += [(f"{base_type}::{name}" if counts[name] > 1 else name, build)
-                    for name, build in members]
+    def plan(self, names: list[str]) -> list[tuple[Build, set, set] | UnsupportedBranchError]:
+        """How each named field is built, the (field, slot) columns it needs
+        and which of them are offsets — which columns is planned natively
+        (rntuple_fields.hpp), every field in one crossing — or, refused, the
+        UnsupportedBranchError naming it."""
+        out: list = []
+        for name, (node, columns) in zip(names, self.ntuple.plan_fields(names)):
+            if node is None:  # columns: why it is refused ("field 'x' (T): what")
+                e = UnsupportedBranchError(
+                    f"{columns}; decoflow.root reads RNTuple fields of numbers, std::vector/RVec "
+                    "and other collections, std::optional, std::unique_ptr, std::variant, "
+                    "std::array, std::bitset, records (structs, std::pair, std::tuple, classes "
+                    "with bases), std::atomic, enums and std::string",
+                    cause=columns.split("): ", 1)[-1])
+                e.branch = name
+                out.append(e)
+                continue
+            need: set[tuple[int, int]] = set()
+            keys = [(field, slot) for _, field, slot, _, _ in columns]
+            index = {(field, slot) for _, field, slot, offsets, _ in columns if offsets}
+            out.append((_build(node, keys, need), need, index))
         return out
+
+
+def _build(node: tuple, keys: list[tuple[int, int]], need: set[tuple[int, int]]) -> Build:
+    """How a planned field's node (kind, name, type, size, column, content,
+    children) becomes the awkward layout uproot's RNTuple reader builds;
+    `keys`: its columns' (field, slot), added to `need` as used."""
+    import awkward as ak
+
+    kind, _, type_name, size, column, content, children = node
+
+    def key(i: int) -> tuple[int, int]:
+        need.add(keys[i])
+        return keys[i]
+
+    def values(i: int) -> Build:
+        k = key(i)
+        return lambda arrays, length: ak.contents.NumpyArray(arrays[k])
+
+    if kind == "values":
+        return values(column)
+    if kind == "fixed":  # std::array<T, N>, or std::bitset<N>: a Bit column, N per entry
+        n = int(size)
+        inner = _build(children[0], keys, need) if children else values(column)
+        return lambda arrays, length: ak.contents.RegularArray(
+            inner(arrays, length * n if length >= 0 else -1), n, zeros_length=max(length, 0))
+    if kind == "collection":
+        k = key(column)
+        item = _build(children[0], keys, need)
+        if type_name.startswith("std::optional<"):
+            # Zero or one item per entry: an option type, as uproot gives it
+            # (std::unique_ptr stays a list, as uproot gives that).
+            def optional(arrays: dict, length: int) -> Any:
+                offsets = arrays[k]
+                index = np.where(np.diff(offsets) == 1, offsets[:-1], -1)
+                return ak.contents.IndexedOptionArray(ak.index.Index64(index),
+                                                      item(arrays, int(offsets[-1])))
+            return optional
+
+        def collection(arrays: dict, length: int) -> Any:
+            offsets = arrays[k]
+            return ak.contents.ListOffsetArray(ak.index.Index64(offsets),
+                                               item(arrays, int(offsets[-1])))
+        return collection
+    if kind == "string":
+        k, c = key(column), key(content)
+
+        def string(arrays: dict, length: int) -> Any:
+            chars = ak.contents.NumpyArray(arrays[c].view(np.uint8),
+                                           parameters={"__array__": "char"})
+            return ak.contents.ListOffsetArray(ak.index.Index64(arrays[k]), chars,
+                                               parameters={"__array__": "string"})
+        return string
+    if kind == "cardinality":
+        # Each entry's collection size, from the collection's offsets (as
+        # uproot gives it: int64).
+        k = key(column)
+        return lambda arrays, length: ak.contents.NumpyArray(np.diff(arrays[k]))
+    if kind == "variant":
+        return _variant(key(column), [_build(c, keys, need) for c in children])
+    # A record.
+    if type_name.startswith(("std::pair<", "std::tuple<")) or not children:
+        items = [_build(c, keys, need) for c in children]
+        return lambda arrays, length: ak.contents.RecordArray(
+            [b(arrays, length) for b in items], None, length=_record_length(length, items))
+    members = _members(node, keys, need)
+    names = [name for name, _ in members]
+    builds = [build for _, build in members]
+    return lambda arrays, length: ak.contents.RecordArray(
+        [b(arrays, length) for b in builds], names, length=_record_length(length, builds))
+
+
+def _variant(k: tuple[int, int], alternatives: list[Build]) -> Build:
+    """std::variant: its switch column (each entry's alternative index << 8
+    | tag, decoded natively) as uproot's union — a first content for "no
+    alternative" (tag 0), then each alternative, unmasked."""
+    import awkward as ak
+
+    def variant(arrays: dict, length: int) -> Any:
+        packed = arrays[k]
+        tags = (packed & 0xFF).astype(np.int8)
+        index = packed >> 8
+        contents = [ak.contents.IndexedOptionArray(ak.index.Index64(np.array([-1], np.int64)),
+                                                   ak.contents.EmptyArray())]
+        # An alternative's own length: from its contents (-1: not known here).
+        contents += [ak.contents.UnmaskedArray(b(arrays, -1)) for b in alternatives]
+        return ak.contents.UnionArray(ak.index.Index8(tags), ak.index.Index64(index), contents)
+    return variant
+
+
+def _members(node: tuple, keys: list, need: set) -> list[tuple[str, Build]]:
+    """A class's members as uproot flattens them: its own, then each base
+    class's (the last base first), a name that two bases share prefixed
+    with that base's type (``Child::x``)."""
+    children = node[6]
+    own = [(c[1], _build(c, keys, need)) for c in children if not c[1].startswith(":")]
+    bases = [c for c in children if c[1].startswith(":")]
+    inherited = [(b[2], _members(b, keys, need)) for b in reversed(bases)]
+    counts: dict[str, int] = {}
+    for name, _ in own:
+        counts[name] = counts.get(name, 0) + 1
+    for _, members in inherited:
+        for name, _ in members:
+            counts[name] = counts.get(name, 0) + 1
+    out = list(own)
+    for base_type, members in inherited:
+        out += [(f"{base_type}::{name}" if counts[name] > 1 else name, build)
+                for name, build in members]
+    return out
 
 
 def _record_length(length: int, builds: list) -> int | None:
@@ -238,6 +224,7 @@ class FieldPlan(NamedTuple):
     name: str
     build: Build
     columns: set[tuple[int, int]]
+    index: set[tuple[int, int]]  # those that are offsets (index columns)
 
 
 class RNTupleSource(NamedTuple):
@@ -262,23 +249,20 @@ def select_fields(schema: Schema, names: list[str] | None, keep: Callable[[str],
     field the filter keeps (refused: skipped, with the reason)."""
     explicit = names is not None
     chosen = names if explicit else [schema.fields[i].name for i in schema.top]
-    plans, errors, skipped = [], [], {}
+    chosen = [name for name in chosen if keep(name)]
     for name in chosen:
-        if not keep(name):
-            continue
         if name not in schema.by_name:
             raise KeyError(f"no field named {name!r} in the RNTuple (its fields: "
                            f"{', '.join(schema.fields[i].name for i in schema.top)})")
-        need: set = set()
-        try:
-            build = schema.plan(schema.by_name[name], name, need)
-        except UnsupportedBranchError as e:
+    plans, errors, skipped = [], [], {}
+    for name, planned in zip(chosen, schema.plan(chosen)):
+        if isinstance(planned, UnsupportedBranchError):
             if explicit:
-                errors.append(e)
+                errors.append(planned)
             else:
-                skipped[name] = e.cause
+                skipped[name] = planned.cause
             continue
-        plans.append(FieldPlan(name, build, need))
+        plans.append(FieldPlan(name, *planned))
     return plans, errors, skipped
 
 
@@ -304,11 +288,9 @@ class RNTupleReader:
         self.srcs = srcs
         self.schema = schema
         self.plans = plans
-        # Index columns (a collection's or a string's slot 0) come with a
+        # Index columns (a collection's or a string's offsets) come with a
         # leading 0: their offsets whole.
-        self.index_columns = {(f.id, 0) for f in schema.fields
-                              if f.role == _COLLECTION or (f.role == _LEAF and f.slots == 2)
-                              or f.type.startswith("ROOT::RNTupleCardinality<")}
+        self.index_columns = {c for p in plans for c in p.index}
         self.columns = sorted({c for p in plans for c in p.columns})
         self.name = name
         self.total = sum(s.entries for s in srcs)

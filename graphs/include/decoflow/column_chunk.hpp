@@ -145,6 +145,13 @@ std::string_view to_string(ElementCoding coding) noexcept;
 /// Parses a name written by to_string(); nullopt for any other. Thread-safe.
 std::optional<ElementCoding> element_coding_from_string(std::string_view name) noexcept;
 
+/// Whether `coding` is one of an RNTuple page's (le_values ... le_switch:
+/// little-endian, each page's coding its own, decoded by rntuple_page), not
+/// a TTree basket's. Thread-safe.
+constexpr bool is_rntuple_page_coding(ElementCoding coding) noexcept {
+  return coding >= ElementCoding::le_values && coding <= ElementCoding::le_switch;
+}
+
 /// Whether values of this coding may be stored in sizes that vary from one
 /// to the next (tobject_bits, objects: a referenced TObject's 2 more bytes),
 /// so that sizes which disagree with whole values mean a layout decoflow does

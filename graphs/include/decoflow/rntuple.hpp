@@ -11,6 +11,11 @@
 //     ▼ column_spec(column, clusters)
 //   RootBranchSpec: one "basket" per page, element ranges for entries; the
 //   page's column type and encoding say how it becomes values (column_chunk.hpp)
+//     │
+//     ▼ rntuple_tree(ntuples, columns, clusters)   several files read as one
+//   RootTree (root_branches.hpp): plan, run, collect
+//
+// rntuple_fields.hpp reads fields by name on top of this.
 //
 // Every envelope's xxHash3 is verified, and every frame, locator and count is
 // checked against the bytes that hold it: a lie fails with Error(corrupt_input)
@@ -26,7 +31,6 @@
 #include <utility>
 #include <string>
 #include <string_view>
-#include <vector>
 #include <vector>
 
 #include "decoflow/input.hpp"
@@ -172,5 +176,28 @@ class RNTuple {
   std::vector<RNTupleColumn> columns_;
   std::vector<RNTupleCluster> clusters_;
 };
+
+/// One column of an RNTuple read: slot `slot` of field `field`, called
+/// `name` in the read (its errors name it: "field 'jets' offsets").
+struct RNTupleColumnRef {
+  std::string name;
+  std::uint32_t field = 0;
+  std::uint32_t slot = 0;
+};
+
+/// The read of `columns` over RNTuples in several files, read as one (one
+/// per file, with the same fields; their entries one after another):
+/// clusters [first, second) of each (`clusters`: one range per RNTuple).
+/// Each column is a branch of the tree (RNTuple::column_spec): its pages in
+/// file order, element numbers and index columns' ends running on from one
+/// file to the next. `name`: the tree's (its graphs' name). Throws
+/// Error(invalid_argument) for no RNTuples, a null one, a cluster range per
+/// RNTuple missing or out of range, a field or slot out of range;
+/// Error(unsupported_format) naming the field and its type for a column
+/// that is not decoded. Thread-safe.
+RootTree rntuple_tree(const std::vector<std::shared_ptr<const RNTuple>>& ntuples,
+                      const std::vector<RNTupleColumnRef>& columns,
+                      const std::vector<std::pair<std::size_t, std::size_t>>& clusters,
+                      std::string name);
 
 }  // namespace decoflow

@@ -15,7 +15,7 @@ Usage (from the project root):
 
   PYTHONPATH=build/release/bindings .venv/bin/python bench/root_before_after.py \
       --baseline /path/to/old/build/bindings [--rounds 3] [--repeat 3] [--threads 2] \
-      [--mib 128] [--dir /tmp/decoflow-root-bench]
+      [--mib 128] [--dir /tmp/decoflow-root-bench] [--from-path]
 
 The baseline is the `bindings` folder of another build tree (one with the
 decoflow package and its _core extension), for example of the commit before
@@ -25,6 +25,7 @@ the change, built in a git worktree.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -89,9 +90,21 @@ def worker(config: dict) -> dict:
     results = {}
     paths = {k: Path(v) for k, v in config["files"].items()}
     repeat = config["repeat"]
+    from_path = config["from_path"]
+
+    @contextlib.contextmanager
+    def source(path):
+        """The tree as the read gets it: an open uproot tree, or (from_path)
+        the path, whose metadata each read then reads itself."""
+        if from_path:
+            yield f"{path}:t"
+            return
+        with uproot.open(f"{path}:t", array_cache=None, object_cache=None) as tree:
+            yield tree
+
     with decoflow.Executor(config["threads"]) as ex:
         def read(case, names):
-            with uproot.open(f"{paths[case]}:t", array_cache=None, object_cache=None) as tree:
+            with source(paths[case]) as tree:
                 t, out = best(lambda: decoflow.root.arrays(tree, names, executor=ex), repeat)
                 results[case] = [t, digest(out)]
 
@@ -100,7 +113,7 @@ def worker(config: dict) -> dict:
         read("jagged zstd", ["Jet_pt", "Jet_eta", "Jet_phi", "Jet_mass"])
         read("strings zstd", ["label"])
         flat = paths["flat zstd 256 KiB"]
-        with uproot.open(f"{flat}:t", array_cache=None, object_cache=None) as tree:
+        with source(flat) as tree:
             for step in STEPS:
                 def run_steps(step=step):
                     h = hashlib.sha1()
@@ -125,6 +138,9 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--mib", type=int, default=128, help="uncompressed MiB of the flat files")
     p.add_argument("--dir", type=Path, default=Path("/tmp/decoflow-root-bench"))
+    p.add_argument("--from-path", action="store_true",
+                   help="read from the paths (each read reads the metadata too) instead of "
+                        "open uproot trees")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
@@ -135,7 +151,7 @@ def main() -> int:
 
     candidate = args.candidate or Path(decoflow.__file__).resolve().parents[1]
     config = {"files": {k: str(v) for k, v in files(args).items()},
-              "repeat": args.repeat, "threads": args.threads}
+              "repeat": args.repeat, "threads": args.threads, "from_path": args.from_path}
     builds = [("baseline", args.baseline), ("candidate", candidate), ("baseline again", args.baseline)]
     times: dict[str, dict[str, list[float]]] = {label: {} for label, _ in builds}
     digests: dict[str, str] = {}

@@ -281,62 +281,69 @@ double sum_values(decoflow::RootType type, const std::byte* p, std::uint64_t n) 
   return s;
 }
 
-// The branches of `tree` in `paths` (read as one), natively: their specs,
-// the files as RootFile mapped them, and the embedded baskets' bytes.
-// Returns false with a message for a missing tree or branch, or a named
-// branch the native reader does not type.
+// Branch `name` of `meta` as uproot looks it up: by path, then by name.
+const decoflow::RootBranchMeta* find_branch(const decoflow::RootTreeMeta& meta,
+                                            const std::string& name) {
+  for (const auto& b : meta.branches) {
+    if (b.path == name) return &b;
+  }
+  for (const auto& b : meta.branches) {
+    if (b.name == name) return &b;
+  }
+  return nullptr;
+}
+
+// The branches of `tree` in `paths` (read as one), natively: their specs
+// (root_branch_spec over the files), the files as RootFile mapped them, and
+// the embedded baskets' bytes. Returns false with a message for a missing
+// tree or branch, or a named branch the native reader does not type.
 bool native_specs(const std::vector<const char*>& paths, const std::string& tree,
                   const std::vector<std::string>& wanted,
                   std::vector<decoflow::RootBranchSpec>& specs,
                   std::vector<std::shared_ptr<const decoflow::InputBuffer>>& files,
                   std::vector<std::shared_ptr<const decoflow::InputBuffer>>& embedded,
                   std::uint64_t& total_entries, std::string& error) {
-  std::vector<std::vector<std::byte>> kept;
-  for (std::size_t k = 0; k < paths.size(); ++k) {
-    const decoflow::RootFile file = decoflow::RootFile::open(paths[k]);
+  std::vector<decoflow::RootTreeMeta> metas;
+  for (const char* path : paths) {
+    const decoflow::RootFile file = decoflow::RootFile::open(path);
     const auto key = file.find(tree);
     if (!key || key->class_name != "TTree") {
-      error = std::string(paths[k]) + ": no TTree '" + tree + "'";
+      error = std::string(path) + ": no TTree '" + tree + "'";
       return false;
     }
-    const decoflow::RootTreeMeta meta = decoflow::read_root_tree(file, *key);
+    metas.push_back(decoflow::read_root_tree(file, *key));
     files.push_back(file.file());
-    std::vector<const decoflow::RootBranchMeta*> chosen;
-    if (wanted.empty()) {
-      for (const auto& b : meta.branches) {
-        if (b.kind) {
-          chosen.push_back(&b);
-        } else if (k == 0) {
-          std::fprintf(stderr, "decoflow-root-decode: skipped '%s': %s\n", b.path.c_str(),
-                       b.unknown.c_str());
-        }
-      }
-    } else {
-      for (const auto& name : wanted) {
-        const auto it = std::find_if(meta.branches.begin(), meta.branches.end(),
-                                     [&](const auto& b) { return b.path == name || b.name == name; });
-        if (it == meta.branches.end()) {
-          error = std::string(paths[k]) + ":" + tree + ": no branch '" + name + "'";
-          return false;
-        }
-        if (!it->kind) {
-          error = std::string(paths[k]) + ":" + tree + ": branch '" + name +
-                  "' cannot be read natively: " + it->unknown;
-          return false;
-        }
-        chosen.push_back(&*it);
+    total_entries += metas.back().entries;
+  }
+  std::vector<std::string> chosen = wanted;
+  if (wanted.empty()) {  // every branch the first file's metadata types
+    for (const auto& b : metas[0].branches) {
+      if (b.kind) {
+        chosen.push_back(b.path);
+      } else {
+        std::fprintf(stderr, "decoflow-root-decode: skipped '%s': %s\n", b.path.c_str(),
+                     b.unknown.c_str());
       }
     }
-    std::vector<decoflow::RootBranchSpec> table;
-    for (const auto* b : chosen) {
-      table.push_back(decoflow::root_branch_spec(*b, static_cast<std::uint32_t>(k),
-                                                 static_cast<std::uint32_t>(paths.size()), kept));
+  }
+  std::vector<std::vector<std::byte>> kept;
+  for (const auto& name : chosen) {
+    std::vector<const decoflow::RootBranchMeta*> per_file;
+    for (std::size_t k = 0; k < paths.size(); ++k) {
+      const decoflow::RootBranchMeta* b = find_branch(metas[k], name);
+      if (!b) {
+        error = std::string(paths[k]) + ":" + tree + ": no branch '" + name + "'";
+        return false;
+      }
+      if (!b->kind) {
+        error = std::string(paths[k]) + ":" + tree + ": branch '" + name +
+                "' cannot be read natively: " + b->unknown;
+        return false;
+      }
+      per_file.push_back(b);
     }
-    if (!append_file(specs, std::move(table), static_cast<std::uint32_t>(k), total_entries,
-                     paths[k], error)) {
-      return false;
-    }
-    total_entries += meta.entries;
+    specs.push_back(decoflow::root_branch_spec(per_file, static_cast<std::uint32_t>(paths.size()),
+                                               kept));
   }
   for (auto& bytes : kept) embedded.push_back(decoflow::InputBuffer::from_bytes(std::move(bytes)));
   return true;

@@ -64,25 +64,15 @@ __m128i finish(__m128i v) noexcept {
   }
 }
 
-template <bool Zigzag>
-std::size_t unsplit_vector2(const std::uint8_t* p, std::size_t n, std::size_t from, std::size_t to,
-                            std::byte* out) noexcept {
-  std::size_t i = from;
-  for (; i + 16 <= to; i += 16, out += 32) {
-    const __m128i b0 = load(p + i), b1 = load(p + n + i);
+// Elements i..i+15 into out (16 × W bytes).
+template <std::size_t W, bool Zigzag>
+void unsplit_step(const std::uint8_t* p, std::size_t n, std::size_t i, std::byte* out) noexcept {
+  const __m128i b0 = load(p + i), b1 = load(p + n + i);
+  if constexpr (W == 2) {
     store(out, finish<2, Zigzag>(_mm_unpacklo_epi8(b0, b1)));
     store(out + 16, finish<2, Zigzag>(_mm_unpackhi_epi8(b0, b1)));
-  }
-  return i;
-}
-
-template <bool Zigzag>
-std::size_t unsplit_vector4(const std::uint8_t* p, std::size_t n, std::size_t from, std::size_t to,
-                            std::byte* out) noexcept {
-  std::size_t i = from;
-  for (; i + 16 <= to; i += 16, out += 64) {
-    const __m128i b0 = load(p + i), b1 = load(p + n + i), b2 = load(p + 2 * n + i),
-                  b3 = load(p + 3 * n + i);
+  } else if constexpr (W == 4) {
+    const __m128i b2 = load(p + 2 * n + i), b3 = load(p + 3 * n + i);
     // Bytes 0-1 and 2-3 of elements 0-7 and 8-15.
     const __m128i lo01 = _mm_unpacklo_epi8(b0, b1), hi01 = _mm_unpackhi_epi8(b0, b1);
     const __m128i lo23 = _mm_unpacklo_epi8(b2, b3), hi23 = _mm_unpackhi_epi8(b2, b3);
@@ -90,17 +80,9 @@ std::size_t unsplit_vector4(const std::uint8_t* p, std::size_t n, std::size_t fr
     store(out + 16, finish<4, Zigzag>(_mm_unpackhi_epi16(lo01, lo23)));
     store(out + 32, finish<4, Zigzag>(_mm_unpacklo_epi16(hi01, hi23)));
     store(out + 48, finish<4, Zigzag>(_mm_unpackhi_epi16(hi01, hi23)));
-  }
-  return i;
-}
-
-template <bool Zigzag>
-std::size_t unsplit_vector8(const std::uint8_t* p, std::size_t n, std::size_t from, std::size_t to,
-                            std::byte* out) noexcept {
-  std::size_t i = from;
-  for (; i + 16 <= to; i += 16, out += 128) {
-    __m128i b[8];
-    for (std::size_t k = 0; k < 8; ++k) b[k] = load(p + k * n + i);
+  } else {
+    __m128i b[8] = {b0, b1};
+    for (std::size_t k = 2; k < 8; ++k) b[k] = load(p + k * n + i);
     // Pairs of bytes: [k] holds bytes 2k, 2k+1 of elements 0-7, [4 + k] of 8-15.
     __m128i pairs[8];
     for (std::size_t k = 0; k < 4; ++k) {
@@ -117,7 +99,6 @@ std::size_t unsplit_vector8(const std::uint8_t* p, std::size_t n, std::size_t fr
       store(out + 32 * h + 16, finish<8, Zigzag>(_mm_unpackhi_epi32(low, high)));
     }
   }
-  return i;
 }
 #endif
 
@@ -127,9 +108,9 @@ void unsplit(const std::uint8_t* planes, std::size_t n, std::size_t begin, std::
   std::size_t i = begin;
   const std::size_t end = begin + count;
 #if defined(__SSE2__)
-  if constexpr (W == 2) i = unsplit_vector2<Zigzag>(planes, n, begin, end, out);
-  if constexpr (W == 4) i = unsplit_vector4<Zigzag>(planes, n, begin, end, out);
-  if constexpr (W == 8) i = unsplit_vector8<Zigzag>(planes, n, begin, end, out);
+  if constexpr (W > 1) {
+    for (; i + 16 <= end; i += 16) unsplit_step<W, Zigzag>(planes, n, i, out + (i - begin) * W);
+  }
 #endif
   unsplit_scalar<W, Zigzag>(planes, n, i, end, out + (i - begin) * W);
 }

@@ -278,6 +278,14 @@ void decode_rntuple_page(const ColumnChunk& c, ConstBytes stored, MutableBytes c
     decompress(decoder, page, content);  // already the values
     return;
   }
+  if (c.coding == ElementCoding::le_index && !c.split && c.stored_type == RootType::uint64) {
+    // Index64: 8-byte ends, decompressed into the slice and made global in
+    // place (each element is read before it is written).
+    decompress(decoder, page, content);
+    auto* ends = reinterpret_cast<std::int64_t*>(content.data());
+    index_into<std::uint64_t>(c, content.data(), 0, n, 0, ends);
+    return;
+  }
   // A page stored raw is decoded from the file's bytes; a compressed one is
   // decompressed into scratch first.
   std::optional<ScratchPool::Lease> lease;

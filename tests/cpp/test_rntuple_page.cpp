@@ -215,6 +215,18 @@ TEST_CASE("RNTuple split delta index pages become global ends; backwards or past
   ColumnChunk unsplit = page_chunk(ElementCoding::le_index, RootType::uint32, RootType::int64, 4);
   unsplit.value_limit = 9;
   REQUIRE(values_of<std::int64_t>(decode(unsplit, plain_bytes(std::vector<std::uint32_t>{2, 2, 5, 9}))) == ends);
+  // Index64 (uproot's): made global in place in the slice, raw or compressed.
+  ColumnChunk wide = page_chunk(ElementCoding::le_index, RootType::uint64, RootType::int64, 4);
+  wide.value_limit = 9;
+  wide.value_base = 7;
+  const Bytes wide_ends = plain_bytes(std::vector<std::uint64_t>{2, 2, 5, 9});
+  const std::vector<std::int64_t> global = {9, 9, 12, 16};
+  REQUIRE(values_of<std::int64_t>(decode(wide, wide_ends)) == global);
+  REQUIRE(values_of<std::int64_t>(decode(wide, root_blocks(view(wide_ends), "ZS"))) == global);
+  const std::string wide_back = require_error(ErrorCode::corrupt_input, [&] {
+    decode(wide, plain_bytes(std::vector<std::uint64_t>{2, 3, 1, 9}));
+  });
+  REQUIRE(wide_back.find("(page element 2)") != std::string::npos);
 
   deltas[2] = -1;  // 2, 2, 1: backwards
   const std::string back = require_error(ErrorCode::corrupt_input, [&] { decode(c, split(plain_bytes(deltas), 8)); });

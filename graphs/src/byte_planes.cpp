@@ -1,5 +1,6 @@
 #include "byte_planes.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -38,6 +39,11 @@ void unsplit_scalar(const std::uint8_t* planes, std::size_t n, std::size_t from,
 }
 
 #if defined(__SSE2__)
+// Outputs at least this large are written with non-temporal stores: a page
+// un-split into its slice (fresh memory, far larger than the caches), never
+// the small blocks on the stack.
+constexpr std::size_t kStreamBytes = 256 * 1024;
+
 // 16 elements a step: one 16-byte load per plane, interleaved by unpacking
 // bytes, then 16-bit, then 32-bit lanes (each unpack doubles the bytes of an
 // element held together), so every load and store is a whole vector.
@@ -46,7 +52,16 @@ __m128i load(const std::uint8_t* p) noexcept {
   return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
 }
 
-void store(std::byte* p, __m128i v) noexcept { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
+// Stream: a non-temporal store (p 16-byte aligned), for outputs far larger
+// than the caches: no read of the line it overwrites, no cache filled with it.
+template <bool Stream>
+void store(std::byte* p, __m128i v) noexcept {
+  if constexpr (Stream) {
+    _mm_stream_si128(reinterpret_cast<__m128i*>(p), v);
+  } else {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v);
+  }
+}
 
 template <std::size_t W, bool Zigzag>
 __m128i finish(__m128i v) noexcept {
@@ -65,21 +80,21 @@ __m128i finish(__m128i v) noexcept {
 }
 
 // Elements i..i+15 into out (16 × W bytes).
-template <std::size_t W, bool Zigzag>
+template <std::size_t W, bool Zigzag, bool Stream>
 void unsplit_step(const std::uint8_t* p, std::size_t n, std::size_t i, std::byte* out) noexcept {
   const __m128i b0 = load(p + i), b1 = load(p + n + i);
   if constexpr (W == 2) {
-    store(out, finish<2, Zigzag>(_mm_unpacklo_epi8(b0, b1)));
-    store(out + 16, finish<2, Zigzag>(_mm_unpackhi_epi8(b0, b1)));
+    store<Stream>(out, finish<2, Zigzag>(_mm_unpacklo_epi8(b0, b1)));
+    store<Stream>(out + 16, finish<2, Zigzag>(_mm_unpackhi_epi8(b0, b1)));
   } else if constexpr (W == 4) {
     const __m128i b2 = load(p + 2 * n + i), b3 = load(p + 3 * n + i);
     // Bytes 0-1 and 2-3 of elements 0-7 and 8-15.
     const __m128i lo01 = _mm_unpacklo_epi8(b0, b1), hi01 = _mm_unpackhi_epi8(b0, b1);
     const __m128i lo23 = _mm_unpacklo_epi8(b2, b3), hi23 = _mm_unpackhi_epi8(b2, b3);
-    store(out, finish<4, Zigzag>(_mm_unpacklo_epi16(lo01, lo23)));
-    store(out + 16, finish<4, Zigzag>(_mm_unpackhi_epi16(lo01, lo23)));
-    store(out + 32, finish<4, Zigzag>(_mm_unpacklo_epi16(hi01, hi23)));
-    store(out + 48, finish<4, Zigzag>(_mm_unpackhi_epi16(hi01, hi23)));
+    store<Stream>(out, finish<4, Zigzag>(_mm_unpacklo_epi16(lo01, lo23)));
+    store<Stream>(out + 16, finish<4, Zigzag>(_mm_unpackhi_epi16(lo01, lo23)));
+    store<Stream>(out + 32, finish<4, Zigzag>(_mm_unpacklo_epi16(hi01, hi23)));
+    store<Stream>(out + 48, finish<4, Zigzag>(_mm_unpackhi_epi16(hi01, hi23)));
   } else {
     __m128i b[8] = {b0, b1};
     for (std::size_t k = 2; k < 8; ++k) b[k] = load(p + k * n + i);
@@ -95,8 +110,8 @@ void unsplit_step(const std::uint8_t* p, std::size_t n, std::size_t i, std::byte
       const bool upper = h % 2 == 1;
       const __m128i low = upper ? _mm_unpackhi_epi16(q[0], q[1]) : _mm_unpacklo_epi16(q[0], q[1]);
       const __m128i high = upper ? _mm_unpackhi_epi16(q[2], q[3]) : _mm_unpacklo_epi16(q[2], q[3]);
-      store(out + 32 * h, finish<8, Zigzag>(_mm_unpacklo_epi32(low, high)));
-      store(out + 32 * h + 16, finish<8, Zigzag>(_mm_unpackhi_epi32(low, high)));
+      store<Stream>(out + 32 * h, finish<8, Zigzag>(_mm_unpacklo_epi32(low, high)));
+      store<Stream>(out + 32 * h + 16, finish<8, Zigzag>(_mm_unpackhi_epi32(low, high)));
     }
   }
 }
@@ -109,7 +124,20 @@ void unsplit(const std::uint8_t* planes, std::size_t n, std::size_t begin, std::
   const std::size_t end = begin + count;
 #if defined(__SSE2__)
   if constexpr (W > 1) {
-    for (; i + 16 <= end; i += 16) unsplit_step<W, Zigzag>(planes, n, i, out + (i - begin) * W);
+    const auto address = reinterpret_cast<std::uintptr_t>(out);
+    if (count * W >= kStreamBytes && address % W == 0) {
+      // Whole elements up to a 16-byte boundary, then streamed.
+      const std::size_t lead = std::min(count, (16 - address % 16) % 16 / W);
+      unsplit_scalar<W, Zigzag>(planes, n, i, i + lead, out);
+      for (i += lead; i + 16 <= end; i += 16) {
+        unsplit_step<W, Zigzag, true>(planes, n, i, out + (i - begin) * W);
+      }
+      _mm_sfence();  // streamed stores ordered before whatever follows
+    } else {
+      for (; i + 16 <= end; i += 16) {
+        unsplit_step<W, Zigzag, false>(planes, n, i, out + (i - begin) * W);
+      }
+    }
   }
 #endif
   unsplit_scalar<W, Zigzag>(planes, n, i, end, out + (i - begin) * W);

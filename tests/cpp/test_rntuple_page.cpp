@@ -95,13 +95,15 @@ Bytes pack_bits(const std::vector<std::uint32_t>& values, unsigned nbits) {
 }
 
 // Pages long enough for the vector loops (16 elements a step) and their
-// tails, and for several blocks of the buffer that widened and index pages
-// are made native through (512 elements): every length around those edges,
+// tails, for several blocks of the buffer that widened and index pages are
+// made native through (512 elements), and for the streamed stores of pages
+// of 256 KiB and more: every length around those edges,
 // every split width, zigzag and not, raw and compressed.
 template <typename S, typename U>
 void check_long_split_pages(RootType type, bool zigzag) {
   for (const std::size_t n : {std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{17},
-                              std::size_t{511}, std::size_t{512}, std::size_t{1040}, std::size_t{4099}}) {
+                              std::size_t{511}, std::size_t{512}, std::size_t{1040}, std::size_t{4099},
+                              std::size_t{140001}}) {
     std::vector<S> values(n);
     std::vector<U> stored(n);
     std::uint64_t x = 0x9E3779B97F4A7C15ull * n;
@@ -120,6 +122,20 @@ void check_long_split_pages(RootType type, bool zigzag) {
     INFO("width " << sizeof(U) << ", zigzag " << zigzag << ", " << n << " elements");
     REQUIRE(values_of<S>(decode(c, page)) == values);
     REQUIRE(values_of<S>(decode(c, root_blocks(view(page), "ZS"))) == values);
+    {
+      // A slice that starts one element past a 16-byte boundary (pages of
+      // 256 KiB and more are written with aligned streaming stores, after a
+      // few elements one at a time): every byte of it, none before it.
+      GuardedBuffer out(n * sizeof(U) + 16);
+      const MutableBytes slice = out.span().subspan(sizeof(U), n * sizeof(U));
+      ScratchPool scratch;
+      decode_column_chunk(c, view(page), slice, {}, thread_decoder(), scratch);
+      REQUIRE(out.guards_intact());
+      const Bytes all = out.prefix(out.size());
+      for (std::size_t b = 0; b < sizeof(U); ++b) REQUIRE(all[b] == GuardedBuffer::poison);
+      for (std::size_t b = sizeof(U) + n * sizeof(U); b < all.size(); ++b) REQUIRE(all[b] == GuardedBuffer::poison);
+      REQUIRE(values_of<S>(Bytes(all.begin() + sizeof(U), all.begin() + static_cast<std::ptrdiff_t>(sizeof(U) + n * sizeof(U)))) == values);
+    }
     if constexpr (sizeof(S) < 8) {
       // Widened: through the block buffer.
       ColumnChunk wide = c;

@@ -1,5 +1,7 @@
 #include "rntuple_page.hpp"
 
+#include "byte_planes.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <optional>
@@ -38,88 +40,24 @@ void store(std::byte* p, T v) noexcept {
   std::memcpy(p, &v, sizeof v);
 }
 
-template <std::size_t W>
-struct Unsigned;
-template <> struct Unsigned<1> { using type = std::uint8_t; };
-template <> struct Unsigned<2> { using type = std::uint16_t; };
-template <> struct Unsigned<4> { using type = std::uint32_t; };
-template <> struct Unsigned<8> { using type = std::uint64_t; };
+// Split, zigzag or widened pages are made native a block at a time through
+// a buffer on the stack (cache-resident) rather than a second page-sized one.
+constexpr std::size_t kBlockElements = 512;
 
-template <typename U>
-U unzigzag(U u) noexcept {
-  return static_cast<U>((u >> 1) ^ (U{0} - (u & 1)));
-}
-
-// Un-splits n elements of W bytes: element i's byte b is planes[b * n + i].
-// One pass per pair of planes keeps every stream sequential; the inner
-// loops vectorise.
-template <std::size_t W>
-void unsplit(const std::byte* planes, std::size_t n, std::byte* out) {
-  const auto* in = reinterpret_cast<const std::uint8_t*>(planes);
-  auto* to = reinterpret_cast<std::uint8_t*>(out);
-  for (std::size_t b = 0; b < W; ++b) {
-    const std::uint8_t* plane = in + b * n;
-    for (std::size_t i = 0; i < n; ++i) to[i * W + b] = plane[i];
+// Calls consume(elements, first, count) for consecutive blocks of the page's
+// n elements as native elements (`in` itself when nothing needs undoing).
+template <typename Consume>
+void native_blocks(unsigned width, const std::byte* in, std::size_t n, bool split, bool zigzag,
+                   Consume&& consume) {
+  if (!split && !zigzag) {
+    consume(in, std::size_t{0}, n);
+    return;
   }
-}
-
-template <>
-void unsplit<4>(const std::byte* planes, std::size_t n, std::byte* out) {
-  const auto* p0 = reinterpret_cast<const std::uint8_t*>(planes);
-  const std::uint8_t* p1 = p0 + n;
-  const std::uint8_t* p2 = p1 + n;
-  const std::uint8_t* p3 = p2 + n;
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint32_t v = std::uint32_t{p0[i]} | std::uint32_t{p1[i]} << 8 |
-                            std::uint32_t{p2[i]} << 16 | std::uint32_t{p3[i]} << 24;
-    std::memcpy(out + 4 * i, &v, 4);
-  }
-}
-
-template <>
-void unsplit<8>(const std::byte* planes, std::size_t n, std::byte* out) {
-  const auto* p0 = reinterpret_cast<const std::uint8_t*>(planes);
-  const std::uint8_t *p1 = p0 + n, *p2 = p1 + n, *p3 = p2 + n, *p4 = p3 + n, *p5 = p4 + n,
-                     *p6 = p5 + n, *p7 = p6 + n;
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint64_t v = std::uint64_t{p0[i]} | std::uint64_t{p1[i]} << 8 |
-                            std::uint64_t{p2[i]} << 16 | std::uint64_t{p3[i]} << 24 |
-                            std::uint64_t{p4[i]} << 32 | std::uint64_t{p5[i]} << 40 |
-                            std::uint64_t{p6[i]} << 48 | std::uint64_t{p7[i]} << 56;
-    std::memcpy(out + 8 * i, &v, 8);
-  }
-}
-
-template <>
-void unsplit<2>(const std::byte* planes, std::size_t n, std::byte* out) {
-  const auto* p0 = reinterpret_cast<const std::uint8_t*>(planes);
-  const std::uint8_t* p1 = p0 + n;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto v = static_cast<std::uint16_t>(p0[i] | p1[i] << 8);
-    std::memcpy(out + 2 * i, &v, 2);
-  }
-}
-
-// n elements of W bytes (split or not, zigzag or not) as native elements in `out`.
-template <std::size_t W>
-void elements_into(const std::byte* in, std::size_t n, bool split, bool zigzag, std::byte* out) {
-  using U = typename Unsigned<W>::type;
-  if (split) {
-    unsplit<W>(in, n, out);
-  } else {
-    std::memcpy(out, in, n * W);
-  }
-  if (!zigzag) return;
-  for (std::size_t i = 0; i < n; ++i) store(out + i * W, unzigzag(load<U>(out + i * W)));
-}
-
-void elements_into(unsigned width, const std::byte* in, std::size_t n, bool split, bool zigzag,
-                   std::byte* out) {
-  switch (width) {
-    case 1: return elements_into<1>(in, n, false, zigzag, out);
-    case 2: return elements_into<2>(in, n, split, zigzag, out);
-    case 4: return elements_into<4>(in, n, split, zigzag, out);
-    default: return elements_into<8>(in, n, split, zigzag, out);
+  alignas(16) std::byte block[kBlockElements * 8];
+  for (std::size_t first = 0; first < n; first += kBlockElements) {
+    const std::size_t count = std::min(kBlockElements, n - first);
+    native_elements(width, in, n, first, count, split, zigzag, block);
+    consume(static_cast<const std::byte*>(block), first, count);
   }
 }
 
@@ -225,18 +163,21 @@ void real32_packed(const ColumnChunk& c, const std::byte* in, std::size_t size, 
   }
 }
 
-// An index page (`in`: native elements; split pages were delta-encoded):
-// cluster-relative ends made global by value_base, each checked to follow
-// the one before and to stay within the cluster's elements.
+// Elements [first, first + count) of an index page (`in`: native elements;
+// split pages were delta-encoded, `running` is the sum so far): cluster-
+// relative ends made global by value_base, each checked to follow the one
+// before and to stay within the cluster's elements. Returns the running end.
 template <typename U>
-void index_into(const ColumnChunk& c, const std::byte* in, std::size_t n, std::int64_t* out) {
-  std::uint64_t previous = 0, running = 0;
+std::uint64_t index_into(const ColumnChunk& c, const std::byte* in, std::size_t first,
+                         std::size_t count, std::uint64_t running, std::int64_t* out) {
   const std::uint64_t limit = c.value_limit;
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint64_t raw = load<U>(in + i * sizeof(U));
+  for (std::size_t k = 0; k < count; ++k) {
+    const std::uint64_t previous = running;
+    const std::uint64_t raw = load<U>(in + k * sizeof(U));
     // Deltas of a split page may be "negative" in U: the sum wraps as ROOT's does.
     running = c.split ? static_cast<std::uint64_t>(static_cast<U>(running + raw)) : raw;
     if (running < previous || running > limit) [[unlikely]] {
+      const std::size_t i = first + k;
       throw corrupt("index element " + std::to_string(c.entry_begin + i) + " (page element " +
                     std::to_string(i) + ") is " +
                     std::to_string(static_cast<std::int64_t>(running)) + ": " +
@@ -245,9 +186,9 @@ void index_into(const ColumnChunk& c, const std::byte* in, std::size_t n, std::i
                                         : "beyond the cluster's " + std::to_string(limit) +
                                               " collection elements"));
     }
-    previous = running;
-    out[i] = c.value_base + static_cast<std::int64_t>(running);
+    out[first + k] = c.value_base + static_cast<std::int64_t>(running);
   }
+  return running;
 }
 
 // Decompresses (or copies, when stored raw) a page into exactly `out`.
@@ -337,43 +278,47 @@ void decode_rntuple_page(const ColumnChunk& c, ConstBytes stored, MutableBytes c
     decompress(decoder, page, content);  // already the values
     return;
   }
-  ScratchPool::Lease lease(scratch, packed);
-  const MutableBytes bytes = lease.bytes();
-  decompress(decoder, page, bytes);
+  if (c.coding == ElementCoding::le_index && !c.split && c.stored_type == RootType::uint64) {
+    // Index64: 8-byte ends, decompressed into the slice and made global in
+    // place (each element is read before it is written).
+    decompress(decoder, page, content);
+    auto* ends = reinterpret_cast<std::int64_t*>(content.data());
+    index_into<std::uint64_t>(c, content.data(), 0, n, 0, ends);
+    return;
+  }
+  // A page stored raw is decoded from the file's bytes; a compressed one is
+  // decompressed into scratch first.
+  std::optional<ScratchPool::Lease> lease;
+  ConstBytes bytes = page;
+  if (page.size() != packed) {
+    lease.emplace(scratch, packed);
+    decompress(decoder, page, lease->bytes());
+    bytes = lease->bytes();
+  }
   std::byte* out = content.data();
   switch (c.coding) {
     case ElementCoding::le_values: {
       const unsigned w = root_type_width(c.stored_type);
       if (c.stored_type == c.value_type) {
-        elements_into(w, bytes.data(), n, c.split, c.zigzag, out);  // straight into the slice
+        native_elements(w, bytes.data(), n, 0, n, c.split, c.zigzag, out);  // straight into the slice
         return;
       }
-      const bool transform = c.split || c.zigzag;
-      std::optional<ScratchPool::Lease> native;
-      const std::byte* elements = bytes.data();
-      if (transform) {
-        native.emplace(scratch, packed);
-        elements_into(w, bytes.data(), n, c.split, c.zigzag, native->bytes().data());
-        elements = native->bytes().data();
-      }
-      widen(c.stored_type, c.value_type, elements, n, out);
+      const unsigned out_width = root_type_width(c.value_type);
+      native_blocks(w, bytes.data(), n, c.split, c.zigzag,
+                    [&](const std::byte* elements, std::size_t first, std::size_t count) {
+                      widen(c.stored_type, c.value_type, elements, count, out + first * out_width);
+                    });
       return;
     }
     case ElementCoding::le_index: {
       auto* ends = reinterpret_cast<std::int64_t*>(out);
       const unsigned w = root_type_width(c.stored_type);
-      const std::byte* elements = bytes.data();
-      std::optional<ScratchPool::Lease> native;
-      if (c.split) {
-        native.emplace(scratch, packed);
-        elements_into(w, bytes.data(), n, true, false, native->bytes().data());
-        elements = native->bytes().data();
-      }
-      if (w == 4) {
-        index_into<std::uint32_t>(c, elements, n, ends);
-      } else {
-        index_into<std::uint64_t>(c, elements, n, ends);
-      }
+      std::uint64_t running = 0;
+      native_blocks(w, bytes.data(), n, c.split, false,
+                    [&](const std::byte* elements, std::size_t first, std::size_t count) {
+                      running = w == 4 ? index_into<std::uint32_t>(c, elements, first, count, running, ends)
+                                       : index_into<std::uint64_t>(c, elements, first, count, running, ends);
+                    });
       return;
     }
     case ElementCoding::le_switch: {

@@ -3,6 +3,7 @@
 // Real32Trunc, Real32Quant, Switch), framed raw or in ROOT zstd blocks, with
 // and without their xxHash3; the slice poisoned and its guards checked. And
 // a whole read from C++ alone: anchor, envelopes, plan, Executor.
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -93,8 +94,96 @@ Bytes pack_bits(const std::vector<std::uint32_t>& values, unsigned nbits) {
   return out;
 }
 
+// Pages long enough for the vector loops (16 elements a step) and their
+// tails, for several blocks of the buffer that widened and index pages are
+// made native through (512 elements), and for the streamed stores of pages
+// of 256 KiB and more: every length around those edges,
+// every split width, zigzag and not, raw and compressed.
+template <typename S, typename U>
+void check_long_split_pages(RootType type, bool zigzag) {
+  for (const std::size_t n : {std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{17},
+                              std::size_t{511}, std::size_t{512}, std::size_t{1040}, std::size_t{4099},
+                              std::size_t{140001}}) {
+    std::vector<S> values(n);
+    std::vector<U> stored(n);
+    std::uint64_t x = 0x9E3779B97F4A7C15ull * n;
+    for (std::size_t i = 0; i < n; ++i) {
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      values[i] = static_cast<S>(x >> 17);
+      const U u = static_cast<U>(values[i]);
+      // Zigzag: 2u for v >= 0, -2v - 1 (all bits of 2u flipped) for v < 0.
+      stored[i] = zigzag ? static_cast<U>(static_cast<U>(u << 1) ^ (values[i] < 0 ? static_cast<U>(~U{0}) : U{0}))
+                         : u;
+    }
+    ColumnChunk c = page_chunk(ElementCoding::le_values, type, type, n);
+    c.split = true;
+    c.zigzag = zigzag;
+    const Bytes page = split(plain_bytes(stored), sizeof(U));
+    INFO("width " << sizeof(U) << ", zigzag " << zigzag << ", " << n << " elements");
+    REQUIRE(values_of<S>(decode(c, page)) == values);
+    REQUIRE(values_of<S>(decode(c, root_blocks(view(page), "ZS"))) == values);
+    {
+      // A slice that starts one element past a 16-byte boundary (pages of
+      // 256 KiB and more are written with aligned streaming stores, after a
+      // few elements one at a time): every byte of it, none before it.
+      GuardedBuffer out(n * sizeof(U) + 16);
+      const MutableBytes slice = out.span().subspan(sizeof(U), n * sizeof(U));
+      ScratchPool scratch;
+      decode_column_chunk(c, view(page), slice, {}, thread_decoder(), scratch);
+      REQUIRE(out.guards_intact());
+      const Bytes all = out.prefix(out.size());
+      for (std::size_t b = 0; b < sizeof(U); ++b) REQUIRE(all[b] == GuardedBuffer::poison);
+      for (std::size_t b = sizeof(U) + n * sizeof(U); b < all.size(); ++b) REQUIRE(all[b] == GuardedBuffer::poison);
+      REQUIRE(values_of<S>(Bytes(all.begin() + sizeof(U), all.begin() + static_cast<std::ptrdiff_t>(sizeof(U) + n * sizeof(U)))) == values);
+    }
+    if constexpr (sizeof(S) < 8) {
+      // Widened: through the block buffer.
+      ColumnChunk wide = c;
+      wide.value_type = RootType::int64;
+      wide.width = 8;
+      wide.content_bytes = n * 8;
+      const std::vector<std::int64_t> got = values_of<std::int64_t>(decode(wide, page));
+      REQUIRE(std::equal(got.begin(), got.end(), values.begin(), values.end(),
+                         [](std::int64_t g, S v) { return g == static_cast<std::int64_t>(v); }));
+    }
+  }
+}
+
 }  // namespace
 
+TEST_CASE("RNTuple split pages of every width, around the vector and block edges") {
+  check_long_split_pages<std::int16_t, std::uint16_t>(RootType::int16, true);
+  check_long_split_pages<std::uint16_t, std::uint16_t>(RootType::uint16, false);
+  check_long_split_pages<std::int32_t, std::uint32_t>(RootType::int32, true);
+  check_long_split_pages<std::uint32_t, std::uint32_t>(RootType::uint32, false);
+  check_long_split_pages<std::int64_t, std::uint64_t>(RootType::int64, true);
+  check_long_split_pages<std::uint64_t, std::uint64_t>(RootType::uint64, false);
+}
+
+TEST_CASE("RNTuple split delta index pages over several blocks, 32- and 64-bit") {
+  for (const std::size_t n : {std::size_t{511}, std::size_t{512}, std::size_t{513}, std::size_t{2000}}) {
+    std::vector<std::uint64_t> deltas(n);
+    std::vector<std::int64_t> want(n);
+    std::uint64_t end = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      deltas[i] = (i * 7919) % 13;
+      end += deltas[i];
+      want[i] = 1000 + static_cast<std::int64_t>(end);
+    }
+    ColumnChunk c = page_chunk(ElementCoding::le_index, RootType::uint64, RootType::int64, n);
+    c.split = true;
+    c.value_base = 1000;
+    c.value_limit = end;
+    REQUIRE(values_of<std::int64_t>(decode(c, split(plain_bytes(deltas), 8))) == want);
+    c.stored_type = RootType::uint32;
+    std::vector<std::uint32_t> narrow(deltas.begin(), deltas.end());
+    REQUIRE(values_of<std::int64_t>(decode(c, split(plain_bytes(narrow), 4))) == want);
+    // Backwards in the last block: located at its page element.
+    narrow[n - 2] = static_cast<std::uint32_t>(-1000);
+    const std::string back = require_error(ErrorCode::corrupt_input, [&] { decode(c, split(plain_bytes(narrow), 4)); });
+    REQUIRE(back.find("(page element " + std::to_string(n - 2) + ")") != std::string::npos);
+  }
+}
 TEST_CASE("RNTuple split zigzag int32 pages decode, raw and in zstd blocks, with a checksum") {
   const std::vector<std::int32_t> values = {-3, 0, 5, -100000, 2147483647, -2147483647 - 1, 7};
   std::vector<std::uint32_t> encoded;
@@ -142,6 +231,18 @@ TEST_CASE("RNTuple split delta index pages become global ends; backwards or past
   ColumnChunk unsplit = page_chunk(ElementCoding::le_index, RootType::uint32, RootType::int64, 4);
   unsplit.value_limit = 9;
   REQUIRE(values_of<std::int64_t>(decode(unsplit, plain_bytes(std::vector<std::uint32_t>{2, 2, 5, 9}))) == ends);
+  // Index64 (uproot's): made global in place in the slice, raw or compressed.
+  ColumnChunk wide = page_chunk(ElementCoding::le_index, RootType::uint64, RootType::int64, 4);
+  wide.value_limit = 9;
+  wide.value_base = 7;
+  const Bytes wide_ends = plain_bytes(std::vector<std::uint64_t>{2, 2, 5, 9});
+  const std::vector<std::int64_t> global = {9, 9, 12, 16};
+  REQUIRE(values_of<std::int64_t>(decode(wide, wide_ends)) == global);
+  REQUIRE(values_of<std::int64_t>(decode(wide, root_blocks(view(wide_ends), "ZS"))) == global);
+  const std::string wide_back = require_error(ErrorCode::corrupt_input, [&] {
+    decode(wide, plain_bytes(std::vector<std::uint64_t>{2, 3, 1, 9}));
+  });
+  REQUIRE(wide_back.find("(page element 2)") != std::string::npos);
 
   deltas[2] = -1;  // 2, 2, 1: backwards
   const std::string back = require_error(ErrorCode::corrupt_input, [&] { decode(c, split(plain_bytes(deltas), 8)); });

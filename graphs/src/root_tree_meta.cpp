@@ -57,6 +57,9 @@ class TreeParser {
   /// its highest version's elements as (name, type name, title).
   struct Element {
     std::string name, type_name, title;
+    std::string element_class;  ///< TStreamerBase, TStreamerBasicType, ...
+    std::int32_t type = -1;     ///< fType (TVirtualStreamerInfo's EReadWrite codes)
+    std::int32_t array_length = 0;  ///< fArrayLength: values of a fixed array, else 0
   };
   std::map<std::string, std::pair<std::int32_t, std::vector<Element>>> parse_streamer_infos();
 
@@ -208,9 +211,13 @@ TreeParser::Object TreeParser::read_object_of(const std::string& class_name, std
         class_name == "TStreamerSTLstring" ? std::optional(in_.version(what)) : std::nullopt;
     const RootVersion base = in_.version(what);  // TStreamerElement
     Element e;
+    e.element_class = class_name;
     std::tie(e.name, e.title) = read_named(what);
     const ReadingContext reading(in_, "streamer element " + quoted(e.name));
-    in_.skip(16, "fType, fSize, fArrayLength, fArrayDim");
+    e.type = in_.i32("fType");
+    in_.i32("fSize");
+    e.array_length = in_.i32("fArrayLength");
+    in_.i32("fArrayDim");
     if (base.version == 1) {
       const std::int32_t n = in_.i32("fMaxIndex");
       if (n < 0 || n > 5) in_.fail("fMaxIndex", in_.position() - 4, 4, "not 0 to 5 values");
@@ -591,14 +598,34 @@ std::vector<std::byte> big_endian_i32(std::int64_t v) {
 
 namespace {
 
+using StreamerInfos =
+    std::map<std::string, std::pair<std::int32_t, std::vector<TreeParser::Element>>>;
+
+// Whether class `derived` is `base` or has it among its base classes
+// (TStreamerBase elements, followed through their own infos).
+bool derives_from(const StreamerInfos& infos, const std::string& derived, const std::string& base,
+                  int depth = 0) {
+  if (derived == base) return true;
+  const auto found = infos.find(derived);
+  if (found == infos.end() || depth > max_depth) return false;
+  for (const TreeParser::Element& e : found->second.second) {
+    if (e.element_class == "TStreamerBase" && derives_from(infos, e.name, base, depth + 1)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // Split-class members: their streamer elements, for the kinds that need them
 // (std::vector and std::string members, T* arrays, Double32_t ranges). Only a
-// member whose parent class is its branch's class, found at its fID under
-// its own name in that class's highest version; any other is left unknown.
+// member of its branch's class (fClassName) that is its parent's class
+// (fParentName) or one of its base classes — the element uproot finds
+// walking the parent's members and bases — found at its fID under its own
+// name in that class's highest version; any other is left unknown.
 void resolve_members(const RootFile& file, RootTreeMeta& tree) {
   const auto wanted = [](const RootBranchMeta& b) {
     return !b.kind && b.parent && b.class_name == "TBranchElement" && b.children.empty() &&
-           b.id >= 0 && !b.element_class.empty() && b.parent_name == b.element_class;
+           b.id >= 0 && !b.element_class.empty() && !b.parent_name.empty();
   };
   if (file.seek_info() == 0 || std::none_of(tree.branches.begin(), tree.branches.end(), wanted)) {
     return;
@@ -611,7 +638,7 @@ void resolve_members(const RootFile& file, RootTreeMeta& tree) {
     RootBranchMeta& b = tree.branches[i];
     if (!wanted(b)) continue;
     const auto found = infos.find(b.element_class);
-    if (found == infos.end()) continue;
+    if (found == infos.end() || !derives_from(infos, b.parent_name, b.element_class)) continue;
     const auto& elements = found->second.second;
     const auto id = static_cast<std::size_t>(b.id);
     if (id >= elements.size() || elements[id].name != clean_member_name(b.name)) continue;

@@ -97,7 +97,7 @@ def test_every_tree_equals_uproot(path):
             assert mine == theirs.for_engine(), where
             assert inner == theirs.inner, where
             if record:
-                assert [r[0] for r in record] == list(theirs.dtype.names), where
+                assert [r[0] for r in record] == list(theirs.dtype.names or [""]), where
             # The whole BranchKind as the read uses it (dtype, shape): the same
             # kind, table and embedded bytes make the same engine input, so the
             # values are those the uproot route reads (test_root_coverage).

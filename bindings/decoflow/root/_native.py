@@ -61,7 +61,10 @@ def _kind(k: dict) -> BranchKind:
 
 
 def _make_kind(k: dict) -> BranchKind:
-    if k["coding"] == "record":
+    if k["coding"] == "record" and [r[0] for r in k["record"]] == [""]:
+        (_, t, dims), = k["record"]  # x[n][3]: each row the values of one unnamed field
+        dtype = np.dtype((np.dtype(t), tuple(dims)))
+    elif k["coding"] == "record":
         dtype = np.dtype([(name, np.dtype(t), tuple(dims)) if dims else (name, np.dtype(t))
                           for name, t, dims in k["record"]])
     else:

@@ -414,3 +414,72 @@ def test_split_class_members_typed_from_streamer_infos_read_as_uproot():
         for m in members:
             name = m.split("/")[1]
             assert ak.array_equal(got[name], tree[m].array(library="ak"), equal_nan=True), m
+
+
+# Branches the native reader types from the streamer infos and leaf titles
+# that once went through uproot: (file, tree, [branches], kind it is typed as).
+_NEWLY_TYPED = [
+    ("fixtures", "coverage-zstd.root", "objects", ["tracks/tracks.pos[3]"], "x[n][3]"),
+    ("shared", "uproot-issue327.root", "DstTree",
+     ["Event/AliReducedBaseEvent/fTracks/fTracks.fP[3]",
+      "Event/AliReducedBaseEvent/fTracks/fTracks.fITSnSig[4]"], "x[n][3]"),
+    ("shared", "uproot-issue-85.root", "Hyp3O2",
+     ["SHyperTriton/RHyperTriton3O2/RHyperTriton/momDstar",
+      "SHyperTriton/RHyperTriton3O2/RHyperTriton/cosThetaStar"], "a base class's Double32_t"),
+    ("shared", "uproot-issue399.root", "Event",
+     ["Trajectory./Trajectory.preProcessTypes", "Trajectory./Trajectory.isIon"],
+     "vector<vector<T>> member"),
+    ("shared", "uproot-issue399.root", "Model", ["Model./Model.componentName"],
+     "vector<string> member"),
+    ("shared", "uproot-stl_containers.root", "tree", ["vector_tstring", "vector_vector_tstring"],
+     "vector<TString>"),
+]
+
+
+def _newly_typed_cases() -> list:
+    from conftest import SHARED_ROOT_FILES
+
+    cases = []
+    for where, name, tree, branches, what in _NEWLY_TYPED:
+        path = (FIXTURES if where == "fixtures" else SHARED_ROOT_FILES / "tree") / name
+        marks = () if path.exists() else pytest.mark.skip(reason=f"{path} is absent")
+        cases.append(pytest.param(path, tree, branches, id=f"{name}:{what}", marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize("path,tree,branches", _newly_typed_cases())
+def test_newly_typed_kinds_read_without_uproot(tmp_path, path, tree, branches):
+    """Kinds the native reader now types from streamer infos and leaf titles
+    (x[n][3] rows, a base class's Double32_t members with a streamer range,
+    nested std::vector and std::vector<std::string> members, vector<TString>):
+    typed natively as `_uproot.branch_kind` types them, and read by path where
+    `import uproot` fails, equal to uproot's arrays."""
+    import pickle
+    import subprocess
+    import sys
+
+    import awkward as ak
+
+    ntree = _native.NativeTree(str(path), tree)
+    with uproot.open(path) as f:
+        for name in branches:
+            assert ntree.kind(ntree.index(name)) == _uproot.branch_kind(name, f[tree][name]), name
+    out = tmp_path / "arrays.pkl"
+    script = f"""
+import pickle, sys
+sys.modules["uproot"] = None  # import uproot raises ImportError
+import decoflow.root as droot
+got = droot.arrays({str(path)!r} + ":" + {tree!r}, {branches!r}, library="ak")
+with open({str(out)!r}, "wb") as f:
+    pickle.dump({{name: got[name] for name in {branches!r}}}, f)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    with open(out, "rb") as f:
+        got = pickle.load(f)
+    with uproot.open(path) as f:
+        for name in branches:
+            want = f[tree][name].array(library="ak")
+            assert len(got[name]) == len(want) > 0, name
+            assert ak.array_equal(got[name], want, equal_nan=True), name

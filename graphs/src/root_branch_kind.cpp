@@ -1,8 +1,8 @@
 // Which branches the native reader types, and how: the same rules uproot
 // applies to the TBranch/TLeaf metadata (uproot/interpretation/identify.py)
 // as far as decoflow decodes the result (decoflow.root's _uproot.branch_kind),
-// and nothing further: anything that needs a class's streamer info is
-// left unknown rather than guessed.
+// with a split-class member's streamer element (its type name and title)
+// where the leaf does not say; anything else is left unknown, never guessed.
 #include "decoflow/root_branch_kind.hpp"
 
 #include <charconv>

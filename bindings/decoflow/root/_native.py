@@ -3,7 +3,7 @@ own C++ reader (graphs/root_file.hpp, root_tree_meta.hpp) in one call per
 file and kept there: Python sees each branch's path, name and kind, and the
 engine builds the read's basket tables from the metadata itself — so reading
 from a path needs no uproot for the branches it types, and no Python object
-per basket table. A branch it does not type (a base class's member, objects:
+per basket table. A branch it does not type (objects:
 it says why) is read through uproot, for that branch only, when uproot is
 installed; otherwise it is refused by name.
 An uproot tree passed in is read through uproot as before (_uproot.py)."""

@@ -3,7 +3,7 @@
 // split-class member, its streamer element (RootBranchMeta::member_*), giving
 // the same answer as decoflow.root's uproot adapter (`_uproot.branch_kind`)
 // or none: a branch whose type needs what the native reader does not read
-// (a base class's member, objects, collections of objects) is left unknown,
+// (objects, collections of objects) is left unknown,
 // with the reason, for a caller to read another way or refuse.
 #pragma once
 

@@ -93,6 +93,7 @@ def test_every_tree_equals_uproot(path):
             assert not isinstance(theirs, Exception), f"{where}: natively {kind}; {theirs}"
             mine = dict(kind)
             inner, record = mine.pop("inner"), mine.pop("record")
+            assert tuple(tuple(c) for c in mine.pop("classes")) == theirs.records, where
             mine.pop("key")
             assert mine == theirs.for_engine(), where
             assert inner == theirs.inner, where
@@ -261,7 +262,7 @@ a = droot.arrays({str(path)!r} + ":vectors", ["vec_float", "str"])
 np.savez({str(out)!r}, content=a["vec_float"].content, offsets=a["vec_float"].offsets,
          strings=np.array(list(a["str"]), dtype=object))
 try:
-    droot.arrays({str(path)!r} + ":objects", ["hits", "p4"])
+    droot.arrays({str(path)!r} + ":objects", ["hits", "p4_unsplit"])
 except droot.UnsupportedBranchError as e:
     print("refused:", e)
 steps = list(droot.iterate({str(path)!r} + ":vectors", ["vec_float"], step_size="1 kB"))
@@ -275,8 +276,9 @@ except ValueError as e:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env=env, timeout=120)
     assert done.returncode == 0, done.stderr
-    # hits (a std::vector<float> member) is typed natively; p4 (TLorentzVector) is not.
-    assert "refused: branch 'p4'" in done.stdout and "uproot" in done.stdout
+    # hits (a std::vector<float> member) is typed natively; p4_unsplit (a
+    # TBranchObject) is not.
+    assert "refused: branch 'p4_unsplit'" in done.stdout and "uproot" in done.stdout
     assert "TTrees (embedded_tail, floats, objects, sub/embedded_only, vectors): name one" in done.stdout
     with uproot.open(path) as f:  # iterate's default size steps, from fTotBytes natively
         steps = list(uproot.iterate(f"{path}:vectors", ["vec_float"], step_size="1 kB"))
@@ -420,6 +422,9 @@ def test_split_class_members_typed_from_streamer_infos_read_as_uproot():
 # that once went through uproot: (file, tree, [branches], kind it is typed as).
 _NEWLY_TYPED = [
     ("fixtures", "coverage-zstd.root", "objects", ["tracks/tracks.pos[3]"], "x[n][3]"),
+    ("fixtures", "coverage-zstd.root", "objects", ["p4", "tca/tca.fP"], "objects"),
+    ("shared", "uproot-issue399.root", "Model", ["Model./Model.staPos", "Model./Model.endPos"],
+     "vector<TVector3> member"),
     ("shared", "uproot-issue327.root", "DstTree",
      ["Event/AliReducedBaseEvent/fTracks/fTracks.fP[3]",
       "Event/AliReducedBaseEvent/fTracks/fTracks.fITSnSig[4]"], "x[n][3]"),
@@ -451,7 +456,9 @@ def _newly_typed_cases() -> list:
 def test_newly_typed_kinds_read_without_uproot(tmp_path, path, tree, branches):
     """Kinds the native reader now types from streamer infos and leaf titles
     (x[n][3] rows, a base class's Double32_t members with a streamer range,
-    nested std::vector and std::vector<std::string> members, vector<TString>):
+    nested std::vector and std::vector<std::string> members, vector<TString>,
+    objects laid out from the streamer infos: TLorentzVector, a TClonesArray's
+    TVector3 member, std::vector<TVector3>):
     typed natively as `_uproot.branch_kind` types them, and read by path where
     `import uproot` fails, equal to uproot's arrays."""
     import pickle

@@ -184,7 +184,8 @@ std::optional<VectorNest> vector_nest(std::string_view name) {
 // another class.
 std::optional<RootBranchKind> nested_vector_kind(std::string_view class_name) {
   const auto nest = vector_nest(class_name);
-  if (!nest || nest->levels - (nest->number ? 1u : 0u) > max_nested_depth) return std::nullopt;
+  // The levels inside each entry's list, strings' as numbers' (uproot's depth).
+  if (!nest || nest->levels - 1 > max_nested_depth) return std::nullopt;
   RootBranchKind kind;
   kind.layout = ColumnLayout::nested;
   kind.header_bytes = 10;

@@ -436,6 +436,9 @@ _NEWLY_TYPED = [
      "vector<vector<T>> member"),
     ("shared", "uproot-issue399.root", "Model", ["Model./Model.componentName"],
      "vector<string> member"),
+    ("shared", "uproot-issue-798.root", "MetaData",
+     ["TriggerMenuAux./TriggerMenuAux.chainSignatureOutputTEs",
+      "TriggerMenuAux./TriggerMenuAux.itemPrescales"], "vector<vector<vector<vector<string>>>> member"),
     ("shared", "uproot-stl_containers.root", "tree", ["vector_tstring", "vector_vector_tstring"],
      "vector<TString>"),
 ]

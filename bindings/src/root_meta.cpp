@@ -55,6 +55,7 @@ std::string kind_key(const RootBranchKind& k) {
     key += "|" + f.name + ":" + std::string(to_string(f.type));
     for (auto v : f.dims) key += "," + std::to_string(v);
   }
+  for (const auto& [prefix, name] : k.classes) key += "|" + prefix + "=" + name;
   return key;
 }
 
@@ -83,6 +84,9 @@ nb::object kind_dict(const RootBranchKind& k) {
     record.append(nb::make_tuple(f.name, std::string(to_string(f.type)), nb::tuple(dims)));
   }
   d["record"] = record;
+  nb::list classes;
+  for (const auto& [prefix, name] : k.classes) classes.append(nb::make_tuple(prefix, name));
+  d["classes"] = classes;
   d["key"] = kind_key(k);
   return d;
 }

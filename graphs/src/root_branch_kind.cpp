@@ -1,8 +1,8 @@
 // Which branches the native reader types, and how: the same rules uproot
 // applies to the TBranch/TLeaf metadata (uproot/interpretation/identify.py)
 // as far as decoflow decodes the result (decoflow.root's _uproot.branch_kind),
-// and nothing further: anything that needs a class's streamer info is
-// left unknown rather than guessed.
+// with a split-class member's streamer element (its type name and title)
+// where the leaf does not say; anything else is left unknown, never guessed.
 #include "decoflow/root_branch_kind.hpp"
 
 #include <charconv>
@@ -171,10 +171,28 @@ std::optional<VectorNest> vector_nest(std::string_view name) {
     ++nest.levels;
   }
   if (nest.levels == 0) return std::nullopt;
-  if (name == "string") return nest;
+  // std::string and TString alike: a length (1 byte, or 255 and 4), then chars.
+  if (name == "string" || name == "TString") return nest;
   nest.number = vector_element(name);
   if (!nest.number) return std::nullopt;
   return nest;
+}
+
+// std::vector<std::vector<T>>, std::vector<std::string>, deeper ones
+// (column_chunk.hpp's nested layout), as _uproot.branch_kind types them: a
+// header (byte count, version) per entry, a count per list; nullopt for
+// another class.
+std::optional<RootBranchKind> nested_vector_kind(std::string_view class_name) {
+  const auto nest = vector_nest(class_name);
+  // The levels inside each entry's list, strings' as numbers' (uproot's depth).
+  if (!nest || nest->levels - 1 > max_nested_depth) return std::nullopt;
+  RootBranchKind kind;
+  kind.layout = ColumnLayout::nested;
+  kind.header_bytes = 10;
+  kind.leaf_strings = !nest->number;
+  kind.type = nest->number ? *nest->number : RootType::uint8;
+  kind.depth = static_cast<std::uint8_t>(nest->levels - 1);
+  return kind;
 }
 
 // The comma-separated parts of a Double32_t range ("0, 100, 12"), as
@@ -351,8 +369,22 @@ std::optional<RootBranchKind> identify_root_branch(const RootTreeMeta& tree, std
     const bool is_f16 = leaf.class_name == "TLeafF16";
     const bool is_d32 = leaf.class_name == "TLeafD32";
     if (jagged && !dims.empty()) {
-      why = "a jagged array of fixed-size rows (x[n][3]) is not typed natively";
-      return std::nullopt;
+      // float x[n][3]: a variable number of fixed-size rows, each row a
+      // record of its values (swapped one by one), as _uproot.branch_kind;
+      // a Double32_t/Float16_t row is refused there too.
+      const auto t = is_f16 || is_d32 || code == k_double32 || code == k_float16
+                         ? std::nullopt
+                         : leaf_type(leaf);
+      if (!t) {
+        why = "a jagged array of fixed-size rows (x[n][3]) of " + leaf.class_name +
+              " values is not decoded";
+        return std::nullopt;
+      }
+      kind.type = RootType::uint8;
+      kind.layout = ColumnLayout::jagged;
+      kind.coding = ElementCoding::record;
+      kind.record.push_back({"", *t, std::move(dims)});  // one unnamed field: the row
+      return kind;
     }
     if (code == k_double32 || code == k_float16) {
       if (b.member_type_name.empty()) {
@@ -398,17 +430,7 @@ std::optional<RootBranchKind> identify_root_branch(const RootTreeMeta& tree, std
         kind.header_bytes = 10;
         return kind;
       }
-      // std::vector<std::vector<T>>, std::vector<std::string>, deeper ones
-      // (column_chunk.hpp's nested layout), as _uproot.branch_kind types them.
-      if (const auto nest = vector_nest(b.element_class);
-          nest && nest->levels - (nest->number ? 1u : 0u) <= max_nested_depth) {
-        kind.layout = ColumnLayout::nested;
-        kind.header_bytes = 10;
-        kind.leaf_strings = !nest->number;
-        kind.type = nest->number ? *nest->number : RootType::uint8;
-        kind.depth = static_cast<std::uint8_t>(nest->levels - 1);
-        return kind;
-      }
+      if (auto nested = nested_vector_kind(b.element_class)) return nested;
       why = "class '" + b.element_class + "' is not typed natively";
       return std::nullopt;
     }
@@ -429,6 +451,7 @@ std::optional<RootBranchKind> identify_root_branch(const RootTreeMeta& tree, std
           kind.header_bytes = 10;
           return kind;
         }
+        if (auto nested = nested_vector_kind(t)) return nested;
       }
       if (st > k_offset_p && st < k_offset_p + 20) {  // T* x //[n]: a byte before each entry
         if (const auto v = data_type(st - k_offset_p)) {

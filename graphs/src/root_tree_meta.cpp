@@ -57,6 +57,9 @@ class TreeParser {
   /// its highest version's elements as (name, type name, title).
   struct Element {
     std::string name, type_name, title;
+    std::string element_class;  ///< TStreamerBase, TStreamerBasicType, ...
+    std::int32_t type = -1;     ///< fType (TVirtualStreamerInfo's EReadWrite codes)
+    std::int32_t array_length = 0;  ///< fArrayLength: values of a fixed array, else 0
   };
   std::map<std::string, std::pair<std::int32_t, std::vector<Element>>> parse_streamer_infos();
 
@@ -208,9 +211,13 @@ TreeParser::Object TreeParser::read_object_of(const std::string& class_name, std
         class_name == "TStreamerSTLstring" ? std::optional(in_.version(what)) : std::nullopt;
     const RootVersion base = in_.version(what);  // TStreamerElement
     Element e;
+    e.element_class = class_name;
     std::tie(e.name, e.title) = read_named(what);
     const ReadingContext reading(in_, "streamer element " + quoted(e.name));
-    in_.skip(16, "fType, fSize, fArrayLength, fArrayDim");
+    e.type = in_.i32("fType");
+    in_.i32("fSize");
+    e.array_length = in_.i32("fArrayLength");
+    in_.i32("fArrayDim");
     if (base.version == 1) {
       const std::int32_t n = in_.i32("fMaxIndex");
       if (n < 0 || n > 5) in_.fail("fMaxIndex", in_.position() - 4, 4, "not 0 to 5 values");
@@ -591,16 +598,134 @@ std::vector<std::byte> big_endian_i32(std::int64_t v) {
 
 namespace {
 
+using StreamerInfos =
+    std::map<std::string, std::pair<std::int32_t, std::vector<TreeParser::Element>>>;
+
+// Whether class `derived` is `base` or has it among its base classes
+// (TStreamerBase elements, followed through their own infos).
+bool derives_from(const StreamerInfos& infos, const std::string& derived, const std::string& base,
+                  int depth = 0) {
+  if (derived == base) return true;
+  const auto found = infos.find(derived);
+  if (found == infos.end() || depth > max_depth) return false;
+  for (const TreeParser::Element& e : found->second.second) {
+    if (e.element_class == "TStreamerBase" && derives_from(infos, e.name, base, depth + 1)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The classes uproot models by hand rather than from the streamer infos
+// (uproot.classes): their objects are not laid out natively, except TObject.
+bool modelled_by_uproot(std::string_view c) {
+  static constexpr std::string_view names[] = {
+      "TArray", "TAtt", "TAxis", "TBasket", "TBranch", "TClonesArray", "TDataSet", "TDatime",
+      "TGraph", "TH1", "TH2", "TH3", "THashList", "TLeaf", "TList", "TMatrixTSym", "TNamed",
+      "TObjArray", "TObjString", "TProfile", "TRef", "TStreamer", "TString", "TTable", "TTime",
+      "TTree", "ROOT::"};
+  for (std::string_view n : names) {
+    if (c.rfind(n, 0) == 0) return true;
+  }
+  return false;
+}
+
+// A class's objects as fixed-size rows (uproot's AsStridedObjects, as its
+// strided_interpretation builds them from the streamer infos: no header of
+// its own, TObject's as five fields, bases' members inline, object members
+// nested with "member/" before their fields): the row's fields, and each
+// object's (field prefix, class name). False when a member is anything but a
+// number or such an object (strings, containers, pointers, arrays, Double32_t).
+bool strided_fields(const StreamerInfos& infos, const std::string& class_name,
+                    const std::string& prefix, std::vector<std::string>& breadcrumbs,
+                    RootBranchKind& kind, bool record_it) {
+  if (record_it) kind.classes.emplace_back(prefix, class_name);
+  if (class_name == "TObject") {
+    for (const auto& [name, type] :
+         {std::pair{"@instance_version", RootType::uint16}, {"@num_bytes", RootType::uint32},
+          {"@fUniqueID", RootType::uint32}, {"@fBits", RootType::uint32},
+          {"@pidf", RootType::uint16}}) {
+      kind.record.push_back({prefix + name, type, {}});
+    }
+    return true;
+  }
+  const auto found = infos.find(class_name);
+  if (found == infos.end() || modelled_by_uproot(class_name) ||
+      std::find(breadcrumbs.begin(), breadcrumbs.end(), class_name) != breadcrumbs.end() ||
+      breadcrumbs.size() > max_depth) {
+    return false;
+  }
+  breadcrumbs.push_back(class_name);
+  for (const TreeParser::Element& e : found->second.second) {
+    if (e.element_class == "TStreamerBase") {
+      if (!strided_fields(infos, e.name, prefix, breadcrumbs, kind, false)) return false;
+    } else if (e.element_class == "TStreamerBasicType") {
+      // uproot's _ftype_to_dtype_map, arrays and Double32_t/Float16_t excluded.
+      static const std::map<std::int32_t, RootType> types = {
+          {18, RootType::boolean}, {1, RootType::int8},    {11, RootType::uint8},
+          {7, RootType::uint8},    {2, RootType::int16},   {12, RootType::uint16},
+          {3, RootType::int32},    {15, RootType::uint32}, {13, RootType::uint32},
+          {6, RootType::uint32},   {4, RootType::int64},   {14, RootType::uint64},
+          {16, RootType::int64},   {17, RootType::uint64}, {5, RootType::float32},
+          {8, RootType::float64}};
+      const auto t = types.find(e.type);
+      if (t == types.end() || e.array_length != 0) return false;
+      kind.record.push_back({prefix + e.name, t->second, {}});
+    } else if (e.element_class == "TStreamerObject" || e.element_class == "TStreamerObjectAny") {
+      std::string type = e.type_name;
+      while (!type.empty() && type.back() == '*') type.pop_back();
+      if (!strided_fields(infos, type, prefix + e.name + "/", breadcrumbs, kind, true)) return false;
+    } else {
+      return false;
+    }
+  }
+  breadcrumbs.pop_back();
+  return true;
+}
+
+// `class_name`'s objects as a kind of coding objects (rows of packed fields).
+std::optional<RootBranchKind> objects_kind(const StreamerInfos& infos, const std::string& class_name,
+                                           ColumnLayout layout, std::uint8_t header_bytes) {
+  RootBranchKind kind;
+  kind.type = RootType::uint8;
+  kind.layout = layout;
+  kind.header_bytes = header_bytes;
+  kind.coding = ElementCoding::objects;
+  std::vector<std::string> breadcrumbs;
+  if (!strided_fields(infos, class_name, "", breadcrumbs, kind, true) || kind.record.empty()) {
+    return std::nullopt;
+  }
+  return kind;
+}
+
+// The std::vector<C> a member's type names, or "".
+std::string vector_class(std::string_view t) {
+  if (t.rfind("std::", 0) == 0) t.remove_prefix(5);
+  if (t.rfind("vector<", 0) != 0 || t.back() != '>') return {};
+  t = t.substr(7, t.size() - 8);
+  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  return std::string(t);
+}
+
 // Split-class members: their streamer elements, for the kinds that need them
 // (std::vector and std::string members, T* arrays, Double32_t ranges). Only a
-// member whose parent class is its branch's class, found at its fID under
-// its own name in that class's highest version; any other is left unknown.
+// member of its branch's class (fClassName) that is its parent's class
+// (fParentName) or one of its base classes — the element uproot finds
+// walking the parent's members and bases — found at its fID under its own
+// name in that class's highest version; any other is left unknown.
 void resolve_members(const RootFile& file, RootTreeMeta& tree) {
   const auto wanted = [](const RootBranchMeta& b) {
     return !b.kind && b.parent && b.class_name == "TBranchElement" && b.children.empty() &&
-           b.id >= 0 && !b.element_class.empty() && b.parent_name == b.element_class;
+           b.id >= 0 && !b.element_class.empty() && !b.parent_name.empty();
   };
-  if (file.seek_info() == 0 || std::none_of(tree.branches.begin(), tree.branches.end(), wanted)) {
+  // A top-level object stored whole (TLorentzVector): its class's layout.
+  const auto whole = [](const RootBranchMeta& b) {
+    return !b.kind && !b.parent && b.class_name == "TBranchElement" && b.children.empty() &&
+           !b.element_class.empty();
+  };
+  const auto either = [&](const RootBranchMeta& b) { return wanted(b) || whole(b); };
+  if (file.seek_info() == 0 || std::none_of(tree.branches.begin(), tree.branches.end(), either)) {
     return;
   }
   const RootKey key = file.read_key(file.seek_info(), "the streamer info record");
@@ -609,16 +734,34 @@ void resolve_members(const RootFile& file, RootTreeMeta& tree) {
       TreeParser(payload, file.describe(key), key.keylen).parse_streamer_infos();
   for (std::size_t i = 0; i < tree.branches.size(); ++i) {
     RootBranchMeta& b = tree.branches[i];
+    if (whole(b)) {
+      if (auto kind = objects_kind(infos, b.element_class, ColumnLayout::fixed, 0)) {
+        b.kind = std::move(kind);
+        b.unknown.clear();
+      }
+      continue;
+    }
     if (!wanted(b)) continue;
     const auto found = infos.find(b.element_class);
-    if (found == infos.end()) continue;
+    if (found == infos.end() || !derives_from(infos, b.parent_name, b.element_class)) continue;
     const auto& elements = found->second.second;
     const auto id = static_cast<std::size_t>(b.id);
     if (id >= elements.size() || elements[id].name != clean_member_name(b.name)) continue;
     b.member_type_name = elements[id].type_name;
     b.member_title = elements[id].title;
     std::string why;
-    if (auto kind = identify_root_branch(tree, i, why)) {
+    auto kind = identify_root_branch(tree, i, why);
+    // Objects: a TClonesArray's object member (jagged, no header), a
+    // std::vector<C> member (jagged, its 10-byte header), as uproot reads them.
+    const RootBranchMeta& parent = tree.branches[*b.parent];
+    if (!kind && b.element_type == 31 && elements[id].element_class == "TStreamerObject" &&
+        parent.element_class == "TClonesArray") {
+      kind = objects_kind(infos, b.member_type_name, ColumnLayout::jagged, 0);
+    } else if (!kind && b.element_type == 0 && (b.streamer_type == 300 || b.streamer_type == 500) &&
+               !vector_class(b.member_type_name).empty()) {
+      kind = objects_kind(infos, vector_class(b.member_type_name), ColumnLayout::jagged, 10);
+    }
+    if (kind) {
       b.kind = std::move(kind);
       b.unknown.clear();
     } else {

@@ -93,11 +93,12 @@ def test_every_tree_equals_uproot(path):
             assert not isinstance(theirs, Exception), f"{where}: natively {kind}; {theirs}"
             mine = dict(kind)
             inner, record = mine.pop("inner"), mine.pop("record")
+            assert tuple(tuple(c) for c in mine.pop("classes")) == theirs.records, where
             mine.pop("key")
             assert mine == theirs.for_engine(), where
             assert inner == theirs.inner, where
             if record:
-                assert [r[0] for r in record] == list(theirs.dtype.names), where
+                assert [r[0] for r in record] == list(theirs.dtype.names or [""]), where
             # The whole BranchKind as the read uses it (dtype, shape): the same
             # kind, table and embedded bytes make the same engine input, so the
             # values are those the uproot route reads (test_root_coverage).
@@ -261,7 +262,7 @@ a = droot.arrays({str(path)!r} + ":vectors", ["vec_float", "str"])
 np.savez({str(out)!r}, content=a["vec_float"].content, offsets=a["vec_float"].offsets,
          strings=np.array(list(a["str"]), dtype=object))
 try:
-    droot.arrays({str(path)!r} + ":objects", ["hits", "p4"])
+    droot.arrays({str(path)!r} + ":objects", ["hits", "p4_unsplit"])
 except droot.UnsupportedBranchError as e:
     print("refused:", e)
 steps = list(droot.iterate({str(path)!r} + ":vectors", ["vec_float"], step_size="1 kB"))
@@ -275,8 +276,9 @@ except ValueError as e:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env=env, timeout=120)
     assert done.returncode == 0, done.stderr
-    # hits (a std::vector<float> member) is typed natively; p4 (TLorentzVector) is not.
-    assert "refused: branch 'p4'" in done.stdout and "uproot" in done.stdout
+    # hits (a std::vector<float> member) is typed natively; p4_unsplit (a
+    # TBranchObject) is not.
+    assert "refused: branch 'p4_unsplit'" in done.stdout and "uproot" in done.stdout
     assert "TTrees (embedded_tail, floats, objects, sub/embedded_only, vectors): name one" in done.stdout
     with uproot.open(path) as f:  # iterate's default size steps, from fTotBytes natively
         steps = list(uproot.iterate(f"{path}:vectors", ["vec_float"], step_size="1 kB"))
@@ -414,3 +416,80 @@ def test_split_class_members_typed_from_streamer_infos_read_as_uproot():
         for m in members:
             name = m.split("/")[1]
             assert ak.array_equal(got[name], tree[m].array(library="ak"), equal_nan=True), m
+
+
+# Branches the native reader types from the streamer infos and leaf titles
+# that once went through uproot: (file, tree, [branches], kind it is typed as).
+_NEWLY_TYPED = [
+    ("fixtures", "coverage-zstd.root", "objects", ["tracks/tracks.pos[3]"], "x[n][3]"),
+    ("fixtures", "coverage-zstd.root", "objects", ["p4", "tca/tca.fP"], "objects"),
+    ("shared", "uproot-issue399.root", "Model", ["Model./Model.staPos", "Model./Model.endPos"],
+     "vector<TVector3> member"),
+    ("shared", "uproot-issue327.root", "DstTree",
+     ["Event/AliReducedBaseEvent/fTracks/fTracks.fP[3]",
+      "Event/AliReducedBaseEvent/fTracks/fTracks.fITSnSig[4]"], "x[n][3]"),
+    ("shared", "uproot-issue-85.root", "Hyp3O2",
+     ["SHyperTriton/RHyperTriton3O2/RHyperTriton/momDstar",
+      "SHyperTriton/RHyperTriton3O2/RHyperTriton/cosThetaStar"], "a base class's Double32_t"),
+    ("shared", "uproot-issue399.root", "Event",
+     ["Trajectory./Trajectory.preProcessTypes", "Trajectory./Trajectory.isIon"],
+     "vector<vector<T>> member"),
+    ("shared", "uproot-issue399.root", "Model", ["Model./Model.componentName"],
+     "vector<string> member"),
+    ("shared", "uproot-issue-798.root", "MetaData",
+     ["TriggerMenuAux./TriggerMenuAux.chainSignatureOutputTEs",
+      "TriggerMenuAux./TriggerMenuAux.itemPrescales"], "vector<vector<vector<vector<string>>>> member"),
+    ("shared", "uproot-stl_containers.root", "tree", ["vector_tstring", "vector_vector_tstring"],
+     "vector<TString>"),
+]
+
+
+def _newly_typed_cases() -> list:
+    from conftest import SHARED_ROOT_FILES
+
+    cases = []
+    for where, name, tree, branches, what in _NEWLY_TYPED:
+        path = (FIXTURES if where == "fixtures" else SHARED_ROOT_FILES / "tree") / name
+        marks = () if path.exists() else pytest.mark.skip(reason=f"{path} is absent")
+        cases.append(pytest.param(path, tree, branches, id=f"{name}:{what}", marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize("path,tree,branches", _newly_typed_cases())
+def test_newly_typed_kinds_read_without_uproot(tmp_path, path, tree, branches):
+    """Kinds the native reader now types from streamer infos and leaf titles
+    (x[n][3] rows, a base class's Double32_t members with a streamer range,
+    nested std::vector and std::vector<std::string> members, vector<TString>,
+    objects laid out from the streamer infos: TLorentzVector, a TClonesArray's
+    TVector3 member, std::vector<TVector3>):
+    typed natively as `_uproot.branch_kind` types them, and read by path where
+    `import uproot` fails, equal to uproot's arrays."""
+    import pickle
+    import subprocess
+    import sys
+
+    import awkward as ak
+
+    ntree = _native.NativeTree(str(path), tree)
+    with uproot.open(path) as f:
+        for name in branches:
+            assert ntree.kind(ntree.index(name)) == _uproot.branch_kind(name, f[tree][name]), name
+    out = tmp_path / "arrays.pkl"
+    script = f"""
+import pickle, sys
+sys.modules["uproot"] = None  # import uproot raises ImportError
+import decoflow.root as droot
+got = droot.arrays({str(path)!r} + ":" + {tree!r}, {branches!r}, library="ak")
+with open({str(out)!r}, "wb") as f:
+    pickle.dump({{name: got[name] for name in {branches!r}}}, f)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    with open(out, "rb") as f:
+        got = pickle.load(f)
+    with uproot.open(path) as f:
+        for name in branches:
+            want = f[tree][name].array(library="ak")
+            assert len(got[name]) == len(want) > 0, name
+            assert ak.array_equal(got[name], want, equal_nan=True), name

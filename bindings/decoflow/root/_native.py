@@ -3,7 +3,7 @@ own C++ reader (graphs/root_file.hpp, root_tree_meta.hpp) in one call per
 file and kept there: Python sees each branch's path, name and kind, and the
 engine builds the read's basket tables from the metadata itself — so reading
 from a path needs no uproot for the branches it types, and no Python object
-per basket table. A branch it does not type (a base class's member, objects:
+per basket table. A branch it does not type (a TBranchObject, objects holding containers:
 it says why) is read through uproot, for that branch only, when uproot is
 installed; otherwise it is refused by name.
 An uproot tree passed in is read through uproot as before (_uproot.py)."""
@@ -61,14 +61,17 @@ def _kind(k: dict) -> BranchKind:
 
 
 def _make_kind(k: dict) -> BranchKind:
-    if k["coding"] == "record":
+    if k["coding"] == "record" and [r[0] for r in k["record"]] == [""]:
+        (_, t, dims), = k["record"]  # x[n][3]: each row the values of one unnamed field
+        dtype = np.dtype((np.dtype(t), tuple(dims)))
+    elif k["coding"] in ("record", "objects"):
         dtype = np.dtype([(name, np.dtype(t), tuple(dims)) if dims else (name, np.dtype(t))
                           for name, t, dims in k["record"]])
     else:
         dtype = np.dtype(k["type"])
     return BranchKind(k["type"], k["layout"], dtype, tuple(k["inner"]), k["header_bytes"],
                       k["coding"], k["nbits"], k["low"], k["high"], tuple(k["fields"]),
-                      k["depth"], k["leaf_strings"])
+                      k["depth"], k["leaf_strings"], tuple(tuple(c) for c in k["classes"]))
 
 
 class BranchSize(NamedTuple):

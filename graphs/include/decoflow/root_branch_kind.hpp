@@ -3,13 +3,14 @@
 // split-class member, its streamer element (RootBranchMeta::member_*), giving
 // the same answer as decoflow.root's uproot adapter (`_uproot.branch_kind`)
 // or none: a branch whose type needs what the native reader does not read
-// (a base class's member, objects, collections of objects) is left unknown,
+// (a TBranchObject, objects holding strings or containers) is left unknown,
 // with the reason, for a caller to read another way or refuse.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "decoflow/column_chunk.hpp"
@@ -37,6 +38,9 @@ struct RootBranchKind {
     bool operator==(const Field&) const = default;
   };
   std::vector<Field> record;
+  /// objects: each object's (field prefix, class name), the outermost first
+  /// (awkward's __record__ names, as _uproot's BranchKind.records).
+  std::vector<std::pair<std::string, std::string>> classes;
   /// nested (std::vector<std::vector<T>>, std::vector<std::string>): the list
   /// levels inside each entry's list, and whether the last holds strings.
   std::uint8_t depth = 0;

@@ -4,9 +4,10 @@
 // (fBasketBytes, fBasketEntry, fBasketSeek up to fWriteBasket) and its
 // embedded baskets (the TBaskets kept in the TBranch's fBaskets), and each
 // branch's kind as decoflow decodes it (root_branch_kind.hpp), or why the
-// native reader does not know it. A split-class member's type is looked up
-// in the file's streamer infos (the TList at fSeekInfo: each class's
-// TStreamerInfo and its elements), read only when such a member is there.
+// native reader does not know it. A split-class member's type, and the
+// layout of objects (a class's numbers, bases and object members), are looked
+// up in the file's streamer infos (the TList at fSeekInfo: each class's
+// TStreamerInfo and its elements), read only when such a branch is there.
 //
 // Class versions: TTree 16–20, TBranch 10–13, TBranchElement 8–10 (ROOT 5.28
 // to 6.40); members after the ones read are skipped by each object's byte

@@ -118,9 +118,6 @@ class NativeTree:
         """Why branch i is not typed natively."""
         return self.meta.why(i)
 
-    def branch(self, name: str) -> NativeBranch:
-        return NativeBranch(*self.meta.branch(self.index(name)))
-
     def readable_names(self) -> list[str]:
         """Every branch's name, depth first: what _select._every_branch lists
         for an uproot tree (test_root_native checks they agree)."""

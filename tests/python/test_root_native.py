@@ -279,7 +279,7 @@ except ValueError as e:
     # hits (a std::vector<float> member) is typed natively; p4_unsplit (a
     # TBranchObject) is not.
     assert "refused: branch 'p4_unsplit'" in done.stdout and "uproot" in done.stdout
-    assert "TTrees (embedded_tail, floats, objects, sub/embedded_only, vectors): name one" in done.stdout
+    assert "TTrees and RNTuples (embedded_tail, floats, objects, sub/embedded_only, vectors): name one" in done.stdout
     with uproot.open(path) as f:  # iterate's default size steps, from fTotBytes natively
         steps = list(uproot.iterate(f"{path}:vectors", ["vec_float"], step_size="1 kB"))
         assert f"steps: {len(steps)} {f['vectors'].num_entries}" in done.stdout, done.stdout

@@ -8,6 +8,9 @@ and bad input (``test_rntuple_bad_input.py``)."""
 from __future__ import annotations
 
 import pathlib
+import pickle
+import subprocess
+import sys
 
 import awkward as ak
 import numpy as np
@@ -87,6 +90,11 @@ def test_every_field_equals_uproot_or_is_refused_by_name(path, name, executor):
         assert got.fields == [field]
         assert same_as_uproot(got[field], ntuple, field), (field, str(got[field].type))
         read.append(field)
+    # The listing says the same: every top-level field, in order, each with
+    # its type or why it is refused.
+    listing = dr.branches(f"{path}:{name}")
+    assert list(listing) == ntuple.keys(recursive=False)
+    assert [f for f, t in listing.items() if t.startswith("refused: ")] == refused
     if ntuple.num_entries > 10_000_000:
         return  # ROOT's 100-million-entry file: once is enough (seconds per read in uproot)
     # Everything read at once (refused fields skipped, by name): the same fields.
@@ -153,6 +161,34 @@ def test_iterate_filter_name_and_several_files(executor):
     middle = dr.arrays([f"{path}:ntuple", f"{path}:ntuple"], entry_start=900, entry_stop=1100,
                        library="ak", executor=executor)
     assert same(middle, ak.concatenate([whole[900:], whole[:100]]))
+
+
+def test_rntuples_read_without_uproot(tmp_path):
+    """A path's RNTuple is found by decoflow's own key reader: with uproot
+    not importable, every field of a few RNTuples reads equal to uproot's."""
+    picked = [p.values for p in _variety()][:3]
+    if not picked:
+        pytest.skip("no RNTuple test files")
+    out = tmp_path / "read.pkl"
+    script = f"""
+import pickle, sys
+sys.modules["uproot"] = None  # import uproot raises ImportError
+import decoflow.root as dr
+got = {{f"{{p}}:{{n}}": (dr.read(f"{{p}}:{{n}}", library="ak").arrays, dr.branches(f"{{p}}:{{n}}"))
+       for p, n in {picked!r}}}
+pickle.dump(got, open({str(out)!r}, "wb"))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    got = pickle.loads(out.read_bytes())
+    for path, name in picked:
+        arrays, listing = got[f"{path}:{name}"]
+        ntuple = uproot.open(path)[name]
+        assert list(listing) == ntuple.keys(recursive=False)
+        assert arrays.fields == [f for f, t in listing.items() if not t.startswith("refused: ")]
+        for field in arrays.fields:
+            assert same_as_uproot(arrays[field], ntuple, field), (path, field)
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason=f"{SHARED} is absent")

@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import _core
 from ._native import NativeTree, open_trees
+from ._rntuple import RNTupleKey, Schema, native
 
 
 def keys(path: str | os.PathLike) -> list[str]:
@@ -30,8 +31,11 @@ def branches(source: Any, *, tree: str | None = None) -> dict[str, str]:
     decoflow.root reads it as: ``"float32"``, ``"float64[3]"``,
     ``"int32 jagged"``, ``"string"``, ``"record"`` — or ``"uproot: <why>"``
     for a branch the native reader does not type (read through uproot when
-    it is installed, which may still refuse it). What users call
-    ``tree.keys()`` / ``tree.show()`` for, without uproot.
+    it is installed, which may still refuse it). An RNTuple's top-level
+    fields, in order, each with its type as the RNTuple names it
+    (``"std::vector<float>"``), or ``"refused: <why>"`` for a field
+    decoflow.root does not read. What users call ``tree.keys()`` /
+    ``tree.show()`` for, without uproot.
 
     Raises:
         ValueError: the file holds several trees and none is named.
@@ -40,6 +44,8 @@ def branches(source: Any, *, tree: str | None = None) -> dict[str, str]:
     trees, owned = open_trees(source, tree)
     try:
         ttree = trees[0][1]
+        if isinstance(ttree, RNTupleKey):
+            return _fields(ttree)
         if not isinstance(ttree, NativeTree):
             raise ValueError(f"decoflow.root.branches reads a local ROOT file's tree by path, "
                              f"not {source!r}")
@@ -52,3 +58,12 @@ def branches(source: Any, *, tree: str | None = None) -> dict[str, str]:
     finally:
         for f in owned:
             f.close()
+
+
+def _fields(key: RNTupleKey) -> dict[str, str]:
+    """branches() of an RNTuple: each top-level field's type, or why it is refused."""
+    schema = Schema(native(key.path, key, key.object_path))
+    names = [schema.fields[i].name for i in schema.top]
+    return {name: (f"refused: {planned.cause}" if isinstance(planned, Exception)
+                   else schema.fields[schema.by_name[name]].type)
+            for name, planned in zip(names, schema.plan(names))}

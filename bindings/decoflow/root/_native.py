@@ -18,6 +18,7 @@ import numpy as np
 from .. import _core
 from .._errors import Error
 from . import _uproot
+from ._rntuple import RNTUPLE_CLASS, RNTupleKey
 from ._uproot import BranchKind, BranchTable, unsupported
 
 
@@ -175,6 +176,7 @@ def open_trees(source: Any, tree: str | None) -> tuple[list[tuple[str, Any]], li
             if not isinstance(item, (str, os.PathLike)):
                 raise LookupError
             trees.append(_open_native(os.fspath(item), tree))
+        _uproot.refuse_mixed_kinds(trees)
     except (LookupError, Error, OSError) as exc:
         for _, t in trees:
             t.close()
@@ -199,20 +201,32 @@ def _have_uproot() -> bool:
     return True
 
 
-def _open_native(path: str, tree: str | None) -> tuple[str, NativeTree]:
-    """(path, NativeTree); LookupError where _uproot.open_trees should speak
-    (a remote URL, several trees or none, a key that is no TTree)."""
+def _open_native(path: str, tree: str | None) -> tuple[str, NativeTree | RNTupleKey]:
+    """(path, NativeTree or RNTupleKey); LookupError where _uproot.open_trees
+    should speak (a remote URL, several trees or none, a key that is neither
+    a TTree nor an RNTuple)."""
     if tree is None and not os.path.exists(path) and ":" in path:
         path, tree = path.rsplit(":", 1)
     if "://" in path or not os.path.isfile(path):
         raise LookupError(path)
+    keys = _core._root_keys(path)
     if tree is None:
-        names = sorted({p for p, _, cls, _ in _core._root_keys(path) if cls == "TTree"})
+        names = sorted({p for p, _, cls, _ in keys if cls in ("TTree", RNTUPLE_CLASS)})
         if len(names) != 1:
-            raise _NamesNoTree(f"{path} holds {len(names)} TTrees ({', '.join(names)}): name "
-                               "one ('file.root:tree' or tree=...)")
+            raise _NamesNoTree(f"{path} holds {len(names)} TTrees and RNTuples "
+                               f"({', '.join(names)}): name one ('file.root:name' or tree=...)")
         tree = names[0]
+    if _key_class(keys, tree) == RNTUPLE_CLASS:
+        return path, RNTupleKey(path, tree)
     return path, NativeTree(path, tree)
+
+
+def _key_class(keys: list[tuple[str, int, str, str]], name: str) -> str | None:
+    """The class of the key `name` ("dir/name" or "dir/name;cycle": without
+    a cycle, the highest, as uproot takes it); None when there is none."""
+    where, _, cycle = name.strip("/").partition(";")
+    found = [(c, cls) for p, c, cls, _ in keys if p == where and (not cycle or str(c) == cycle)]
+    return max(found)[1] if found else None
 
 
 def branch_tables(names: list[str], trees: list[tuple[str, Any]],

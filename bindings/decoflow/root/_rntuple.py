@@ -1,5 +1,6 @@
-"""decoflow.root's RNTuple read: natively from the anchor's key on (uproot
-finds which object a path names) — the anchor, the header, footer and page
+"""decoflow.root's RNTuple read, natively: the RNTuple a path names found by
+decoflow's key reader (_native.open_trees; an uproot RNTuple object passed in
+is taken too), then the anchor, the header, footer and page
 list envelopes (decoflow._core._RNTuple.open), then one chunk per page in
 the same plan as TTree baskets (decoflow._core._rntuple_tree). Which
 columns a field needs is planned natively (_RNTuple.plan_fields: the C++
@@ -18,6 +19,20 @@ from .. import Executor, Graph, _core
 from .._errors import Error, UnsupportedBranchError
 
 RNTUPLE_CLASS = "ROOT::RNTuple"
+
+
+class RNTupleKey(NamedTuple):
+    """An RNTuple a path names, found by decoflow's own key reader: where its
+    anchor is (what the read needs of uproot's RNTuple object, without
+    uproot)."""
+
+    path: str
+    object_path: str  # its key in the file: "name", "dir/name;cycle"
+    classname = RNTUPLE_CLASS
+
+    def close(self) -> None:  # as NativeTree's: no file is kept open
+        pass
+
 
 def is_rntuple(obj: Any) -> bool:
     return getattr(obj, "classname", None) == RNTUPLE_CLASS

@@ -49,19 +49,24 @@ def open_trees(source: Any, tree: str | None) -> tuple[list[tuple[str, Any]], li
             trees.append((path, ttree))
             if f is not None:
                 owned.append(f)
-        kinds = {getattr(t, "classname", None) == _RNTUPLE_CLASS for _, t in trees}
-        if len(kinds) > 1:
-            listed = ", ".join(f"{path}: {'RNTuple' if getattr(t, 'classname', None) == _RNTUPLE_CLASS else 'TTree'}"
-                               for path, t in trees)
-            raise UnsupportedFormatError(
-                f"decoflow.root reads several files as one when they hold the same kind of "
-                f"tree: this list mixes TTrees and RNTuples ({listed}); read each kind apart",
-                cause="a list mixing TTrees and RNTuples")
+        refuse_mixed_kinds(trees)
     except BaseException:
         for f in owned:
             f.close()
         raise
     return trees, owned
+
+
+def refuse_mixed_kinds(trees: list[tuple[str, Any]]) -> None:
+    """UnsupportedFormatError for a list mixing TTrees and RNTuples."""
+    kinds = ["RNTuple" if getattr(t, "classname", None) == _RNTUPLE_CLASS else "TTree"
+             for _, t in trees]
+    if len(set(kinds)) > 1:
+        listed = ", ".join(f"{path}: {kind}" for (path, _), kind in zip(trees, kinds))
+        raise UnsupportedFormatError(
+            f"decoflow.root reads several files as one when they hold the same kind of "
+            f"tree: this list mixes TTrees and RNTuples ({listed}); read each kind apart",
+            cause="a list mixing TTrees and RNTuples")
 
 
 def _glob(source: Any) -> list[Any]:

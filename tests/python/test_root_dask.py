@@ -312,3 +312,51 @@ def test_arguments_refused_saying_why(files):
         droot.dask(path, library="pd")
     with pytest.raises(ValueError, match="at least 1"):
         droot.dask(path, threads=0)
+
+
+@pytest.fixture(scope="module")
+def rntuple_files(tmp_path_factory):
+    """Three RNTuples written by uproot, of different lengths, several
+    clusters each (one per write)."""
+    folder = tmp_path_factory.mktemp("dask_rntuples")
+    paths = []
+    for k, n in enumerate(ENTRIES):
+        path = folder / f"run{k}.root"
+        data = {name: v for name, v in events(n, k).items() if name != "pos"}
+        data["tag"] = ak.Array(data["tag"].tolist())  # uproot's RNTuple writer takes awkward strings
+        with uproot.recreate(path, compression=uproot.ZSTD(3)) as f:
+            f["ntuple"] = {name: v[:BATCH] for name, v in data.items()}
+            for lo in range(BATCH, n, BATCH):
+                f["ntuple"].extend({name: v[lo:lo + BATCH] for name, v in data.items()})
+        paths.append(str(path))
+    return paths
+
+
+def test_rntuples_equal_uproot_dask_and_project_their_fields(rntuple_files, client):
+    source = [f + ":ntuple" for f in rntuple_files]
+    ours = droot.dask(source, step_size=STEP)
+    theirs = uproot.dask(source, step_size=STEP)
+    assert ours.fields == theirs.fields and sorted(ours.fields) == ["jet_eta", "jet_pt", "met", "run", "tag"]
+    assert ours.divisions == theirs.divisions
+    whole, whole_ref = ours.compute(), theirs.compute(scheduler="sync")  # on the workers
+    for name in ours.fields:
+        assert whole[name].type == whole_ref[name].type, name
+        assert ak.array_equal(whole[name], whole_ref[name]), name
+    lead = leading_jet(ours)
+    assert dak.necessary_columns(lead) == {ours.name: frozenset({"jet_pt"})}
+    assert np.array_equal(ak.to_numpy(lead.compute()),
+                          ak.to_numpy(leading_jet(theirs).compute(scheduler="sync")))
+    numpy = droot.dask({f: "ntuple" for f in rntuple_files}, library="np", steps_per_file=2)
+    got = dask.compute(numpy)[0]
+    want = uproot.concatenate(source, library="ak")  # uproot.dask's "np" fails on RNTuples
+    assert got["met"].dtype == np.float32 and got["jet_pt"].dtype == object
+    assert got["met"].tobytes() == ak.to_numpy(want.met).tobytes()
+    assert [x.tolist() for x in got["jet_pt"]] == want.jet_pt.tolist()
+    assert list(got["tag"]) == want.tag.tolist()
+
+
+def test_a_list_mixing_rntuples_and_ttrees_is_refused(rntuple_files, files):
+    with pytest.raises(decoflow.UnsupportedFormatError, match="mixes TTrees and RNTuples"):
+        droot.dask([rntuple_files[0] + ":ntuple", files[0] + ":events"])
+    with pytest.raises(decoflow.UnsupportedFormatError, match="mixes TTrees and RNTuples"):
+        droot.dask([files[0] + ":events", rntuple_files[0] + ":ntuple"])

@@ -1,5 +1,5 @@
 """decoflow.root.dask: a lazy dask-awkward collection (or dask arrays) of a
-tree over many files, one partition per (file, entry range), like
+TTree or an RNTuple over many files, one partition per (file, entry range), like
 ``uproot.dask``; each partition is decoded by decoflow's engine in whatever
 process runs it.
 
@@ -23,8 +23,9 @@ from .._errors import Error
 from ._read import UPROOT_ONLY
 from ._results import Jagged, Strings, in_library, library_name
 from ._select import NameFilter, branch_names, name_filter, select, step_entries
-from ._uproot import BranchKind, _glob, _open_tree, bytes_per_entry
-from ._worker_state import executor_for, reader_for, record_baskets
+from ._native import _open_native, names_rntuple
+from ._uproot import BranchKind, _glob, _open_tree, bytes_per_entry, refuse_mixed_kinds
+from ._worker_state import executor_for, reader_for, record_baskets, rntuple_reader_for
 
 # uproot.dask's arguments decoflow.root.dask does not take, beyond read()'s.
 _DASK_ONLY = {
@@ -52,9 +53,9 @@ class FileSpec(NamedTuple):
 def dask(files: Any, *, filter_name: NameFilter = None, step_size: int | str | None = None,
          steps_per_file: int | None = None, library: str = "ak", threads: int | None = None,
          **uproot_only: Any) -> Any:
-    """A lazy collection of a tree's branches over many files, as
-    ``uproot.dask``: one partition per (file, entry range), each decoded by
-    decoflow in the process that computes it.
+    """A lazy collection of a tree's branches (an RNTuple's top-level fields)
+    over many files, as ``uproot.dask``: one partition per (file, entry
+    range), each decoded by decoflow in the process that computes it.
 
     Args:
         files: as uproot.dask takes them: ``"path.root:tree"`` (wildcards in
@@ -183,13 +184,21 @@ def _steps(steps: Any, source: Any) -> list[tuple[int, int]] | None:
 
 
 class DaskPlan(NamedTuple):
-    """What a collection reads: its files, branches, their kinds, and the
-    partitions as (file index, entry start, entry stop)."""
+    """What a collection reads: its files, branches (an RNTuple's fields),
+    the awkward form of a partition, each branch's NumPy column (its dtype
+    and inner shape; None: an object array), the partitions as (file index,
+    entry start, entry stop), and whether the files hold RNTuples."""
 
     files: list[tuple[str, str]]
     names: list[str]
-    kinds: list[BranchKind]
+    form: Any
+    columns: list[tuple[np.dtype, tuple[int, ...]] | None]
     partitions: list[tuple[int, int, int]]
+    rntuple: bool
+
+
+def _numpy_column(kind: BranchKind) -> tuple[np.dtype, tuple[int, ...]] | None:
+    return (kind.dtype, kind.inner) if kind.layout == "fixed" else None
 
 
 def _plan(specs: list[FileSpec], filter_name: NameFilter, keep: Callable[[str], bool],
@@ -197,6 +206,8 @@ def _plan(specs: list[FileSpec], filter_name: NameFilter, keep: Callable[[str], 
     """Opens every file once (uproot's metadata), selects the branches,
     checks that every file has them with the same types, and cuts the
     partitions as uproot.dask does."""
+    if names_rntuple(specs[0].path, specs[0].tree):
+        return _plan_rntuple(specs, filter_name, keep, step_size, steps_per_file)
     trees, owned = [], []
     try:
         for spec in specs:
@@ -204,6 +215,7 @@ def _plan(specs: list[FileSpec], filter_name: NameFilter, keep: Callable[[str], 
             trees.append((path, ttree))
             if f is not None:
                 owned.append(f)
+        refuse_mixed_kinds(trees)
         names, _ = branch_names(trees[0][1], None, keep)
         selection = select(trees, names, _names_only(filter_name))
         if selection.errors:
@@ -216,26 +228,72 @@ def _plan(specs: list[FileSpec], filter_name: NameFilter, keep: Callable[[str], 
         kinds = [t.kind for t in selection.tables]
         counts = [int(ttree.num_entries) for _, ttree in trees]
         files = [(path, ttree.object_path.lstrip("/").split(";")[0]) for path, ttree in trees]
-        if specs[0].steps is not None:
-            partitions = _explicit_partitions(specs, counts)
-        else:
-            if step_size is None:
-                spf = 1 if steps_per_file is None else steps_per_file
-                if isinstance(spf, bool) or not isinstance(spf, (int, np.integer)) or spf < 1:
-                    raise ValueError(f"decoflow.root.dask: steps_per_file must be an int >= 1, "
-                                     f"not {spf!r}")
-                step = max(1, math.ceil(sum(counts) / (len(trees) * int(spf))))
-            else:
-                # uproot: each file's step from its own bytes per entry, then their mean
-                per_file = [step_entries(step_size, lambda t=t, n=n: bytes_per_entry([t], names, n),
-                                         n) for t, n in zip(trees, counts)]
-                step = max(1, round(sum(per_file) / len(per_file)))
-            partitions = [(i, lo, min(lo + step, n)) for i, n in enumerate(counts)
-                          for lo in range(0, n, step)]
+        partitions = _partitions(specs, counts, step_size, steps_per_file,
+                                 [lambda t=t, n=n: bytes_per_entry([t], names, n)
+                                  for (_, t), n in zip(trees, counts)])
     finally:
         for f in owned:
             f.close()
-    return DaskPlan(files, names, kinds, partitions or [(0, 0, 0)])
+    return DaskPlan(files, names, branch_form(names, kinds), [_numpy_column(k) for k in kinds],
+                    partitions, False)
+
+
+def _plan_rntuple(specs: list[FileSpec], filter_name: NameFilter, keep: Callable[[str], bool],
+                  step_size: Any, steps_per_file: Any) -> DaskPlan:
+    """_plan of RNTuples: every file's metadata read natively once, the
+    fields selected as read() selects them (refused ones named by
+    filter_name raise now), the form that of an empty read."""
+    from ._rntuple import as_library, make_reader
+
+    trees = [_open_native(spec.path, spec.tree) for spec in specs]
+    refuse_mixed_kinds(trees)
+    named = None
+    if _names_only(filter_name):
+        named = [filter_name] if isinstance(filter_name, str) else list(filter_name)
+    reader, errors, skipped = make_reader(trees, named, keep)
+    if errors:
+        raise errors[0]
+    names = [p.name for p in reader.plans]
+    if not names:
+        raise ValueError(f"decoflow.root.dask: filter_name={filter_name!r} selects no "
+                         f"field decoflow can decode in {trees[0][0]}"
+                         + (f" (left out: {skipped})" if skipped else ""))
+    layouts, failures = reader.read((0, 0), None)
+    if failures:
+        raise failures[0]
+    counts = [s.entries for s in reader.srcs]
+    per_entry = reader.bytes_per_entry()
+    partitions = _partitions(specs, counts, step_size, steps_per_file,
+                             [lambda: per_entry] * len(counts))
+    files = [(path, key.object_path) for path, key in trees]
+    empty = as_library(layouts, "np", 0)
+    columns = [(a.dtype, a.shape[1:]) if isinstance(a, np.ndarray) else None
+               for a in (empty[n] for n in names)]
+    return DaskPlan(files, names, labelled_form(as_library(layouts, "ak", 0)), columns,
+                    partitions, True)
+
+
+def _partitions(specs: list[FileSpec], counts: list[int], step_size: Any, steps_per_file: Any,
+                bytes_per_entry: list[Callable[[], float]]) -> list[tuple[int, int, int]]:
+    """The partitions as uproot.dask cuts them: the files' explicit steps,
+    or steps of step_size (each file's step from its own bytes per entry,
+    then their mean) or of steps_per_file."""
+    if specs[0].steps is not None:
+        partitions = _explicit_partitions(specs, counts)
+    else:
+        if step_size is None:
+            spf = 1 if steps_per_file is None else steps_per_file
+            if isinstance(spf, bool) or not isinstance(spf, (int, np.integer)) or spf < 1:
+                raise ValueError(f"decoflow.root.dask: steps_per_file must be an int >= 1, "
+                                 f"not {spf!r}")
+            step = max(1, math.ceil(sum(counts) / (len(counts) * int(spf))))
+        else:
+            per_file = [step_entries(step_size, size, n)
+                        for size, n in zip(bytes_per_entry, counts)]
+            step = max(1, round(sum(per_file) / len(per_file)))
+        partitions = [(i, lo, min(lo + step, n)) for i, n in enumerate(counts)
+                      for lo in range(0, n, step)]
+    return partitions or [(0, 0, 0)]
 
 
 def _names_only(filter_name: NameFilter) -> bool:
@@ -264,15 +322,23 @@ def _explicit_partitions(specs: list[FileSpec], counts: list[int]) -> list[tuple
 
 
 def read_partition(files: list[tuple[str, str]], names: tuple[str, ...], part: tuple[int, int, int],
-                   threads: int | None, library: str) -> Any:
-    """One partition's branches, decoded by this process's executor: the
-    branches of file `part[0]`, entries [part[1], part[2]). A failure raises
-    decoflow's located error without the arrays that did decode (they would
-    travel to the client with it)."""
+                   threads: int | None, library: str, rntuple: bool = False) -> Any:
+    """One partition's branches (an RNTuple's fields), decoded by this
+    process's executor: those of file `part[0]`, entries [part[1], part[2]).
+    A failure raises decoflow's located error without the arrays that did
+    decode (they would travel to the client with it)."""
     index, start, stop = part
     path, tree = files[index]
-    reader = reader_for(path, tree, names, library)
     try:
+        if rntuple:
+            from ._rntuple import as_library
+
+            layouts, failures = rntuple_reader_for(path, tree, names).read(
+                (start, stop), executor_for(threads))
+            if failures:
+                raise failures[0]
+            return as_library(layouts, library, start)
+        reader = reader_for(path, tree, names, library)
         result = reader.submit((start, stop), executor_for(threads)).collect()
     except Error as e:
         e.arrays = None
@@ -295,9 +361,14 @@ def branch_form(names: list[str], kinds: list[BranchKind]) -> Any:
     """The awkward form of a partition (decoflow's own layouts: that of an
     empty read), each node's form_key naming its branch's index: ``b3n0``,
     ``b3n1``, ... for the nodes of branch 3."""
+    return labelled_form(in_library({n: _empty_branch(k) for n, k in zip(names, kinds)}, "ak", 0))
+
+
+def labelled_form(empty: Any) -> Any:
+    """The form of an empty record array of branches, each node's form_key
+    naming its branch's index (see branch_form)."""
     import awkward as ak
 
-    empty = in_library({n: _empty_branch(k) for n, k in zip(names, kinds)}, "ak", 0)
     tree = empty.layout.form.to_dict()
     for i, content in enumerate(tree["contents"]):
         counter = [0]
@@ -328,14 +399,16 @@ class PartitionReader:
     plain fields (paths, names, form, thread count)."""
 
     def __init__(self, files: list[tuple[str, str]], names: list[str], form: Any,
-                 threads: int | None) -> None:
+                 threads: int | None, rntuple: bool = False) -> None:
         self.files = files
         self.names = names
         self.form = form
         self.threads = threads
+        self.rntuple = rntuple
 
     def __call__(self, part: tuple[int, int, int]) -> Any:
-        return read_partition(self.files, tuple(self.names), part, self.threads, "ak")
+        return read_partition(self.files, tuple(self.names), part, self.threads, "ak",
+                              self.rntuple)
 
     def mock(self) -> Any:
         import awkward as ak
@@ -369,7 +442,7 @@ class PartitionReader:
         keep = [i for i, n in enumerate(self.names) if n in wanted]
         form = self.form.select_columns([self.names[i] for i in keep]) if keep else self.form
         return PartitionReader(self.files, [self.names[i] for i in keep] or self.names, form,
-                               self.threads)
+                               self.threads, self.rntuple)
 
     project_manually = project_columns
 
@@ -382,8 +455,7 @@ def _awkward_array(plan: DaskPlan, threads: int | None) -> Any:
                                   "'decoflow[dask]'") from e
     from dask.base import tokenize
 
-    form = branch_form(plan.names, plan.kinds)
-    reader = PartitionReader(plan.files, plan.names, form, threads)
+    reader = PartitionReader(plan.files, plan.names, plan.form, threads, plan.rntuple)
     divisions = [0]
     for _, start, stop in plan.partitions:
         divisions.append(divisions[-1] + stop - start)
@@ -410,14 +482,23 @@ class BranchReader:
     uproot.dask's library="np" gives it (object arrays for jagged and
     string branches)."""
 
-    def __init__(self, files: list[tuple[str, str]], name: str, threads: int | None) -> None:
+    def __init__(self, files: list[tuple[str, str]], name: str, threads: int | None,
+                 rntuple: bool = False) -> None:
         self.files = files
         self.name = name
         self.threads = threads
+        self.rntuple = rntuple
 
     def __call__(self, part: tuple[int, int, int]) -> np.ndarray:
-        array = read_partition(self.files, (self.name,), part, self.threads, "np")[self.name]
-        return array if isinstance(array, np.ndarray) else array.to_numpy()
+        array = read_partition(self.files, (self.name,), part, self.threads, "np",
+                               self.rntuple)[self.name]
+        if isinstance(array, np.ndarray):
+            return array
+        if isinstance(array, (Jagged, Strings)):
+            return array.to_numpy()
+        out = np.empty(len(array), dtype=object)  # an RNTuple field of records, options, ...
+        out[:] = list(array)
+        return out
 
 
 def _numpy_arrays(plan: DaskPlan, threads: int | None) -> dict[str, Any]:
@@ -431,11 +512,9 @@ def _numpy_arrays(plan: DaskPlan, threads: int | None) -> dict[str, Any]:
     lengths = tuple(stop - start for _, start, stop in plan.partitions)
     identities = _file_identities(plan)
     out = {}
-    for name, kind in zip(plan.names, plan.kinds):
-        fixed = kind.layout == "fixed"
-        inner = kind.inner if fixed else ()
-        dtype = kind.dtype if fixed else np.dtype(object)
-        reader = BranchReader(plan.files, name, threads)
+    for name, column in zip(plan.names, plan.columns):
+        dtype, inner = column if column is not None else (np.dtype(object), ())
+        reader = BranchReader(plan.files, name, threads, plan.rntuple)
         key = f"{name}-decoflow-root-" + tokenize(plan.files, name, plan.partitions, identities)
         zeros = (0,) * len(inner)
         graph = {(key, i, *zeros): (reader, part) for i, part in enumerate(plan.partitions)}

@@ -221,6 +221,22 @@ def _open_native(path: str, tree: str | None) -> tuple[str, NativeTree | RNTuple
     return path, NativeTree(path, tree)
 
 
+def names_rntuple(path: str, tree: str | None) -> bool:
+    """Whether a local path (and tree name, or the file's one tree) names an
+    RNTuple, read from the file's keys; False where it cannot tell (the
+    TTree route's errors then speak)."""
+    try:
+        keys = _core._root_keys(path)
+    except (Error, OSError):
+        return False
+    if tree is None:
+        names = {p for p, _, cls, _ in keys if cls in ("TTree", RNTUPLE_CLASS)}
+        if len(names) != 1:
+            return False
+        tree = names.pop()
+    return _key_class(keys, tree) == RNTUPLE_CLASS
+
+
 def _key_class(keys: list[tuple[str, int, str, str]], name: str) -> str | None:
     """The class of the key `name` ("dir/name" or "dir/name;cycle": without
     a cycle, the highest, as uproot takes it); None when there is none."""

@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import Executor
 from ._read import TreeReader
+from ._rntuple import RNTupleKey, RNTupleReader, make_reader
 from ._select import select
 from ._uproot import _open_tree
 
@@ -126,6 +127,28 @@ def reader_for(path: str, tree: str, names: tuple[str, ...], library: str) -> Tr
         while len(_readers) > MAX_READERS:
             _readers.popitem(last=False)
         return reader
+
+
+def rntuple_reader_for(path: str, ntuple: str, names: tuple[str, ...]) -> RNTupleReader:
+    """A reader of these fields of this file's RNTuple: its metadata read and
+    its fields planned once per process (while the file is unchanged), a
+    new reader per partition (a reader keeps its last decode: partitions
+    running at once on a worker's threads must not share one)."""
+    st = os.stat(path)
+    key = ("rntuple", path, ntuple, names, (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+    with _lock:
+        made = _readers.get(key)
+        if made is None:
+            made, errors, _ = make_reader([(path, RNTupleKey(path, ntuple))], list(names),
+                                          lambda _: True)
+            if errors:
+                raise errors[0]
+            _readers[key] = made
+            while len(_readers) > MAX_READERS:
+                _readers.popitem(last=False)
+        else:
+            _readers.move_to_end(key)
+    return RNTupleReader(made.srcs, made.schema, made.plans, made.name)
 
 
 def _opened(path: str, tree: str, identity: tuple) -> Any:

@@ -6,11 +6,10 @@
 #include <optional>
 #include <utility>
 
-#include <xxhash.h>
-
 #include "decoflow/decoder.hpp"
 #include "decoflow/root_file.hpp"
 #include "rntuple_page.hpp"
+#include "xxh3.hpp"
 
 namespace decoflow {
 
@@ -178,7 +177,7 @@ ConstBytes read_envelope(const InputBuffer& file, std::uint64_t offset, std::uin
   }
   std::uint64_t stored_sum;
   std::memcpy(&stored_sum, out.data() + out.size() - 8, 8);
-  const std::uint64_t sum = XXH3_64bits(out.data(), out.size() - 8);
+  const std::uint64_t sum = detail::xxh3_64(out.data(), out.size() - 8);
   if (sum != stored_sum) {
     throw Error(ErrorCode::checksum_mismatch, where + ": its xxHash3 does not match");
   }
@@ -219,7 +218,7 @@ RNTupleAnchor read_rntuple_anchor(const RootFile& file, std::string_view path) {
     throw Error(ErrorCode::unsupported_format,
                 file.describe(*key) + ": RNTuple format epoch " + std::to_string(load_be<2>(p)) + " (this reader reads 1)");
   }
-  if (XXH3_64bits(p, fields) != load_be<8>(p + fields)) {
+  if (detail::xxh3_64(p, fields) != load_be<8>(p + fields)) {
     throw Error(ErrorCode::checksum_mismatch, file.describe(*key) + ": the RNTuple anchor's xxHash3 does not match");
   }
   const std::byte* q = p + 8;
@@ -318,7 +317,7 @@ RNTuple::RNTuple(std::shared_ptr<const InputBuffer> file, const RNTupleAnchor& a
     c.string("writer");
     read_schema(c, {fields_, columns_});
   }
-  const std::uint64_t header_sum = XXH3_64bits(header_bytes.data(), header_bytes.size() - 8);
+  const std::uint64_t header_sum = detail::xxh3_64(header_bytes.data(), header_bytes.size() - 8);
   struct Group {
     std::uint32_t clusters;
     std::uint64_t length;

@@ -1,14 +1,13 @@
 #include "rntuple_page.hpp"
 
-#include "byte_planes.hpp"
-
 #include <algorithm>
 #include <bit>
-#include <optional>
 #include <cstring>
+#include <optional>
 #include <string>
 
-#include <xxhash.h>
+#include "byte_planes.hpp"
+#include "xxh3.hpp"
 
 namespace decoflow::detail {
 
@@ -257,7 +256,7 @@ void decode_rntuple_page(const ColumnChunk& c, ConstBytes stored, MutableBytes c
     if (stored.size() < 8) throw corrupt("a page with a checksum of " + std::to_string(stored.size()) + " bytes");
     page = stored.first(stored.size() - 8);
     const std::uint64_t want = load<std::uint64_t>(stored.data() + page.size());
-    const std::uint64_t got = XXH3_64bits(page.data(), page.size());
+    const std::uint64_t got = xxh3_64(page.data(), page.size());
     if (want != got) {
       throw Error(ErrorCode::checksum_mismatch, "page xxHash3 " + hex64(got) + ", stored " + hex64(want));
     }

@@ -54,7 +54,7 @@ through scratch) + 16 MiB (Python objects, allocator slack).
 Usage (from the project root):
 
   PYTHONPATH=build/release/bindings .venv/bin/python bench/root_rntuple.py \\
-      [--mib 1024] [--threads 2] [--repeat 3] [--files root-zstd,root-lz4,uproot-zstd,uproot-lz4] \\
+      [--mib 1024] [--threads 2] [--repeat 5] [--files root-zstd,root-lz4,uproot-zstd,uproot-lz4] \\
       [--dir /tmp/decoflow-rntuple-bench] [--root-python /work/root-venv/bin/python] \\
       [--root-api views|rdf] [--no-root]
 """
@@ -288,7 +288,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mib", type=int, default=1024)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="reads per reader and file, the best reported (a shared VM's "
+                             "single reads move by 10-30%%)")
     parser.add_argument("--files", default=",".join(FILES))
     parser.add_argument("--dir", default="/tmp/decoflow-rntuple-bench")
     parser.add_argument("--root-python", default="/work/root-venv/bin/python")

@@ -45,7 +45,9 @@ std::string tag_text(const std::byte* p) {
 }
 
 /// One xz stream of exactly `src` into exactly `dst`.
-void xz_exact(lzma_stream& stream, ConstBytes src, MutableBytes dst, const std::string& what) {
+/// `what()` names the block in an error message (built only on failure).
+template <typename What>
+void xz_exact(lzma_stream& stream, ConstBytes src, MutableBytes dst, const What& what) {
   stream.next_in = reinterpret_cast<const std::uint8_t*>(src.data());
   stream.avail_in = src.size();
   stream.next_out = reinterpret_cast<std::uint8_t*>(dst.data());
@@ -55,11 +57,11 @@ void xz_exact(lzma_stream& stream, ConstBytes src, MutableBytes dst, const std::
   switch (ret) {
     case LZMA_STREAM_END:
       if (produced != dst.size()) {
-        detail::fail(ErrorCode::size_mismatch, what + ": decoded " + detail::num(produced) +
+        detail::fail(ErrorCode::size_mismatch, what() + ": decoded " + detail::num(produced) +
                                                    " bytes, header says " + detail::num(dst.size()));
       }
       if (stream.avail_in != 0) {
-        detail::fail(ErrorCode::corrupt_input, what + ": " + detail::num(stream.avail_in) +
+        detail::fail(ErrorCode::corrupt_input, what() + ": " + detail::num(stream.avail_in) +
                                                    " bytes after the end of the xz stream");
       }
       return;
@@ -74,33 +76,33 @@ void xz_exact(lzma_stream& stream, ConstBytes src, MutableBytes dst, const std::
         const lzma_ret again = lzma_code(&stream, LZMA_FINISH);
         if (again == LZMA_STREAM_END && stream.avail_out == sizeof probe) {
           if (stream.avail_in != 0) {
-            detail::fail(ErrorCode::corrupt_input, what + ": " + detail::num(stream.avail_in) +
+            detail::fail(ErrorCode::corrupt_input, what() + ": " + detail::num(stream.avail_in) +
                                                        " bytes after the end of the xz stream");
           }
           return;  // the footer needed one more call: exact fit after all
         }
         if (stream.avail_in != 0 || stream.avail_out == 0) {
-          detail::fail(ErrorCode::size_mismatch, what + ": content larger than the header's " +
+          detail::fail(ErrorCode::size_mismatch, what() + ": content larger than the header's " +
                                                      detail::num(dst.size()) + " bytes");
         }
       }
-      detail::fail(ErrorCode::corrupt_input, what + ": truncated xz stream (" +
+      detail::fail(ErrorCode::corrupt_input, what() + ": truncated xz stream (" +
                                                  detail::num(produced) + " of " +
                                                  detail::num(dst.size()) + " bytes decoded)");
     case LZMA_MEMLIMIT_ERROR:
     case LZMA_MEM_ERROR:
       detail::fail(ErrorCode::resource_error,
-                   what + ": the xz stream needs more memory than allowed (" +
+                   what() + ": the xz stream needs more memory than allowed (" +
                        detail::num(lzma_memusage(&stream)) + " bytes)");
     case LZMA_DATA_ERROR:
-      detail::fail(ErrorCode::corrupt_input, what + ": corrupt xz data");
+      detail::fail(ErrorCode::corrupt_input, what() + ": corrupt xz data");
     case LZMA_FORMAT_ERROR:
-      detail::fail(ErrorCode::corrupt_input, what + ": not an xz stream");
+      detail::fail(ErrorCode::corrupt_input, what() + ": not an xz stream");
     case LZMA_OPTIONS_ERROR:
-      detail::fail(ErrorCode::unsupported_format, what + ": unsupported xz options");
+      detail::fail(ErrorCode::unsupported_format, what() + ": unsupported xz options");
     default:
       detail::fail(ErrorCode::corrupt_input,
-                   what + ": xz decoding failed (lzma_ret " + detail::num(static_cast<std::uint64_t>(ret)) + ")");
+                   what() + ": xz decoding failed (lzma_ret " + detail::num(static_cast<std::uint64_t>(ret)) + ")");
   }
 }
 
@@ -126,7 +128,8 @@ void xz_exact(lzma_stream& stream, ConstBytes src, MutableBytes dst, const std::
 
 }  // namespace
 
-std::size_t Decoder::root_blocks_into(ConstBytes src, MutableBytes dst) {
+std::size_t Decoder::root_blocks_into(ConstBytes src, MutableBytes dst,
+                                      BlockChecksums checksums) {
   // ROOT's rule: a basket that did not shrink is stored as it is.
   if (src.size() == dst.size()) {
     if (!src.empty()) std::memcpy(dst.data(), src.data(), src.size());
@@ -141,7 +144,8 @@ std::size_t Decoder::root_blocks_into(ConstBytes src, MutableBytes dst) {
   std::size_t in = 0;
   std::size_t out = 0;
   for (std::size_t block = 0; in < src.size(); ++block) {
-    const std::string where = "root block " + detail::num(block) + " at byte " + detail::num(in);
+    // Messages are made only on failure: a block decoded allocates nothing.
+    const auto where = [&] { return "root block " + detail::num(block) + " at byte " + detail::num(in); };
     if (block > 0 && out == dst.size()) {
       detail::fail(ErrorCode::corrupt_input,
                    "root blocks: " + detail::num(src.size() - in) + " bytes of trailing garbage at byte " +
@@ -150,36 +154,36 @@ std::size_t Decoder::root_blocks_into(ConstBytes src, MutableBytes dst) {
     }
     if (src.size() - in < header_size) {
       detail::fail(ErrorCode::corrupt_input,
-                   where + ": truncated header (" + detail::num(src.size() - in) + " of 9 bytes)");
+                   where() + ": truncated header (" + detail::num(src.size() - in) + " of 9 bytes)");
     }
     const std::byte* header = src.data() + in;
     const char tag0 = static_cast<char>(header[0]);
     const char tag1 = static_cast<char>(header[1]);
     const std::size_t compressed = load_le24(header + 3);
     const std::size_t uncompressed = load_le24(header + 6);
-    const std::string what = where + " (" + tag_text(header) + ")";
+    const auto what = [&] { return where() + " (" + tag_text(header) + ")"; };
 
     if (tag0 == 'C' && tag1 == 'S') {
       detail::fail(ErrorCode::unsupported_format,
-                   where + ": old ROOT 'CS' compression is not supported");
+                   where() + ": old ROOT 'CS' compression is not supported");
     }
     const bool known = (tag0 == 'Z' && tag1 == 'S') || (tag0 == 'L' && tag1 == '4') ||
                        (tag0 == 'Z' && tag1 == 'L') || (tag0 == 'X' && tag1 == 'Z');
     if (!known) {
       detail::fail(ErrorCode::unsupported_format,
-                   where + ": unknown compression algorithm " + tag_text(header));
+                   where() + ": unknown compression algorithm " + tag_text(header));
     }
     // Validate both sizes before touching the payload: a header claiming 16 MiB
     // for a 10-byte input fails here, with no allocation and no write.
     if (compressed > src.size() - in - header_size) {
       detail::fail(ErrorCode::corrupt_input,
-                   what + ": truncated: header claims " + detail::num(compressed) +
+                   what() + ": truncated: header claims " + detail::num(compressed) +
                        " compressed bytes, input has " + detail::num(src.size() - in - header_size) +
                        " left");
     }
     if (uncompressed > dst.size() - out) {
       detail::fail(ErrorCode::size_mismatch,
-                   what + ": header claims " + detail::num(uncompressed) +
+                   what() + ": header claims " + detail::num(uncompressed) +
                        " uncompressed bytes, destination has " + detail::num(dst.size() - out) +
                        " left");
     }
@@ -194,25 +198,24 @@ std::size_t Decoder::root_blocks_into(ConstBytes src, MutableBytes dst) {
         ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
         if (ZSTD_getErrorCode(ret) == ZSTD_error_dstSize_tooSmall) {
           detail::fail(ErrorCode::size_mismatch,
-                       what + ": content larger than the header's " + detail::num(uncompressed) + " bytes");
+                       what() + ": content larger than the header's " + detail::num(uncompressed) + " bytes");
         }
-        detail::fail(ErrorCode::corrupt_input, what + ": zstd: " + ZSTD_getErrorName(ret));
+        detail::fail(ErrorCode::corrupt_input, what() + ": zstd: " + ZSTD_getErrorName(ret));
       }
       if (ret != uncompressed) {
-        detail::fail(ErrorCode::size_mismatch, what + ": decoded " + detail::num(ret) +
+        detail::fail(ErrorCode::size_mismatch, what() + ": decoded " + detail::num(ret) +
                                                    " bytes, header says " + detail::num(uncompressed));
       }
     } else if (tag0 == 'L' && tag1 == '4') {
       if (compressed < l4_checksum_size + 1) {
-        detail::fail(ErrorCode::corrupt_input, what + ": compressed size " + detail::num(compressed) +
+        detail::fail(ErrorCode::corrupt_input, what() + ": compressed size " + detail::num(compressed) +
                                                    " is too small for the checksum and a block");
       }
       const ConstBytes block_data = payload.subspan(l4_checksum_size);
-      const std::uint64_t expected = load_be<8>(payload.data());
-      const std::uint64_t actual = XXH64(block_data.data(), block_data.size(), 0);
-      if (expected != actual) {
+      if (checksums == BlockChecksums::verify &&
+          load_be<8>(payload.data()) != XXH64(block_data.data(), block_data.size(), 0)) {
         detail::fail(ErrorCode::checksum_mismatch,
-                     what + ": XXH64 of the lz4 payload does not match the stored checksum");
+                     what() + ": XXH64 of the lz4 payload does not match the stored checksum");
       }
       // Both sizes are below 2^24, so the int conversions are exact.
       const int got = LZ4_decompress_safe(reinterpret_cast<const char*>(block_data.data()),
@@ -221,11 +224,11 @@ std::size_t Decoder::root_blocks_into(ConstBytes src, MutableBytes dst) {
                                           static_cast<int>(part.size()));
       if (got < 0) {
         detail::fail(ErrorCode::corrupt_input,
-                     what + ": lz4: malformed block (or content larger than the header's " +
+                     what() + ": lz4: malformed block (or content larger than the header's " +
                          detail::num(uncompressed) + " bytes)");
       }
       if (static_cast<std::size_t>(got) != uncompressed) {
-        detail::fail(ErrorCode::size_mismatch, what + ": decoded " + detail::num(static_cast<std::uint64_t>(got)) +
+        detail::fail(ErrorCode::size_mismatch, what() + ": decoded " + detail::num(static_cast<std::uint64_t>(got)) +
                                                    " bytes, header says " + detail::num(uncompressed));
       }
     } else if (tag0 == 'Z' && tag1 == 'L') {
@@ -237,14 +240,14 @@ std::size_t Decoder::root_blocks_into(ConstBytes src, MutableBytes dst) {
         case LIBDEFLATE_SUCCESS: break;
         case LIBDEFLATE_SHORT_OUTPUT:
           detail::fail(ErrorCode::size_mismatch,
-                       what + ": zlib: content shorter than the header's " + detail::num(uncompressed) + " bytes");
+                       what() + ": zlib: content shorter than the header's " + detail::num(uncompressed) + " bytes");
         case LIBDEFLATE_INSUFFICIENT_SPACE:
-          zlib_overflow(contexts_->deflate(), payload, uncompressed, what);
+          zlib_overflow(contexts_->deflate(), payload, uncompressed, what());
         default:
-          detail::fail(ErrorCode::corrupt_input, what + ": zlib: corrupt or truncated deflate data");
+          detail::fail(ErrorCode::corrupt_input, what() + ": zlib: corrupt or truncated deflate data");
       }
       if (used != payload.size()) {
-        detail::fail(ErrorCode::corrupt_input, what + ": " + detail::num(payload.size() - used) +
+        detail::fail(ErrorCode::corrupt_input, what() + ": " + detail::num(payload.size() - used) +
                                                    " bytes after the end of the zlib stream");
       }
     } else {

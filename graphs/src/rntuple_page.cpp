@@ -191,12 +191,12 @@ std::uint64_t index_into(const ColumnChunk& c, const std::byte* in, std::size_t 
 }
 
 // Decompresses (or copies, when stored raw) a page into exactly `out`.
-void decompress(Decoder& decoder, ConstBytes page, MutableBytes out) {
+void decompress(Decoder& decoder, ConstBytes page, MutableBytes out, BlockChecksums checksums) {
   if (page.size() == out.size()) {
     if (!out.empty()) std::memcpy(out.data(), page.data(), out.size());
     return;
   }
-  const std::size_t written = decoder.root_blocks_into(page, out);
+  const std::size_t written = decoder.root_blocks_into(page, out, checksums);
   if (written != out.size()) {
     throw Error(ErrorCode::size_mismatch, "the page decodes to " + std::to_string(written) +
                                               " bytes, its element count says " +
@@ -261,6 +261,9 @@ void decode_rntuple_page(const ColumnChunk& c, ConstBytes stored, MutableBytes c
       throw Error(ErrorCode::checksum_mismatch, "page xxHash3 " + hex64(got) + ", stored " + hex64(want));
     }
   }
+  // A page whose xxHash3 matched had every byte checked, its lz4 blocks'
+  // XXH64s included: those are not hashed again.
+  const BlockChecksums checksums = c.page_checksum ? BlockChecksums::covered : BlockChecksums::verify;
   const auto packed = static_cast<std::size_t>(rntuple_page_bytes(c, n));
   if (page.size() != packed) {
     // Compressed: its blocks must say they hold the page's elements before
@@ -274,13 +277,13 @@ void decode_rntuple_page(const ColumnChunk& c, ConstBytes stored, MutableBytes c
   }
   if (c.coding == ElementCoding::le_values && !c.split && !c.zigzag &&
       c.stored_type == c.value_type) {
-    decompress(decoder, page, content);  // already the values
+    decompress(decoder, page, content, checksums);  // already the values
     return;
   }
   if (c.coding == ElementCoding::le_index && !c.split && c.stored_type == RootType::uint64) {
     // Index64: 8-byte ends, decompressed into the slice and made global in
     // place (each element is read before it is written).
-    decompress(decoder, page, content);
+    decompress(decoder, page, content, checksums);
     auto* ends = reinterpret_cast<std::int64_t*>(content.data());
     index_into<std::uint64_t>(c, content.data(), 0, n, 0, ends);
     return;
@@ -291,7 +294,7 @@ void decode_rntuple_page(const ColumnChunk& c, ConstBytes stored, MutableBytes c
   ConstBytes bytes = page;
   if (page.size() != packed) {
     lease.emplace(scratch, packed);
-    decompress(decoder, page, lease->bytes());
+    decompress(decoder, page, lease->bytes(), checksums);
     bytes = lease->bytes();
   }
   std::byte* out = content.data();

@@ -9,6 +9,16 @@
 
 namespace decoflow {
 
+/// Whether root_blocks_into verifies the checksums inside ROOT blocks (the
+/// XXH64 of each "L4" block's payload).
+enum class BlockChecksums {
+  verify,
+  /// The caller has verified a checksum over all of the input (an RNTuple
+  /// page's xxHash3 covers its blocks, headers and checksums included): the
+  /// blocks' own would hash the same bytes a second time.
+  covered,
+};
+
 /// Per-thread decoding state: a zstd context, an lz4 frame context, a libdeflate
 /// decompressor and an lzma stream, each created on first use and reused for every
 /// later chunk, so that steady-state decoding allocates nothing.
@@ -52,7 +62,8 @@ class Decoder {
   /// A ROOT basket payload (after its TKey): one or more 9-byte-header blocks
   /// back to back, each decoded by its algorithm, which must fill dst exactly;
   /// or, when src.size() == dst.size(), the basket stored raw.
-  std::size_t root_blocks_into(ConstBytes src, MutableBytes dst);
+  std::size_t root_blocks_into(ConstBytes src, MutableBytes dst,
+                               BlockChecksums checksums = BlockChecksums::verify);
 
  private:
   struct Contexts;

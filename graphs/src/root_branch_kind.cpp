@@ -140,18 +140,32 @@ std::optional<RootType> vector_element(std::string_view name) {
   return std::nullopt;
 }
 
-// "vector<float>" (or ROOT::VecOps::RVec<float>, stored alike) → float32;
-// nullopt for any other class name.
-std::optional<RootType> vector_of_numbers(std::string_view name) {
+// The element type a list class names ("vector<float>" → "float"), spaces
+// trimmed; nullopt for any other class. A std::set is streamed as a
+// std::vector is (a count, then the elements; uproot gives both as lists);
+// so is a top-level ROOT::VecOps::RVec (`rvec`).
+std::optional<std::string_view> list_element(std::string_view name, bool rvec = false) {
+  while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+  while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
   if (name.rfind("std::", 0) == 0) name.remove_prefix(5);
   std::size_t open = 0;
-  if (name.rfind("vector<", 0) == 0) open = 7;
-  if (name.rfind("ROOT::VecOps::RVec<", 0) == 0) open = 19;
+  for (const std::string_view list : {"vector<", "set<"}) {
+    if (name.rfind(list, 0) == 0) open = list.size();
+  }
+  if (rvec && name.rfind("ROOT::VecOps::RVec<", 0) == 0) open = 19;
   if (open == 0 || name.back() != '>') return std::nullopt;
   std::string_view inner = name.substr(open, name.size() - open - 1);
   while (!inner.empty() && inner.front() == ' ') inner.remove_prefix(1);
   while (!inner.empty() && inner.back() == ' ') inner.remove_suffix(1);
-  return vector_element(inner);
+  return inner;
+}
+
+// "vector<float>" (or set<float>, ROOT::VecOps::RVec<float>, stored alike) →
+// float32; nullopt for any other class name.
+std::optional<RootType> vector_of_numbers(std::string_view name) {
+  const auto inner = list_element(name, true);
+  if (!inner) return std::nullopt;
+  return vector_element(*inner);
 }
 
 // "vector<vector<float> >", "vector<string>", ...: std::vectors nested
@@ -162,12 +176,8 @@ struct VectorNest {
 };
 std::optional<VectorNest> vector_nest(std::string_view name) {
   VectorNest nest;
-  while (true) {
-    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
-    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
-    if (name.rfind("std::", 0) == 0) name.remove_prefix(5);
-    if (name.rfind("vector<", 0) != 0 || name.back() != '>') break;  // "vector<" is not empty
-    name = name.substr(7, name.size() - 8);
+  while (const auto inner = list_element(name)) {
+    name = *inner;
     ++nest.levels;
   }
   if (nest.levels == 0) return std::nullopt;

@@ -167,8 +167,8 @@ def bytes_per_entry(trees: list[tuple[str, Any]], names: list[str], total: int) 
 # docs/python.md repeats it). Anything else that is not decoded is refused as
 # "another layout", naming the interpretation.
 REFUSALS = {
-    "AsObjects": "objects and STL containers other than std::vector of numbers or "
-                 "strings, nested up to 4 levels (maps, sets, class objects, "
+    "AsObjects": "objects and STL containers other than std::vector and std::set of "
+                 "numbers or strings, nested up to 4 levels (maps, class objects, "
                  "std::vector of those) are not decoded yet",
     "AsStridedObjects": "split-class records (AsStridedObjects) whose members are not "
                         "packed numbers are not decoded yet",
@@ -425,20 +425,34 @@ def _range_numbers(text: str) -> list[float] | None:
 MAX_NESTED_DEPTH = 3  # decoflow/column_chunk.hpp's max_nested_depth
 
 
+def _list_items(model: Any) -> Any:
+    """What a std::vector's or std::set's model holds (ROOT streams a set as
+    a vector: a count, then the items; uproot gives both as lists); None for
+    another model."""
+    from uproot.containers import AsSet, AsVector
+
+    if type(model) is AsVector:
+        return model.values
+    if type(model) is AsSet:
+        return model.keys
+    return None
+
+
 def _nested_kind(model: Any) -> BranchKind | None:
-    """``std::vector`` of ``std::vector``s (up to MAX_NESTED_DEPTH levels
-    inside) of numbers or of ``std::string``, and ``std::vector<std::string>``
+    """``std::vector`` (or ``std::set``) of ``std::vector``s (up to
+    MAX_NESTED_DEPTH levels inside) of numbers or of ``std::string``, and
+    ``std::vector<std::string>``
     — a header (byte count, version) per entry, a count per list, the values
     or strings at the last level — as a nested kind; None for other objects."""
-    from uproot.containers import AsString, AsVector
+    from uproot.containers import AsString
 
-    if type(model) is not AsVector or not model.header:
+    if _list_items(model) is None or not model.header:
         return None
-    depth, inner = 0, model.values
-    while type(inner) is AsVector:
+    depth, inner = 0, _list_items(model)
+    while _list_items(inner) is not None:
         if inner.header:
             return None
-        depth, inner = depth + 1, inner.values
+        depth, inner = depth + 1, _list_items(inner)
     if depth > MAX_NESTED_DEPTH:
         return None
     if type(inner) is AsString:

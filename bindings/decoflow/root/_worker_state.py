@@ -19,14 +19,15 @@ from ._rntuple import RNTupleKey, RNTupleReader, make_reader
 from ._select import select
 from ._uproot import _open_tree
 
-# Read plans (a TreeReader: the branches' basket tables, the mapped file)
-# and opened uproot files kept per process, least recently used first out.
+# Read plans (a TreeReader: the branches' basket tables, the mapped file; an
+# RNTupleReader: the RNTuple's metadata and its fields' plans) and opened
+# uproot files kept per process, least recently used first out.
 # The files are closed on the way out (a TreeReader needs them no more).
 MAX_READERS = 64
 MAX_FILES = 8
 
 _lock = threading.Lock()
-_readers: OrderedDict[tuple, TreeReader] = OrderedDict()
+_readers: OrderedDict[tuple, TreeReader | RNTupleReader] = OrderedDict()
 _files: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
 _process_executors: dict[int, Executor] = {}
 _baskets: Counter[str] = Counter()

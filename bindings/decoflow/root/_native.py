@@ -209,16 +209,8 @@ def _open_native(path: str, tree: str | None) -> tuple[str, NativeTree | RNTuple
         path, tree = path.rsplit(":", 1)
     if "://" in path or not os.path.isfile(path):
         raise LookupError(path)
-    keys = _core._root_keys(path)
-    if tree is None:
-        names = sorted({p for p, _, cls, _ in keys if cls in ("TTree", RNTUPLE_CLASS)})
-        if len(names) != 1:
-            raise _NamesNoTree(f"{path} holds {len(names)} TTrees and RNTuples "
-                               f"({', '.join(names)}): name one ('file.root:name' or tree=...)")
-        tree = names[0]
-    if _key_class(keys, tree) == RNTUPLE_CLASS:
-        return path, RNTupleKey(path, tree)
-    return path, NativeTree(path, tree)
+    tree, rntuple = _named_tree(path, tree)
+    return path, RNTupleKey(path, tree) if rntuple else NativeTree(path, tree)
 
 
 def names_rntuple(path: str, tree: str | None) -> bool:
@@ -226,15 +218,23 @@ def names_rntuple(path: str, tree: str | None) -> bool:
     RNTuple, read from the file's keys; False where it cannot tell (the
     TTree route's errors then speak)."""
     try:
-        keys = _core._root_keys(path)
-    except (Error, OSError):
+        return _named_tree(path, tree)[1]
+    except (LookupError, Error, OSError):
         return False
+
+
+def _named_tree(path: str, tree: str | None) -> tuple[str, bool]:
+    """(the key `tree` names, or the file's one TTree or RNTuple; whether it
+    is an RNTuple), from the file's keys; _NamesNoTree when `tree` is None
+    and the file holds several or none."""
+    keys = _core._root_keys(path)
     if tree is None:
-        names = {p for p, _, cls, _ in keys if cls in ("TTree", RNTUPLE_CLASS)}
+        names = sorted({p for p, _, cls, _ in keys if cls in ("TTree", RNTUPLE_CLASS)})
         if len(names) != 1:
-            return False
-        tree = names.pop()
-    return _key_class(keys, tree) == RNTUPLE_CLASS
+            raise _NamesNoTree(f"{path} holds {len(names)} TTrees and RNTuples "
+                               f"({', '.join(names)}): name one ('file.root:name' or tree=...)")
+        tree = names[0]
+    return tree, _key_class(keys, tree) == RNTUPLE_CLASS
 
 
 def _key_class(keys: list[tuple[str, int, str, str]], name: str) -> str | None:
